@@ -1,0 +1,9 @@
+/* cmd-compare.c - placeholder until its issue lands: says so and exits with PS_EXIT_ENVIRONMENT. */
+#include "builtin.h"
+#include "util.h"
+
+int cmd_compare(int argc, char **argv)
+{
+  ps_error("'perfsweep compare' is not built yet in this version");
+  return PS_EXIT_ENVIRONMENT;
+}

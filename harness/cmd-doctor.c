@@ -1,0 +1,9 @@
+/* cmd-doctor.c - placeholder until its issue lands: says so and exits with PS_EXIT_ENVIRONMENT. */
+#include "builtin.h"
+#include "util.h"
+
+int cmd_doctor(int argc, char **argv)
+{
+  ps_error("'perfsweep doctor' is not built yet in this version");
+  return PS_EXIT_ENVIRONMENT;
+}
