@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# test.sh - the README's test command: installs what is missing, builds, runs every test
-# (unit and integration, on the real binaries), then the unit tests again under ASan+UBSan.
+# test.sh - the README's test command: installs what is missing, builds, starts a throwaway
+# PostgreSQL, runs every test (unit and integration, on the real binaries), then the unit tests
+# again under ASan+UBSan.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 scripts/install-deps.sh
 scripts/build.sh "$root/build"
+
+if [ -x scripts/pg-start.sh ]; then
+  eval "$(scripts/pg-start.sh)"
+  trap 'scripts/pg-stop.sh "$PERFSWEEP_PG_DIR" >/dev/null 2>&1 || true' EXIT
+fi
 
 status=0
 echo "== tests (release build) =="
