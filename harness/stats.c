@@ -1,0 +1,312 @@
+/* stats.c - descriptive statistics, outlier flags and seeded bootstrap over double arrays.
+ *
+ * Pure computation: no I/O, no globals. See stats.h for the contracts.
+ */
+#include "stats.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* ---------------------------------------------------------------- random numbers */
+
+void ps_rng_seed(struct ps_rng *rng, uint64_t seed) { rng->state = seed; }
+
+uint64_t ps_rng_next(struct ps_rng *rng)
+{
+  uint64_t z = (rng->state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+uint64_t ps_rng_below(struct ps_rng *rng, uint64_t n)
+{
+  uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+  uint64_t r;
+  do
+    r = ps_rng_next(rng);
+  while (r >= limit);
+  return r % n;
+}
+
+double ps_rng_uniform(struct ps_rng *rng) { return (ps_rng_next(rng) >> 11) * 0x1.0p-53; }
+
+void ps_rng_shuffle(struct ps_rng *rng, void *base, size_t n, size_t size)
+{
+  unsigned char *b = base, tmp[256];
+  if (size > sizeof(tmp) || n < 2)
+    return;
+  for (size_t i = n - 1; i > 0; i--) {
+    size_t j = (size_t)ps_rng_below(rng, i + 1);
+    if (j == i)
+      continue;
+    memcpy(tmp, b + i * size, size);
+    memcpy(b + i * size, b + j * size, size);
+    memcpy(b + j * size, tmp, size);
+  }
+}
+
+/* ---------------------------------------------------------------- single statistics */
+
+static int cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+double *ps_stats_sorted_copy(const double *x, size_t n)
+{
+  double *c = ps_xmalloc((n ? n : 1) * sizeof(double));
+  if (n)
+    memcpy(c, x, n * sizeof(double));
+  qsort(c, n, sizeof(double), cmp_double);
+  return c;
+}
+
+double ps_stats_mean(const double *x, size_t n)
+{
+  if (!n)
+    return NAN;
+  double s = 0;
+  for (size_t i = 0; i < n; i++)
+    s += x[i];
+  return s / (double)n;
+}
+
+double ps_stats_stddev(const double *x, size_t n)
+{
+  if (n < 2)
+    return NAN;
+  double m = ps_stats_mean(x, n), s = 0;
+  for (size_t i = 0; i < n; i++)
+    s += (x[i] - m) * (x[i] - m);
+  return sqrt(s / (double)(n - 1));
+}
+
+double ps_stats_quantile_sorted(const double *sorted, size_t n, double q)
+{
+  if (!n || !(q >= 0 && q <= 1))
+    return NAN;
+  double h = (double)(n - 1) * q;
+  size_t lo = (size_t)floor(h);
+  if (lo + 1 >= n)
+    return sorted[n - 1];
+  return sorted[lo] + (h - (double)lo) * (sorted[lo + 1] - sorted[lo]);
+}
+
+double ps_stats_quantile(const double *x, size_t n, double q)
+{
+  if (!n)
+    return NAN;
+  double *c = ps_stats_sorted_copy(x, n);
+  double r = ps_stats_quantile_sorted(c, n, q);
+  free(c);
+  return r;
+}
+
+double ps_stats_median(const double *x, size_t n) { return ps_stats_quantile(x, n, 0.5); }
+
+double ps_stats_mad(const double *x, size_t n)
+{
+  if (!n)
+    return NAN;
+  double med = ps_stats_median(x, n);
+  double *d = ps_xmalloc(n * sizeof(double));
+  for (size_t i = 0; i < n; i++)
+    d[i] = fabs(x[i] - med);
+  double r = ps_stats_median(d, n);
+  free(d);
+  return r;
+}
+
+double ps_stats_min(const double *x, size_t n)
+{
+  if (!n)
+    return NAN;
+  double m = x[0];
+  for (size_t i = 1; i < n; i++)
+    if (x[i] < m)
+      m = x[i];
+  return m;
+}
+
+double ps_stats_max(const double *x, size_t n)
+{
+  if (!n)
+    return NAN;
+  double m = x[0];
+  for (size_t i = 1; i < n; i++)
+    if (x[i] > m)
+      m = x[i];
+  return m;
+}
+
+/* ---------------------------------------------------------------- outliers */
+
+void ps_stats_zscores(const double *x, size_t n, double *z)
+{
+  if (!n)
+    return;
+  double med = ps_stats_median(x, n), mad = ps_stats_mad(x, n);
+  double scale = 0;
+  if (mad > 0) {
+    scale = mad / 0.6745;
+  } else {
+    double mean_ad = 0;
+    for (size_t i = 0; i < n; i++)
+      mean_ad += fabs(x[i] - med);
+    mean_ad /= (double)n;
+    scale = 1.253314 * mean_ad;
+  }
+  for (size_t i = 0; i < n; i++)
+    z[i] = scale > 0 ? (x[i] - med) / scale : 0.0;
+}
+
+size_t ps_stats_outliers(const double *x, size_t n, struct ps_outlier **out)
+{
+  *out = NULL;
+  if (n < 3)
+    return 0;
+  double *z = ps_xmalloc(n * sizeof(double));
+  ps_stats_zscores(x, n, z);
+  double *s = ps_stats_sorted_copy(x, n);
+  double q1 = ps_stats_quantile_sorted(s, n, 0.25), q3 = ps_stats_quantile_sorted(s, n, 0.75);
+  double iqr = q3 - q1;
+  free(s);
+  size_t count = 0;
+  for (size_t i = 0; i < n; i++) {
+    enum ps_tukey t = PS_TUKEY_NONE;
+    if (n >= 4) {
+      if (x[i] < q1 - 3 * iqr || x[i] > q3 + 3 * iqr)
+        t = PS_TUKEY_FAR;
+      else if (x[i] < q1 - 1.5 * iqr || x[i] > q3 + 1.5 * iqr)
+        t = PS_TUKEY_MILD;
+    }
+    if (t == PS_TUKEY_NONE && !(fabs(z[i]) > PS_STATS_ZSCORE_LIMIT))
+      continue;
+    *out = ps_xrealloc(*out, (count + 1) * sizeof(**out));
+    (*out)[count++] = (struct ps_outlier){.index = i, .value = x[i], .zscore = z[i], .tukey = t};
+  }
+  free(z);
+  return count;
+}
+
+/* ---------------------------------------------------------------- bootstrap */
+
+double ps_stat_fn_mean(const double *x, size_t n, void *ctx)
+{
+  (void)ctx;
+  return ps_stats_mean(x, n);
+}
+
+double ps_stat_fn_median(const double *x, size_t n, void *ctx)
+{
+  (void)ctx;
+  return ps_stats_median(x, n);
+}
+
+static void interval(double *vals, size_t m, double level, double *lo, double *hi)
+{
+  if (!m) {
+    *lo = *hi = NAN;
+    return;
+  }
+  qsort(vals, m, sizeof(double), cmp_double);
+  double a = (1 - level) / 2;
+  *lo = ps_stats_quantile_sorted(vals, m, a);
+  *hi = ps_stats_quantile_sorted(vals, m, 1 - a);
+}
+
+static void resample(struct ps_rng *rng, const double *x, size_t n, double *buf)
+{
+  for (size_t j = 0; j < n; j++)
+    buf[j] = x[ps_rng_below(rng, n)];
+}
+
+int ps_stats_bootstrap(const double *x, size_t n, ps_stat_fn fn, void *ctx, size_t resamples,
+                       double level, uint64_t seed, double *lo, double *hi)
+{
+  *lo = *hi = NAN;
+  if (!n || !(level > 0 && level < 1))
+    return -EINVAL;
+  if (!resamples)
+    resamples = PS_STATS_RESAMPLES;
+  struct ps_rng rng;
+  ps_rng_seed(&rng, seed);
+  double *buf = ps_xmalloc(n * sizeof(double));
+  double *vals = ps_xmalloc(resamples * sizeof(double));
+  size_t m = 0;
+  for (size_t i = 0; i < resamples; i++) {
+    resample(&rng, x, n, buf);
+    double v = fn(buf, n, ctx);
+    if (isfinite(v))
+      vals[m++] = v;
+  }
+  interval(vals, m, level, lo, hi);
+  free(buf);
+  free(vals);
+  return 0;
+}
+
+int ps_stats_bootstrap2(const double *x, size_t nx, const double *y, size_t ny, ps_stat2_fn fn,
+                        void *ctx, size_t resamples, double level, uint64_t seed, double *lo,
+                        double *hi)
+{
+  *lo = *hi = NAN;
+  if (!nx || !ny || !(level > 0 && level < 1))
+    return -EINVAL;
+  if (!resamples)
+    resamples = PS_STATS_RESAMPLES;
+  struct ps_rng rng;
+  ps_rng_seed(&rng, seed);
+  double *bx = ps_xmalloc(nx * sizeof(double)), *by = ps_xmalloc(ny * sizeof(double));
+  double *vals = ps_xmalloc(resamples * sizeof(double));
+  size_t m = 0;
+  for (size_t i = 0; i < resamples; i++) {
+    resample(&rng, x, nx, bx);
+    resample(&rng, y, ny, by);
+    double v = fn(bx, nx, by, ny, ctx);
+    if (isfinite(v))
+      vals[m++] = v;
+  }
+  interval(vals, m, level, lo, hi);
+  free(bx);
+  free(by);
+  free(vals);
+  return 0;
+}
+
+/* ---------------------------------------------------------------- summary */
+
+void ps_summary_compute(const double *x, size_t n, uint64_t seed, struct ps_summary *s)
+{
+  memset(s, 0, sizeof(*s));
+  s->n = n;
+  s->mean = ps_stats_mean(x, n);
+  s->stddev = ps_stats_stddev(x, n);
+  s->median = ps_stats_median(x, n);
+  s->mad = ps_stats_mad(x, n);
+  s->min = ps_stats_min(x, n);
+  s->max = ps_stats_max(x, n);
+  s->p90 = n >= 10 ? ps_stats_quantile(x, n, 0.90) : NAN;
+  s->p99 = n >= 100 ? ps_stats_quantile(x, n, 0.99) : NAN;
+  s->cv = (n >= 2 && s->mean != 0) ? s->stddev / fabs(s->mean) : NAN;
+  ps_stats_bootstrap(x, n, ps_stat_fn_mean, NULL, 0, 0.95, seed, &s->ci95_mean[0],
+                     &s->ci95_mean[1]);
+  ps_stats_bootstrap(x, n, ps_stat_fn_median, NULL, 0, 0.95, seed ^ 0x5bd1e995ULL,
+                     &s->ci95_median[0], &s->ci95_median[1]);
+  s->noutliers = ps_stats_outliers(x, n, &s->outliers);
+}
+
+void ps_summary_release(struct ps_summary *s)
+{
+  if (!s)
+    return;
+  free(s->outliers);
+  s->outliers = NULL;
+  s->noutliers = 0;
+}
