@@ -1,0 +1,174 @@
+/* results.c - loading, validating and writing perfsweep.results/1 files (jansson).
+ *
+ * The loader never prints and never aborts on bad input: it returns a PS_EXIT_* code and a
+ * sentence naming the file, so each command decides how to report it.
+ */
+#include "results.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+static int fail(int code, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(int code, char *err, size_t errlen, const char *fmt, ...)
+{
+  if (err && errlen) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+  }
+  return code;
+}
+
+int ps_results_validate(const json_t *root, const char *name, char *err, size_t errlen)
+{
+  if (!json_is_object(root))
+    return fail(PS_EXIT_USAGE, err, errlen,
+                "%s is not a perfsweep results file (expected a JSON object)", name);
+  const char *schema = json_string_value(json_object_get(root, "schema"));
+  if (!schema)
+    return fail(PS_EXIT_USAGE, err, errlen,
+                "%s has no \"schema\" field: it is not a perfsweep results file", name);
+  if (strcmp(schema, PS_RESULTS_SCHEMA) != 0)
+    return fail(PS_EXIT_USAGE, err, errlen,
+                "%s has schema \"%s\" but this perfsweep reads only \"%s\"; re-run the sweep "
+                "with this version or use the perfsweep that wrote it",
+                name, schema, PS_RESULTS_SCHEMA);
+  json_t *cells = json_object_get(root, "cells");
+  if (!json_is_array(cells))
+    return fail(PS_EXIT_USAGE, err, errlen, "%s has no \"cells\" array", name);
+  size_t i;
+  json_t *cell;
+  json_array_foreach(cells, i, cell) {
+    if (!json_is_string(json_object_get(cell, "id")) ||
+        !json_is_object(json_object_get(cell, "params")) ||
+        !json_is_array(json_object_get(cell, "runs")))
+      return fail(PS_EXIT_USAGE, err, errlen,
+                  "%s: cell %zu lacks \"id\", \"params\" or \"runs\"; the file is damaged", name,
+                  i);
+  }
+  return 0;
+}
+
+int ps_results_load(const char *path, json_t **out, char *err, size_t errlen)
+{
+  *out = NULL;
+  char *file = NULL;
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    file = ps_xasprintf("%s/%s", path, PS_RESULTS_FILE);
+  else
+    file = ps_xstrdup(path);
+
+  char *data = NULL;
+  size_t len = 0;
+  int rc = ps_read_file(file, &data, &len);
+  if (rc < 0) {
+    rc = fail(PS_EXIT_IO, err, errlen, "cannot read results file %s: %s", file, strerror(-rc));
+    goto out;
+  }
+  json_error_t jerr;
+  json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+  if (!root) {
+    if (len == 0)
+      rc = fail(PS_EXIT_USAGE, err, errlen, "%s is empty: not a perfsweep results file", file);
+    else if (jerr.position >= (int)len)
+      rc = fail(PS_EXIT_USAGE, err, errlen,
+                "%s is truncated (JSON ends early: %s); the sweep that wrote it was cut off, "
+                "run 'perfsweep run --resume' on its folder",
+                file, jerr.text);
+    else
+      rc = fail(PS_EXIT_USAGE, err, errlen, "%s is not valid JSON (line %d: %s)", file,
+                jerr.line, jerr.text);
+    goto out;
+  }
+  rc = ps_results_validate(root, file, err, errlen);
+  if (rc)
+    json_decref(root);
+  else
+    *out = root;
+out:
+  free(data);
+  free(file);
+  return rc;
+}
+
+int ps_results_load_or_report(const char *path, json_t **out)
+{
+  char err[1024];
+  int rc = ps_results_load(path, out, err, sizeof(err));
+  if (rc)
+    ps_error("%s", err);
+  return rc;
+}
+
+int ps_results_write(const char *path, const json_t *root)
+{
+  char *text = json_dumps(root, JSON_INDENT(1));
+  if (!text)
+    return -ENOMEM;
+  size_t len = strlen(text);
+  text[len] = '\0';
+  char *buf = ps_xmalloc(len + 2);
+  memcpy(buf, text, len);
+  buf[len] = '\n';
+  int rc = ps_write_file_atomic(path, buf, len + 1);
+  free(buf);
+  free(text);
+  return rc;
+}
+
+json_t *ps_json_num(double x) { return isfinite(x) ? json_real(x) : json_null(); }
+
+static const char *tukey_name(enum ps_tukey t)
+{
+  return t == PS_TUKEY_FAR ? "far" : t == PS_TUKEY_MILD ? "mild" : "none";
+}
+
+json_t *ps_results_stats_json(const struct ps_summary *s)
+{
+  json_t *o = json_object();
+  json_object_set_new(o, "n", json_integer((json_int_t)s->n));
+  json_object_set_new(o, "mean", ps_json_num(s->mean));
+  json_object_set_new(o, "median", ps_json_num(s->median));
+  json_object_set_new(o, "stddev", ps_json_num(s->stddev));
+  json_object_set_new(o, "mad", ps_json_num(s->mad));
+  json_object_set_new(o, "min", ps_json_num(s->min));
+  json_object_set_new(o, "max", ps_json_num(s->max));
+  json_object_set_new(o, "p90", ps_json_num(s->p90));
+  json_object_set_new(o, "p99", ps_json_num(s->p99));
+  json_object_set_new(o, "cv", ps_json_num(s->cv));
+  json_object_set_new(o, "ci95_mean", json_pack("[oo]", ps_json_num(s->ci95_mean[0]),
+                                                ps_json_num(s->ci95_mean[1])));
+  json_object_set_new(o, "ci95_median", json_pack("[oo]", ps_json_num(s->ci95_median[0]),
+                                                  ps_json_num(s->ci95_median[1])));
+  json_t *outs = json_array();
+  for (size_t i = 0; i < s->noutliers; i++)
+    json_array_append_new(outs, json_pack("{sIsososs}", "index", (json_int_t)s->outliers[i].index,
+                                          "value", ps_json_num(s->outliers[i].value), "zscore",
+                                          ps_json_num(s->outliers[i].zscore), "tukey",
+                                          tukey_name(s->outliers[i].tukey)));
+  json_object_set_new(o, "outliers", outs);
+  return o;
+}
+
+json_t *ps_results_find_cell(const json_t *root, const char *id)
+{
+  size_t i;
+  json_t *cell;
+  json_array_foreach(json_object_get(root, "cells"), i, cell) {
+    const char *cid = json_string_value(json_object_get(cell, "id"));
+    if (cid && !strcmp(cid, id))
+      return cell;
+  }
+  return NULL;
+}
