@@ -1,0 +1,316 @@
+/* symbolize.c - libdwfl symbolization of recorded ips (see symbolize.h). One Dwfl per module, so
+ * modules that reused each other's addresses after dlclose never conflict.
+ */
+#include "symbolize.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+struct sym_mod {
+  char *path, *base_name;
+  uint64_t base, size;
+  Dwfl *dwfl;
+  Dwfl_Module *mod;
+  int bad;             /* no file / build-id mismatch: fallback frames */
+};
+
+struct cache_ent {
+  uint64_t key;        /* ip << 1 | return_address, 0 = empty */
+  uint32_t first, n;   /* into frames */
+};
+
+struct ps_sym {
+  struct sym_mod *mods;
+  size_t nmods;
+  struct ps_frame *frames;
+  size_t nframes, capframes;
+  struct cache_ent *cache;
+  size_t cache_cap, cache_used;
+  /* interned strings */
+  char **strs;
+  size_t nstrs, capstrs;
+  uint64_t *str_hash;  /* open addressing: index+1 into strs */
+  size_t str_cap;
+};
+
+static const Dwfl_Callbacks offline_cb = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+};
+
+static uint64_t hash_str(const char *s)
+{
+  uint64_t h = 1469598103934665603ull;
+  for (; *s; s++)
+    h = (h ^ (uint8_t)*s) * 1099511628211ull;
+  return h;
+}
+
+static const char *intern(struct ps_sym *s, const char *str)
+{
+  if (!str)
+    return NULL;
+  if ((s->nstrs + 1) * 2 > s->str_cap) {
+    size_t cap = s->str_cap ? s->str_cap * 2 : 1024;
+    uint64_t *t = ps_xcalloc(cap, sizeof *t);
+    for (size_t i = 0; i < s->str_cap; i++)
+      if (s->str_hash[i]) {
+        size_t j = hash_str(s->strs[s->str_hash[i] - 1]) & (cap - 1);
+        while (t[j])
+          j = (j + 1) & (cap - 1);
+        t[j] = s->str_hash[i];
+      }
+    free(s->str_hash);
+    s->str_hash = t;
+    s->str_cap = cap;
+  }
+  size_t j = hash_str(str) & (s->str_cap - 1);
+  while (s->str_hash[j]) {
+    const char *c = s->strs[s->str_hash[j] - 1];
+    if (!strcmp(c, str))
+      return c;
+    j = (j + 1) & (s->str_cap - 1);
+  }
+  if (s->nstrs == s->capstrs) {
+    s->capstrs = s->capstrs ? s->capstrs * 2 : 256;
+    s->strs = ps_xrealloc(s->strs, s->capstrs * sizeof *s->strs);
+  }
+  s->strs[s->nstrs++] = ps_xstrdup(str);
+  s->str_hash[j] = s->nstrs;
+  return s->strs[s->nstrs - 1];
+}
+
+struct ps_sym *ps_sym_new(void) { return ps_xcalloc(1, sizeof(struct ps_sym)); }
+
+void ps_sym_free(struct ps_sym *s)
+{
+  if (!s)
+    return;
+  for (size_t i = 0; i < s->nmods; i++) {
+    if (s->mods[i].dwfl)
+      dwfl_end(s->mods[i].dwfl);
+    free(s->mods[i].path);
+  }
+  free(s->mods);
+  free(s->frames);
+  free(s->cache);
+  for (size_t i = 0; i < s->nstrs; i++)
+    free(s->strs[i]);
+  free(s->strs);
+  free(s->str_hash);
+  free(s);
+}
+
+int ps_sym_add_module(struct ps_sym *s, const char *path, uint64_t base, uint64_t size,
+                      const uint8_t *build_id, size_t build_id_len)
+{
+  for (size_t i = 0; i < s->nmods; i++)
+    if (s->mods[i].base == base && !strcmp(s->mods[i].path, path))
+      return 0; /* same module recorded again (e.g. several traces of one program) */
+  s->mods = ps_xrealloc(s->mods, (s->nmods + 1) * sizeof *s->mods);
+  struct sym_mod *m = &s->mods[s->nmods++];
+  memset(m, 0, sizeof *m);
+  m->path = ps_xstrdup(path);
+  const char *slash = strrchr(path, '/');
+  m->base_name = (char *)intern(s, slash ? slash + 1 : path);
+  m->base = base;
+  m->size = size;
+  m->dwfl = dwfl_begin(&offline_cb);
+  if (m->dwfl) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      dwfl_report_begin(m->dwfl);
+      m->mod = dwfl_report_elf(m->dwfl, m->base_name, path, fd, base, false);
+      dwfl_report_end(m->dwfl, NULL, NULL);
+      if (!m->mod)
+        close(fd);
+    }
+  }
+  if (!m->mod) {
+    ps_warn("cannot read %s for symbols (it was removed or is unreadable); its frames are "
+            "shown as %s+0xoffset", path, m->base_name);
+    m->bad = 1;
+  } else if (build_id_len) {
+    const unsigned char *bid;
+    GElf_Addr vaddr;
+    int n = dwfl_module_build_id(m->mod, &bid, &vaddr);
+    if (n > 0 && ((size_t)n != build_id_len || memcmp(bid, build_id, build_id_len))) {
+      ps_warn("%s changed since it was traced (its build-id differs); its frames are shown as "
+              "%s+0xoffset", path, m->base_name);
+      m->bad = 1;
+    }
+  }
+  return 0;
+}
+
+static struct sym_mod *find_mod(struct ps_sym *s, uint64_t ip)
+{
+  for (size_t i = s->nmods; i-- > 0;) {
+    struct sym_mod *m = &s->mods[i];
+    if (ip >= m->base && ip < m->base + m->size)
+      return m;
+  }
+  /* size 0 or rounding: accept the closest base below for modules without a size */
+  return NULL;
+}
+
+const char *ps_sym_module_of(struct ps_sym *s, uint64_t ip)
+{
+  struct sym_mod *m = find_mod(s, ip);
+  return m ? m->base_name : NULL;
+}
+
+static void push_frame(struct ps_sym *s, const struct ps_frame *f)
+{
+  if (s->nframes == s->capframes) {
+    s->capframes = s->capframes ? s->capframes * 2 : 1024;
+    s->frames = ps_xrealloc(s->frames, s->capframes * sizeof *s->frames);
+  }
+  s->frames[s->nframes++] = *f;
+}
+
+static const char *die_name(Dwarf_Die *die)
+{
+  Dwarf_Attribute attr;
+  const char *n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
+  return n;
+}
+
+/* Resolves into s->frames; returns the count pushed. */
+static int resolve(struct ps_sym *s, uint64_t ip, int ret)
+{
+  struct sym_mod *m = find_mod(s, ip);
+  uint64_t addr = ret && ip ? ip - 1 : ip;
+  char buf[256];
+  struct ps_frame f = {0};
+  if (!m || m->bad) {
+    if (m)
+      snprintf(buf, sizeof buf, "%s+0x%llx", m->base_name, (unsigned long long)(ip - m->base));
+    else
+      snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)ip);
+    f.function = intern(s, buf);
+    f.module = m ? m->base_name : NULL;
+    f.offset = m ? ip - m->base : ip;
+    push_frame(s, &f);
+    return 1;
+  }
+  f.module = m->base_name;
+  f.offset = ip - m->base;
+  int pushed = 0;
+  /* inlined chain from DWARF scopes */
+  Dwarf_Addr bias = 0;
+  Dwarf_Die *cu = dwfl_module_addrdie(m->mod, addr, &bias);
+  const char *file = NULL;
+  int line = 0;
+  Dwfl_Line *l = dwfl_module_getsrc(m->mod, addr);
+  if (l)
+    file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
+  if (cu) {
+    Dwarf_Die *scopes = NULL;
+    int n = dwarf_getscopes(cu, addr - bias, &scopes);
+    for (int i = 0; i < n; i++) {
+      int tag = dwarf_tag(&scopes[i]);
+      if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
+        continue;
+      const char *name = die_name(&scopes[i]);
+      if (tag == DW_TAG_subprogram) {
+        /* the symbol table has the linkage name; prefer DWARF's when present */
+        struct ps_frame g = f;
+        g.function = intern(s, name ? name : "??");
+        g.file = intern(s, file);
+        g.line = line;
+        g.known = name != NULL;
+        push_frame(s, &g);
+        pushed++;
+        break;
+      }
+      struct ps_frame g = f;
+      g.function = intern(s, name ? name : "??");
+      g.file = intern(s, file);
+      g.line = line;
+      g.inlined = 1;
+      g.known = name != NULL;
+      push_frame(s, &g);
+      pushed++;
+      /* the caller's position is the call site of this inlined instance */
+      Dwarf_Attribute attr;
+      Dwarf_Word v;
+      Dwarf_Files *files;
+      if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &v) == 0)
+        line = (int)v;
+      if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &v) == 0 &&
+          dwarf_getsrcfiles(cu, &files, NULL) == 0) {
+        const char *cf = dwarf_filesrc(files, v, NULL, NULL);
+        if (cf)
+          file = cf;
+      }
+    }
+    free(scopes);
+  }
+  if (!pushed || !s->frames[s->nframes - 1].known) {
+    GElf_Off off;
+    GElf_Sym sym;
+    const char *name = dwfl_module_addrinfo(m->mod, addr, &off, &sym, NULL, NULL, NULL);
+    if (pushed && name) {
+      s->frames[s->nframes - 1].function = intern(s, name);
+      s->frames[s->nframes - 1].known = 1;
+    } else if (!pushed) {
+      if (name) {
+        f.function = intern(s, name);
+        f.known = 1;
+      } else {
+        snprintf(buf, sizeof buf, "%s+0x%llx", m->base_name, (unsigned long long)f.offset);
+        f.function = intern(s, buf);
+      }
+      f.file = intern(s, file);
+      f.line = line;
+      push_frame(s, &f);
+      pushed = 1;
+    }
+  }
+  return pushed;
+}
+
+int ps_sym_resolve(struct ps_sym *s, uint64_t ip, int return_address, const struct ps_frame **out)
+{
+  uint64_t key = (ip << 1) | (return_address ? 1u : 0u);
+  if (!key)
+    key = 2;
+  if ((s->cache_used + 1) * 2 > s->cache_cap) {
+    size_t cap = s->cache_cap ? s->cache_cap * 2 : 4096;
+    struct cache_ent *c = ps_xcalloc(cap, sizeof *c);
+    for (size_t i = 0; i < s->cache_cap; i++)
+      if (s->cache[i].key) {
+        size_t j = (s->cache[i].key * 0x9e3779b97f4a7c15ull) >> 20 & (cap - 1);
+        while (c[j].key)
+          j = (j + 1) & (cap - 1);
+        c[j] = s->cache[i];
+      }
+    free(s->cache);
+    s->cache = c;
+    s->cache_cap = cap;
+  }
+  size_t j = (key * 0x9e3779b97f4a7c15ull) >> 20 & (s->cache_cap - 1);
+  while (s->cache[j].key) {
+    if (s->cache[j].key == key) {
+      *out = s->frames + s->cache[j].first;
+      return (int)s->cache[j].n;
+    }
+    j = (j + 1) & (s->cache_cap - 1);
+  }
+  size_t first = s->nframes;
+  int n = resolve(s, ip, return_address);
+  s->cache[j] = (struct cache_ent){key, (uint32_t)first, (uint32_t)n};
+  s->cache_used++;
+  *out = s->frames + first;
+  return n;
+}

@@ -1,0 +1,473 @@
+/* trace-reader.c - reads perfsweep traces chunk by chunk or merged in seq order
+ * (see trace-reader.h). Bounded memory: a chunk index and one loaded chunk per merging thread.
+ */
+#include "trace-reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+struct chunk_ix {
+  uint64_t offset;
+  uint64_t first_seq;
+  uint32_t tid;
+  uint32_t len;
+};
+
+struct cursor {
+  struct chunk_ix *chunks;  /* this thread's chunks, by first_seq */
+  size_t n, next;
+  struct ps_chunk_view v;
+  int loaded;
+  struct ps_rec rec;        /* decoded, pending */
+  int has_rec;
+};
+
+struct ps_trace {
+  char *path;
+  int fd;
+  uint64_t file_size;
+  struct ps_trace_header hdr;
+  char *exe;
+  uint64_t pos;            /* file-order cursor */
+  int truncated;
+  /* merge state */
+  struct chunk_ix *ix;
+  size_t nix;
+  struct cursor *cur;
+  size_t ncur;
+  size_t *heap;            /* indices into cur, min-heap on key */
+  size_t nheap;
+  int pending;              /* heap top's record was returned, not yet consumed */
+};
+
+static const char *fn_names[PS_FN_COUNT] = {
+    "malloc", "calloc", "realloc", "reallocarray", "free", "posix_memalign",
+    "aligned_alloc", "memalign", "valloc", "pvalloc", "mmap", "munmap"};
+
+const char *ps_alloc_fn_name(unsigned fn) { return fn < PS_FN_COUNT ? fn_names[fn] : "unknown"; }
+
+const struct ps_trace_header *ps_trace_header(const struct ps_trace *t) { return &t->hdr; }
+const char *ps_trace_exe(const struct ps_trace *t) { return t->exe; }
+const char *ps_trace_path(const struct ps_trace *t) { return t->path; }
+int ps_trace_truncated(const struct ps_trace *t) { return t->truncated; }
+
+static int read_at(int fd, void *buf, size_t len, uint64_t off)
+{
+  uint8_t *p = buf;
+  while (len) {
+    ssize_t n = pread(fd, p, len, (off_t)off);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return -errno;
+    if (n == 0)
+      return -ENODATA;
+    p += n;
+    len -= (size_t)n;
+    off += (uint64_t)n;
+  }
+  return 0;
+}
+
+int ps_trace_open(const char *path, struct ps_trace **out)
+{
+  *out = NULL;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int e = errno;
+    ps_error("cannot open trace %s: %s", path, strerror(e));
+    return -e;
+  }
+  struct stat st;
+  fstat(fd, &st);
+  struct ps_trace *t = ps_xcalloc(1, sizeof *t);
+  t->fd = fd;
+  t->path = ps_xstrdup(path);
+  t->file_size = (uint64_t)st.st_size;
+  int err = 0;
+  if (t->file_size < sizeof t->hdr || read_at(fd, &t->hdr, sizeof t->hdr, 0) ||
+      memcmp(t->hdr.magic, PS_TRACE_MAGIC, 8)) {
+    ps_error("%s is not a perfsweep trace (no PSTRACE header); pass an alloc.<pid>.pst or "
+             "cpu.<pid>.pst file written by a perfsweep probe", path);
+    err = -EINVAL;
+  } else if (t->hdr.version != PS_TRACE_VERSION) {
+    ps_error("%s is trace format version %u; this perfsweep reads version %d: analyze it with "
+             "the perfsweep that recorded it", path, t->hdr.version, PS_TRACE_VERSION);
+    err = -EPROTONOSUPPORT;
+  } else if (t->hdr.kind != PS_TRACE_ALLOC && t->hdr.kind != PS_TRACE_CPU) {
+    ps_error("%s has an unknown trace kind %u; the file is corrupt", path, t->hdr.kind);
+    err = -EINVAL;
+  } else if (t->hdr.header_len != sizeof t->hdr + t->hdr.exe_len ||
+             t->hdr.header_len > t->file_size) {
+    ps_error("%s has a corrupt header (length %u); the file is damaged", path, t->hdr.header_len);
+    err = -EINVAL;
+  }
+  if (!err) {
+    t->exe = ps_xcalloc(1, t->hdr.exe_len + 1);
+    if (read_at(fd, t->exe, t->hdr.exe_len, sizeof t->hdr)) {
+      ps_error("%s: cannot read the header", path);
+      err = -EIO;
+    }
+  }
+  if (err) {
+    ps_trace_close(t);
+    return err;
+  }
+  t->pos = t->hdr.header_len;
+  *out = t;
+  return 0;
+}
+
+void ps_trace_close(struct ps_trace *t)
+{
+  if (!t)
+    return;
+  if (t->fd >= 0)
+    close(t->fd);
+  for (size_t i = 0; i < t->ncur; i++)
+    ps_chunk_release(&t->cur[i].v);
+  free(t->cur);
+  free(t->heap);
+  free(t->ix);
+  free(t->exe);
+  free(t->path);
+  free(t);
+}
+
+void ps_chunk_release(struct ps_chunk_view *v)
+{
+  free(v->data);
+  v->data = NULL;
+}
+
+/* Reads the chunk header at off. 1 ok, 0 torn/end (warning printed when torn), <0 error. */
+static int chunk_header_at(struct ps_trace *t, uint64_t off, struct ps_trace_chunk *c)
+{
+  if (off == t->file_size)
+    return 0;
+  int err = off + sizeof *c <= t->file_size ? read_at(t->fd, c, sizeof *c, off) : -ENODATA;
+  if (err && err != -ENODATA) {
+    ps_error("cannot read %s: %s", t->path, strerror(-err));
+    return err;
+  }
+  if (err || c->magic != PS_CHUNK_MAGIC || c->payload_len > PS_TRACE_MAX_PAYLOAD ||
+      off + sizeof *c + c->payload_len > t->file_size) {
+    if (!t->truncated)
+      ps_warn("%s ends with an incomplete chunk at byte %llu of %llu (the process was killed, "
+              "crashed or the disk filled up); reading up to the last whole chunk",
+              t->path, (unsigned long long)off, (unsigned long long)t->file_size);
+    t->truncated = 1;
+    return 0;
+  }
+  return 1;
+}
+
+static int load_chunk(struct ps_trace *t, uint64_t off, const struct ps_trace_chunk *c,
+                      struct ps_chunk_view *v)
+{
+  v->hdr = *c;
+  v->offset = off;
+  free(v->data);
+  v->data = ps_xmalloc(c->payload_len ? c->payload_len : 1);
+  int err = read_at(t->fd, v->data, c->payload_len, off + sizeof *c);
+  if (err) {
+    ps_error("cannot read %s: %s", t->path, strerror(-err));
+    return err;
+  }
+  v->p = v->data;
+  v->end = v->data + c->payload_len;
+  v->seq = c->first_seq;
+  v->last_ptr = 0;
+  v->time_ns = c->mono_ns;
+  v->left = c->nrecords;
+  return 0;
+}
+
+int ps_trace_next_chunk(struct ps_trace *t, struct ps_chunk_view *v)
+{
+  struct ps_trace_chunk c;
+  int ok = chunk_header_at(t, t->pos, &c);
+  if (ok <= 0)
+    return ok;
+  int err = load_chunk(t, t->pos, &c, v);
+  if (err)
+    return err;
+  t->pos += sizeof c + c.payload_len;
+  return 1;
+}
+
+static int corrupt(struct ps_trace *t, struct ps_chunk_view *v, const char *what)
+{
+  ps_error("%s is corrupt: %s in the chunk at byte %llu (record %u from its end); the file was "
+           "damaged after it was written", t->path, what, (unsigned long long)v->offset, v->left);
+  return -EINVAL;
+}
+
+#define GET(var)                                                                                  \
+  do {                                                                                            \
+    if (ps_get_varint(&v->p, v->end, &(var)))                                                     \
+      return corrupt(t, v, "a truncated number");                                                 \
+  } while (0)
+
+static int get_str(struct ps_trace *t, struct ps_chunk_view *v, const uint8_t **s, size_t *n)
+{
+  uint64_t len;
+  GET(len);
+  if (len > (uint64_t)(v->end - v->p))
+    return corrupt(t, v, "a string longer than its chunk");
+  *s = v->p;
+  *n = (size_t)len;
+  v->p += len;
+  return 0;
+}
+
+static int get_ptr(struct ps_trace *t, struct ps_chunk_view *v, uint64_t *out)
+{
+  uint64_t z;
+  GET(z);
+  v->last_ptr += (uint64_t)ps_unzigzag(z);
+  *out = v->last_ptr;
+  return 0;
+}
+
+static int get_ips(struct ps_trace *t, struct ps_chunk_view *v, struct ps_rec *r)
+{
+  uint64_t n, prev = 0;
+  GET(n);
+  if (n > PS_TRACE_MAX_DEPTH)
+    return corrupt(t, v, "a stack deeper than 256 frames");
+  for (uint64_t i = 0; i < n; i++) {
+    uint64_t x;
+    GET(x);
+    prev = i ? prev + (uint64_t)ps_unzigzag(x) : x;
+    v->ips[i] = prev;
+  }
+  r->nips = (unsigned)n;
+  r->ips = v->ips;
+  return 0;
+}
+
+int ps_chunk_next(struct ps_trace *t, struct ps_chunk_view *v, struct ps_rec *r)
+{
+  if (v->left == 0 || v->p >= v->end)
+    return 0;
+  memset(r, 0, sizeof *r);
+  uint8_t tb = *v->p++;
+  r->type = tb & 15u;
+  r->fn = tb >> 4;
+  uint64_t d;
+  GET(d);
+  v->seq += d;
+  r->seq = v->seq;
+  r->tid = v->hdr.tid;
+  v->left--;
+  const uint8_t *s;
+  int err = 0;
+  switch (r->type) {
+  case PS_REC_MODULE:
+    GET(r->id);
+    GET(r->ptr);
+    GET(r->size);
+    err = get_str(t, v, &s, &r->str_len);
+    r->str = (const char *)s;
+    if (!err)
+      err = get_str(t, v, &r->bytes, &r->bytes_len);
+    break;
+  case PS_REC_UNMODULE:
+    GET(r->id);
+    break;
+  case PS_REC_STACK:
+    GET(r->id);
+    err = get_ips(t, v, r);
+    break;
+  case PS_REC_THREAD:
+  case PS_REC_NOTE:
+    GET(r->id);
+    err = get_str(t, v, &s, &r->str_len);
+    r->str = (const char *)s;
+    break;
+  case PS_REC_ALLOC:
+  case PS_REC_ALLOCS:
+    GET(r->size);
+    err = get_ptr(t, v, &r->ptr);
+    if (!err)
+      GET(r->stack);
+    break;
+  case PS_REC_FREE:
+    err = get_ptr(t, v, &r->ptr);
+    break;
+  case PS_REC_REALLOC:
+    GET(r->size);
+    err = get_ptr(t, v, &r->old_ptr);
+    if (!err)
+      err = get_ptr(t, v, &r->ptr);
+    if (!err)
+      GET(r->stack);
+    break;
+  case PS_REC_SAMPLE:
+    GET(r->time_ns);
+    GET(r->flags);
+    if (r->flags & PS_SAMPLE_F_INLINE)
+      err = get_ips(t, v, r);
+    else
+      GET(r->stack);
+    v->time_ns = r->time_ns;
+    break;
+  case PS_REC_LOST:
+    GET(r->size);
+    break;
+  case PS_REC_TIME:
+    GET(r->time_ns);
+    v->time_ns = r->time_ns;
+    break;
+  default:
+    return corrupt(t, v, "an unknown record type");
+  }
+  if (err)
+    return err;
+  if (r->type != PS_REC_SAMPLE)
+    r->time_ns = v->time_ns;
+  return 1;
+}
+
+/* ---- merge in seq order ---- */
+
+static int ix_cmp(const void *a, const void *b)
+{
+  const struct chunk_ix *x = a, *y = b;
+  if (x->tid != y->tid)
+    return x->tid < y->tid ? -1 : 1;
+  if (x->first_seq != y->first_seq)
+    return x->first_seq < y->first_seq ? -1 : 1;
+  return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+static uint64_t cur_key(const struct cursor *c)
+{
+  return c->has_rec ? c->rec.seq : c->chunks[c->next].first_seq;
+}
+
+static void heap_swap(struct ps_trace *t, size_t i, size_t j)
+{
+  size_t x = t->heap[i];
+  t->heap[i] = t->heap[j];
+  t->heap[j] = x;
+}
+
+static void heap_down(struct ps_trace *t, size_t i)
+{
+  for (;;) {
+    size_t l = 2 * i + 1, r = l + 1, m = i;
+    if (l < t->nheap && cur_key(&t->cur[t->heap[l]]) < cur_key(&t->cur[t->heap[m]]))
+      m = l;
+    if (r < t->nheap && cur_key(&t->cur[t->heap[r]]) < cur_key(&t->cur[t->heap[m]]))
+      m = r;
+    if (m == i)
+      return;
+    heap_swap(t, i, m);
+    i = m;
+  }
+}
+
+int ps_trace_merge_begin(struct ps_trace *t)
+{
+  size_t cap = 0;
+  uint64_t off = t->hdr.header_len;
+  for (;;) {
+    struct ps_trace_chunk c;
+    int ok = chunk_header_at(t, off, &c);
+    if (ok < 0)
+      return ok;
+    if (ok == 0)
+      break;
+    if (t->nix == cap) {
+      cap = cap ? cap * 2 : 256;
+      t->ix = ps_xrealloc(t->ix, cap * sizeof *t->ix);
+    }
+    t->ix[t->nix++] = (struct chunk_ix){off, c.first_seq, c.tid, c.payload_len};
+    off += sizeof c + c.payload_len;
+  }
+  if (t->nix)
+    qsort(t->ix, t->nix, sizeof *t->ix, ix_cmp);
+  for (size_t i = 0; i < t->nix;) {
+    size_t j = i;
+    while (j < t->nix && t->ix[j].tid == t->ix[i].tid)
+      j++;
+    t->cur = ps_xrealloc(t->cur, (t->ncur + 1) * sizeof *t->cur);
+    t->cur[t->ncur++] = (struct cursor){.chunks = t->ix + i, .n = j - i};
+    i = j;
+  }
+  t->heap = ps_xcalloc(t->ncur + 1, sizeof *t->heap);
+  for (size_t i = 0; i < t->ncur; i++)
+    t->heap[t->nheap++] = i;
+  for (size_t i = t->nheap / 2 + 1; i-- > 0;)
+    heap_down(t, i);
+  return 0;
+}
+
+/* Makes c->rec the cursor's next record, loading chunks as needed. 1 ok, 0 exhausted, <0 err. */
+static int cursor_advance(struct ps_trace *t, struct cursor *c)
+{
+  for (;;) {
+    if (!c->loaded) {
+      if (c->next == c->n) {
+        ps_chunk_release(&c->v);
+        return 0;
+      }
+      struct chunk_ix *ix = &c->chunks[c->next++];
+      struct ps_trace_chunk h;
+      int err = read_at(t->fd, &h, sizeof h, ix->offset);
+      if (!err)
+        err = load_chunk(t, ix->offset, &h, &c->v);
+      if (err)
+        return err;
+      c->loaded = 1;
+    }
+    int ok = ps_chunk_next(t, &c->v, &c->rec);
+    if (ok < 0)
+      return ok;
+    if (ok) {
+      c->has_rec = 1;
+      return 1;
+    }
+    c->loaded = 0;
+  }
+}
+
+int ps_trace_merge_next(struct ps_trace *t, struct ps_rec *r)
+{
+  if (t->pending && t->nheap) {
+    /* the record returned last time is consumed only now, so its pointers stayed valid */
+    struct cursor *c = &t->cur[t->heap[0]];
+    c->has_rec = 0;
+    t->pending = 0;
+    int ok = cursor_advance(t, c);
+    if (ok < 0)
+      return ok;
+    if (ok == 0)
+      t->heap[0] = t->heap[--t->nheap];
+    heap_down(t, 0);
+  }
+  while (t->nheap) {
+    struct cursor *c = &t->cur[t->heap[0]];
+    if (!c->has_rec) {
+      int ok = cursor_advance(t, c);
+      if (ok < 0)
+        return ok;
+      if (ok == 0)
+        t->heap[0] = t->heap[--t->nheap];
+      heap_down(t, 0);
+      continue;
+    }
+    *r = c->rec;
+    t->pending = 1;
+    return 1;
+  }
+  return 0;
+}

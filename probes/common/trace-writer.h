@@ -1,0 +1,113 @@
+/* trace-writer.h - the probes' trace writer: per-thread buffers flushed as whole chunks with
+ * write(2) to one file per process ($PERFSWEEP_TRACE_DIR/<kind>.<pid>.pst).
+ *
+ * Never calls malloc or stdio (buffers are mmap'd), never takes a lock the target may hold.
+ * Threading and signal-safety contract:
+ *  - Each thread appends only to its own buffer (a TLS pointer); the hot path is lock-free: one
+ *    relaxed atomic increment (the global seq that orders events of all threads) and stores.
+ *  - ps_tw_reserve/ps_tw_commit are async-signal-safe with respect to other threads and other
+ *    writers, but NOT re-entrant on the same thread: a caller that can be interrupted by its own
+ *    signal handler (the CPU probe) must guard with its per-thread re-entrancy flag.
+ *  - A full buffer is flushed by its owner (so SIGKILL loses at most the last buffer of each
+ *    thread); thread exit flushes (pthread key destructor); fork reopens a new file in the child
+ *    (call ps_tw_after_fork_child from a pthread_atfork child handler); ps_tw_shutdown at exit;
+ *    ps_tw_install_crash_handlers flushes on SIGSEGV/SIGBUS/SIGILL/SIGFPE/SIGABRT and re-raises.
+ *  - ENOSPC or any write error stops tracing (ps_tw_enabled() turns 0), marks the header
+ *    PS_TRACE_F_DISK_FULL in place; the target runs on.
+ * One writer per probe library (each .so links its own copy of this static library).
+ */
+#ifndef PERFSWEEP_TRACE_WRITER_H
+#define PERFSWEEP_TRACE_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace-format.h"
+
+#define PS_TW_BUF_SIZE (64u * 1024u)  /* one chunk at most, header included */
+#define PS_TW_TIME_EVERY 1024u        /* a TIME record every that many records of a thread */
+
+struct ps_tbuf {
+  struct ps_tbuf *next;   /* registry of all buffers (for flush at exit / crash) */
+  struct ps_tbuf *free_next;
+  int busy;               /* 0 idle, 1 owner appending, 2 taken by shutdown/crash flush */
+  uint32_t tid;
+  uint64_t first_seq;     /* seq the chunk's deltas start from */
+  uint64_t last_seq;
+  uint64_t last_ptr;      /* ptr fields are deltas to this */
+  uint32_t nrec;
+  uint32_t since_time;
+  size_t len;             /* bytes used in data, chunk header included */
+  uint8_t data[PS_TW_BUF_SIZE];
+};
+
+struct ps_tw_config {
+  enum ps_trace_kind kind;
+  uint32_t mode;
+  uint64_t param;
+  uint32_t depth;
+  const char *dir;        /* trace directory; must exist */
+};
+
+/* Opens <dir>/<kind>.<pid>.pst (or <kind>.<pid>.<n>.pst when taken, e.g. after exec) and writes
+ * the header. Returns 0 or a negative errno (then the writer stays disabled). Call once, from the
+ * probe's constructor, before any thread appends. */
+int ps_tw_open(const struct ps_tw_config *cfg);
+
+/* 1 while tracing, 0 when never opened, shut down for good, or stopped by a write error. */
+int ps_tw_enabled(void);
+
+/* Returns a pointer to at least max free bytes in the calling thread's buffer (flushing it first
+ * when needed), with the thread's buffer marked busy; NULL when tracing is off or no buffer could
+ * be mapped. Every successful reserve must be followed by ps_tw_commit(end) where end is one past
+ * the last byte written (write at most max bytes). Records are written with ps_tw_rec_* below. */
+uint8_t *ps_tw_reserve(size_t max);
+void ps_tw_commit(uint8_t *end);
+
+/* The calling thread's buffer (valid between reserve and commit). */
+struct ps_tbuf *ps_tw_current(void);
+
+/* Next global sequence number (orders records of all threads). */
+uint64_t ps_tw_next_seq(void);
+
+/* Writes a record's type byte (type | fn << 4) and seq delta; returns the next write position. */
+static inline uint8_t *ps_tw_rec_start(struct ps_tbuf *b, uint8_t *p, unsigned type, unsigned fn)
+{
+  uint64_t seq = ps_tw_next_seq();
+  if (b->nrec == 0) {
+    b->first_seq = seq;
+    b->last_seq = seq;
+  }
+  *p++ = (uint8_t)(type | (fn << 4));
+  p = ps_put_varint(p, seq - b->last_seq);
+  b->last_seq = seq;
+  b->nrec++;
+  return p;
+}
+
+static inline uint8_t *ps_tw_put_ptr(struct ps_tbuf *b, uint8_t *p, uint64_t ptr)
+{
+  p = ps_put_varint(p, ps_zigzag((int64_t)(ptr - b->last_ptr)));
+  b->last_ptr = ptr;
+  return p;
+}
+
+/* Appends a whole record of bytes [rec, rec+len) built elsewhere (type byte, seq handled here).
+ * Convenience for rare records (modules, notes, thread names); returns 0 or -1 when off. */
+int ps_tw_note(enum ps_note_code code, const char *text);
+int ps_tw_thread_name(uint32_t tid, const char *name);
+
+/* Flushes the calling thread's buffer now (e.g. before exec). */
+void ps_tw_flush_self(void);
+/* Flushes every thread's buffer that is not in the middle of an append, marks the header
+ * complete, and switches to write-through so later events (other destructors) still land. */
+void ps_tw_shutdown(void);
+/* In the child after fork: forget the parent's buffers, open the child's own file. */
+void ps_tw_after_fork_child(void);
+/* Flushes on fatal signals, then re-raises with the previous disposition. */
+void ps_tw_install_crash_handlers(void);
+
+/* Monotonic ns since the trace's start. Async-signal-safe. */
+uint64_t ps_tw_now_ns(void);
+
+#endif
