@@ -165,6 +165,26 @@ int ps_sweep_add_axis(struct ps_sweep *s, const char *name, enum ps_axis_kind ki
   return 0;
 }
 
+int ps_sweep_add_axis_values(struct ps_sweep *s, const char *name, enum ps_axis_kind kind,
+                             char *const *values, size_t n, char *err, size_t errlen)
+{
+  if (!is_ident(name, strlen(name)))
+    return seterr(err, errlen,
+                  "'%s' is not a valid parameter name; use letters, digits and _, e.g. batch",
+                  name);
+  if (ps_sweep_axis(s, name))
+    return seterr(err, errlen, "parameter '%s' is given twice; give all its values at once",
+                  name);
+  if (!n)
+    return seterr(err, errlen, "parameter '%s' has no values; give at least one", name);
+  char **vals = ps_xcalloc(n, sizeof(char *));
+  for (size_t i = 0; i < n; i++)
+    vals[i] = ps_xstrdup(values[i]);
+  s->axes = ps_xrealloc(s->axes, (s->naxes + 1) * sizeof(*s->axes));
+  s->axes[s->naxes++] = (struct ps_axis){ps_xstrdup(name), kind, vals, n};
+  return 0;
+}
+
 void ps_sweep_release(struct ps_sweep *s)
 {
   for (size_t i = 0; i < s->naxes; i++) {

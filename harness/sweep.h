@@ -38,6 +38,10 @@ long ps_sweep_parse_values(const char *spec, char ***values, char *err, size_t e
  * Returns 0, or -1 with a sentence in err. */
 int ps_sweep_add_axis(struct ps_sweep *s, const char *name, enum ps_axis_kind kind,
                       const char *spec, char *err, size_t errlen);
+/* Adds an axis from values already expanded (a spec file's array, a resumed sweep); copies them.
+ * Same checks and returns as ps_sweep_add_axis (an empty array is refused). */
+int ps_sweep_add_axis_values(struct ps_sweep *s, const char *name, enum ps_axis_kind kind,
+                             char *const *values, size_t n, char *err, size_t errlen);
 void ps_sweep_release(struct ps_sweep *s);
 const struct ps_axis *ps_sweep_axis(const struct ps_sweep *s, const char *name);
 

@@ -1,0 +1,272 @@
+/* launch.c - fork/exec without a shell, wait via pidfd, /proc polling, wait4 rusage, timeout.
+ *
+ * The child is put in its own process group so a timeout or an interruption can terminate the
+ * whole group, and so a terminal's Ctrl-C reaches perfsweep, which then stops it cleanly.
+ */
+#include "launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+extern char **environ;
+
+static double now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double tv_sec(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec * 1e-6; }
+
+/* utime+stime (clock ticks) and rss (pages) of a live process; -1 when it is gone. */
+static int proc_sample(pid_t pid, unsigned long long *ticks, long *rss_pages)
+{
+  char path[64], buf[1024];
+  snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0)
+    return -1;
+  buf[n] = '\0';
+  char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+  if (!p)
+    return -1;
+  unsigned long long ut = 0, st = 0;
+  long rss = 0;
+  /* fields after ')': 3 state ... 14 utime 15 stime ... 24 rss */
+  if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d "
+                    "%*d %*u %*u %ld",
+             &ut, &st, &rss) != 3)
+    return -1;
+  *ticks = ut + st;
+  *rss_pages = rss;
+  return 0;
+}
+
+static void tl_push(struct ps_timeline *tl, double t, long rss, double cpu)
+{
+  if (tl->n == tl->cap) {
+    tl->cap = tl->cap ? tl->cap * 2 : 256;
+    tl->t = ps_xrealloc(tl->t, tl->cap * sizeof(double));
+    tl->rss_kb = ps_xrealloc(tl->rss_kb, tl->cap * sizeof(long));
+    tl->cpu_pct = ps_xrealloc(tl->cpu_pct, tl->cap * sizeof(double));
+  }
+  tl->t[tl->n] = t;
+  tl->rss_kb[tl->n] = rss;
+  tl->cpu_pct[tl->n] = cpu;
+  tl->n++;
+}
+
+struct poller {
+  pid_t pid;
+  double start, last_t;
+  unsigned long long last_ticks;
+  long page_kb, hz;
+  /* running sums for the derived figures (least squares slope of rss over t) */
+  double n, sum_rss, sum_cpu, peak_rss, peak_cpu, st, stt, sr, str;
+  size_t ncpu;
+};
+
+static void poll_proc(struct poller *p, struct ps_launch_result *r, int keep)
+{
+  unsigned long long ticks;
+  long pages;
+  if (proc_sample(p->pid, &ticks, &pages) < 0)
+    return;
+  double t = now() - p->start, rss = (double)(pages * p->page_kb);
+  double cpu = NAN;
+  if (p->last_t >= 0 && t > p->last_t) {
+    cpu = 100.0 * (double)(ticks - p->last_ticks) / (double)p->hz / (t - p->last_t);
+    p->sum_cpu += cpu;
+    p->ncpu++;
+    if (cpu > p->peak_cpu)
+      p->peak_cpu = cpu;
+  }
+  p->last_t = t;
+  p->last_ticks = ticks;
+  p->n += 1;
+  p->sum_rss += rss;
+  if (rss > p->peak_rss)
+    p->peak_rss = rss;
+  p->st += t;
+  p->stt += t * t;
+  p->sr += rss;
+  p->str += t * rss;
+  if (keep)
+    tl_push(&r->timeline, t, (long)rss, isnan(cpu) ? 0.0 : cpu);
+}
+
+static void finish_poller(const struct poller *p, struct ps_launch_result *r)
+{
+  r->samples = (size_t)p->n;
+  r->avg_rss_kb = p->n > 0 ? p->sum_rss / p->n : NAN;
+  r->peak_rss_kb = p->n > 0 ? p->peak_rss : NAN;
+  double den = p->n * p->stt - p->st * p->st;
+  r->growth_kb_per_s = (p->n >= 2 && den > 0) ? (p->n * p->str - p->st * p->sr) / den : NAN;
+  r->avg_cpu_pct = p->ncpu ? p->sum_cpu / (double)p->ncpu : NAN;
+  r->peak_cpu_pct = p->ncpu ? p->peak_cpu : NAN;
+}
+
+/* posix_spawnp: glibc uses clone(CLONE_VM|CLONE_VFORK), cheaper than fork for a large parent,
+ * and returns the exec error directly. The child gets its own process group, default signal
+ * dispositions and an empty mask, stdin from /dev/null. */
+static int spawn(pid_t *pid, char *const *argv, char *const *envp, const struct ps_launch_opts *o)
+{
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t at;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawnattr_init(&at);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, o->stdout_path ? o->stdout_path : "/dev/null",
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, o->stderr_path ? o->stderr_path : "/dev/null",
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigemptyset(&all);
+  sigaddset(&all, SIGINT);
+  sigaddset(&all, SIGTERM);
+  sigaddset(&all, SIGPIPE);
+  sigaddset(&all, SIGCHLD);
+  posix_spawnattr_setsigmask(&at, &none);
+  posix_spawnattr_setsigdefault(&at, &all);
+  posix_spawnattr_setpgroup(&at, 0);
+  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_USEVFORK);
+  int rc = posix_spawnp(pid, argv[0], &fa, &at, argv, envp ? envp : environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&at);
+  return rc;
+}
+
+static void stop_group(pid_t pid, int sig)
+{
+  kill(-pid, sig);
+  kill(pid, sig);
+}
+
+int ps_launch(char *const *argv, char *const *envp, const struct ps_launch_opts *o,
+              struct ps_launch_result *r)
+{
+  memset(r, 0, sizeof(*r));
+  r->exit_code = -1;
+  double interval = o->poll_interval > 0 ? o->poll_interval : 0.01;
+  double grace = o->kill_grace > 0 ? o->kill_grace : 1.0;
+  double start = now();
+  pid_t pid;
+  int e = spawn(&pid, argv, envp, o);
+  if (e) {
+    r->exec_errno = e;
+    return -e;
+  }
+  r->started = 1;
+
+  struct poller p = {.pid = pid, .start = start, .last_t = -1, .hz = sysconf(_SC_CLK_TCK),
+                     .page_kb = sysconf(_SC_PAGESIZE) / 1024};
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  double deadline = o->timeout > 0 ? start + o->timeout : INFINITY, kill_at = INFINITY;
+  int status = 0;
+  struct rusage ru;
+  memset(&ru, 0, sizeof(ru));
+  poll_proc(&p, r, o->keep_timeline);
+  for (;;) {
+    pid_t w = wait4(pid, &status, WNOHANG, &ru);
+    if (w == pid)
+      break;
+    double t = now();
+    if (!r->timed_out && !r->interrupted && t >= deadline) {
+      r->timed_out = 1;
+      stop_group(pid, SIGTERM);
+      kill_at = t + grace;
+    } else if (!r->timed_out && !r->interrupted && o->stop && *o->stop) {
+      r->interrupted = 1;
+      stop_group(pid, SIGTERM);
+      kill_at = t + grace;
+    } else if (t >= kill_at) {
+      stop_group(pid, SIGKILL);
+      kill_at = INFINITY;
+    }
+    double wait_s = interval;
+    double next_event = fmin(deadline, kill_at) - t;
+    if (next_event < wait_s)
+      wait_s = next_event > 0 ? next_event : 0;
+    if (pidfd >= 0) {
+      struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+      struct timespec ts = {(time_t)wait_s, (long)((wait_s - floor(wait_s)) * 1e9)};
+      int pr = ppoll(&pfd, 1, &ts, NULL);
+      if (pr > 0)
+        continue; /* exited: reap at the top of the loop */
+    } else {
+      struct timespec ts = {0, 1000000}; /* no pidfd: 1 ms steps */
+      nanosleep(&ts, NULL);
+      if (now() - p.last_t - start < interval)
+        continue;
+    }
+    poll_proc(&p, r, o->keep_timeline);
+  }
+  r->wall = now() - start;
+  if (pidfd >= 0)
+    close(pidfd);
+  finish_poller(&p, r);
+  r->user = tv_sec(ru.ru_utime);
+  r->sys = tv_sec(ru.ru_stime);
+  r->max_rss_kb = ru.ru_maxrss;
+  r->minor_faults = ru.ru_minflt;
+  r->major_faults = ru.ru_majflt;
+  r->voluntary_cs = ru.ru_nvcsw;
+  r->involuntary_cs = ru.ru_nivcsw;
+  r->cores_used = r->wall > 0 ? (r->user + r->sys) / r->wall : NAN;
+  if (WIFEXITED(status)) {
+    r->exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    r->signal = WTERMSIG(status);
+  }
+  if (isnan(r->peak_rss_kb) || r->peak_rss_kb < (double)r->max_rss_kb)
+    r->peak_rss_kb = (double)r->max_rss_kb;
+  if (isnan(r->avg_rss_kb))
+    r->avg_rss_kb = (double)r->max_rss_kb;
+  return 0;
+}
+
+void ps_launch_result_release(struct ps_launch_result *r)
+{
+  if (!r)
+    return;
+  free(r->timeline.t);
+  free(r->timeline.rss_kb);
+  free(r->timeline.cpu_pct);
+  memset(&r->timeline, 0, sizeof(r->timeline));
+}
+
+char *ps_launch_describe(const struct ps_launch_result *r, double timeout)
+{
+  if (!r->started)
+    return ps_xasprintf("could not start: %s", strerror(r->exec_errno));
+  if (r->timed_out)
+    return ps_xasprintf("timed out after %g s", timeout);
+  if (r->interrupted)
+    return ps_xstrdup("interrupted");
+  if (r->signal)
+    return ps_xasprintf("killed by SIG%s", sigabbrev_np(r->signal) ? sigabbrev_np(r->signal) : "?");
+  if (r->exit_code != 0)
+    return ps_xasprintf("exit status %d", r->exit_code);
+  return ps_xstrdup("ok");
+}

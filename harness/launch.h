@@ -1,0 +1,56 @@
+/* launch.h - runs one command without a shell and measures it: wall time, rusage from wait4,
+ * and a timeline of RSS and CPU% polled from /proc while it runs; timeout (terminate, then
+ * kill) and interruption by the caller's stop flag.
+ *
+ * Linux only (pidfd_open, /proc). Never prints: errors come back in the result.
+ */
+#ifndef PERFSWEEP_LAUNCH_H
+#define PERFSWEEP_LAUNCH_H
+
+#include <signal.h>
+#include <stddef.h>
+
+struct ps_launch_opts {
+  double timeout;            /* seconds; 0 = none */
+  double poll_interval;      /* seconds between /proc samples; 0 = default 0.01 */
+  double kill_grace;         /* seconds between SIGTERM and SIGKILL; 0 = default 1 */
+  const char *stdout_path;   /* where the child's stdout goes; NULL = /dev/null */
+  const char *stderr_path;   /* where the child's stderr goes; NULL = /dev/null */
+  int keep_timeline;         /* keep every sample (else only the derived figures) */
+  volatile sig_atomic_t *stop; /* when it becomes non-zero the child is terminated */
+};
+
+struct ps_timeline {
+  size_t n, cap;
+  double *t;       /* seconds since start */
+  long *rss_kb;
+  double *cpu_pct; /* 100 = one core busy */
+};
+
+struct ps_launch_result {
+  int started;          /* 0: the command could not be executed (see exec_errno) */
+  int exec_errno;
+  double wall, user, sys; /* seconds */
+  long max_rss_kb, minor_faults, major_faults, voluntary_cs, involuntary_cs;
+  int exit_code;        /* -1 when killed by a signal */
+  int signal;           /* 0 when it exited */
+  int timed_out, interrupted;
+  /* from the /proc timeline (NAN/0 when no sample was taken) */
+  double avg_rss_kb, peak_rss_kb, growth_kb_per_s, avg_cpu_pct, peak_cpu_pct, cores_used;
+  size_t samples;
+  struct ps_timeline timeline; /* filled when keep_timeline */
+};
+
+/* Runs argv[0] (searched in PATH when it has no '/') with envp (NULL = environ), stdin from
+ * /dev/null, in its own process group. Blocks until it ends, times out or *stop is set.
+ * Returns 0 when the command ran (whatever its exit status: see the result), -errno when it
+ * could not be started (ENOENT: no such command; EACCES: not executable), with
+ * result->exec_errno set. Release the result with ps_launch_result_release. */
+int ps_launch(char *const *argv, char *const *envp, const struct ps_launch_opts *opts,
+              struct ps_launch_result *result);
+void ps_launch_result_release(struct ps_launch_result *result);
+
+/* "exit 3", "killed by SIGSEGV", "timed out after 2 s" ... for a result, malloc'd. */
+char *ps_launch_describe(const struct ps_launch_result *r, double timeout);
+
+#endif

@@ -1,0 +1,680 @@
+/* sweep-run.c - the sweep executor: schedule, launch, record each run atomically, profile,
+ * and rebuild results.json with per-cell statistics. Never loses a finished run: the run file
+ * is renamed into place before the next run starts.
+ */
+#include "sweep-run.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc-analysis.h"
+#include "cpu-analysis.h"
+#include "launch.h"
+#include "logjson.h"
+#include "metrics-read.h"
+#include "probe-env.h"
+#include "progress.h"
+#include "results.h"
+#include "stats.h"
+#include "util.h"
+
+static double mono(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int write_json(const char *path, json_t *o)
+{
+  char *text = json_dumps(o, JSON_COMPACT);
+  int rc = text ? ps_write_file_atomic(path, text, strlen(text)) : -ENOMEM;
+  free(text);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- existing run files */
+
+struct state {
+  size_t ncells;      /* all cells of the matrix */
+  json_t **runs;      /* per cell: array of run objects (index order not guaranteed) */
+  json_t **profile;   /* per cell: profile object or NULL */
+};
+
+static void state_load(struct state *st, const char *out)
+{
+  char *dir = ps_xasprintf("%s/runs", out);
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  while (d && (e = readdir(d))) {
+    if (e->d_name[0] == '.' || !strstr(e->d_name, ".json"))
+      continue;
+    char *path = ps_xasprintf("%s/%s", dir, e->d_name);
+    json_t *o = json_load_file(path, 0, NULL);
+    free(path);
+    json_t *c = json_object_get(o, "cell");
+    if (!json_is_integer(c) || json_integer_value(c) < 0 ||
+        (size_t)json_integer_value(c) >= st->ncells) {
+      json_decref(o);
+      continue;
+    }
+    size_t cell = (size_t)json_integer_value(c);
+    if (json_object_get(o, "run"))
+      json_array_append(st->runs[cell], json_object_get(o, "run"));
+    else if (json_object_get(o, "profile")) {
+      json_decref(st->profile[cell]);
+      st->profile[cell] = json_incref(json_object_get(o, "profile"));
+    }
+    json_decref(o);
+  }
+  if (d)
+    closedir(d);
+  free(dir);
+}
+
+static int has_run(const struct state *st, size_t cell, unsigned index)
+{
+  size_t i;
+  json_t *r;
+  json_array_foreach(st->runs[cell], i, r) {
+    if (json_integer_value(json_object_get(r, "index")) == (json_int_t)index)
+      return 1;
+  }
+  return 0;
+}
+
+/* Timed wall seconds recorded so far, and the highest index + 1. */
+static double timed_total(const struct state *st, size_t cell, unsigned *next_index)
+{
+  double sum = 0;
+  unsigned next = 0;
+  size_t i;
+  json_t *r;
+  json_array_foreach(st->runs[cell], i, r) {
+    unsigned idx = (unsigned)json_integer_value(json_object_get(r, "index"));
+    if (idx + 1 > next)
+      next = idx + 1;
+    if (!json_is_true(json_object_get(r, "warmup")))
+      sum += json_number_value(json_object_get(r, "wall"));
+  }
+  if (next_index)
+    *next_index = next;
+  return sum;
+}
+
+/* ---------------------------------------------------------------- one run */
+
+static const char *status_of(const struct ps_launch_result *r)
+{
+  if (!r->started)
+    return "error";
+  if (r->timed_out)
+    return "timeout";
+  if (r->signal)
+    return "crashed";
+  return r->exit_code ? "failed" : "ok";
+}
+
+static char *tail_of(const char *path)
+{
+  char *data = NULL;
+  size_t len = 0;
+  if (ps_read_file(path, &data, &len) < 0 || len == 0) {
+    free(data);
+    return NULL;
+  }
+  while (len && (data[len - 1] == '\n' || data[len - 1] == ' '))
+    data[--len] = '\0';
+  char *start = len > 300 ? data + len - 300 : data;
+  char *t = ps_xstrdup(start);
+  free(data);
+  return t;
+}
+
+static json_t *timeline_json(const struct ps_timeline *tl, double interval)
+{
+  json_t *t = json_array(), *rss = json_array(), *cpu = json_array();
+  for (size_t i = 0; i < tl->n; i++) {
+    json_array_append_new(t, json_real(tl->t[i]));
+    json_array_append_new(rss, json_integer(tl->rss_kb[i]));
+    json_array_append_new(cpu, json_real(tl->cpu_pct[i]));
+  }
+  return json_pack("{sfsosososo}", "interval", interval, "t", t, "rss_kb", rss, "cpu_pct", cpu);
+}
+
+static json_t *run_json(const struct ps_launch_result *r, unsigned index, int warmup,
+                        const struct ps_plan *p, const char *metrics, const char *errpath)
+{
+  const char *status = status_of(r);
+  json_t *o = json_pack("{sIsbss}", "index", (json_int_t)index, "warmup", warmup, "status", status);
+  json_object_set_new(o, "exit_code", r->started && !r->signal ? json_integer(r->exit_code)
+                                                                : json_null());
+  json_object_set_new(o, "signal", r->signal ? json_integer(r->signal) : json_null());
+  json_object_set_new(o, "timed_out", json_boolean(r->timed_out));
+  if (strcmp(status, "ok")) {
+    char *why = ps_launch_describe(r, p->timeout);
+    char *tail = errpath ? tail_of(errpath) : NULL;
+    char *msg = tail ? ps_xasprintf("%s: %s", why, tail) : ps_xstrdup(why);
+    json_object_set_new(o, "error", json_string(msg));
+    free(why);
+    free(tail);
+    free(msg);
+  } else {
+    json_object_set_new(o, "error", json_null());
+  }
+  json_object_set_new(o, "wall", json_real(r->wall));
+  json_object_set_new(o, "user", json_real(r->user));
+  json_object_set_new(o, "sys", json_real(r->sys));
+  json_object_set_new(o, "cpu", json_real(r->user + r->sys));
+  json_object_set_new(o, "max_rss_kb", json_integer(r->max_rss_kb));
+  json_object_set_new(o, "minor_faults", json_integer(r->minor_faults));
+  json_object_set_new(o, "major_faults", json_integer(r->major_faults));
+  json_object_set_new(o, "voluntary_cs", json_integer(r->voluntary_cs));
+  json_object_set_new(o, "involuntary_cs", json_integer(r->involuntary_cs));
+  json_object_set_new(o, "mem", json_pack("{sososo}", "avg_rss_kb", ps_json_num(r->avg_rss_kb),
+                                          "peak_rss_kb", ps_json_num(r->peak_rss_kb),
+                                          "growth_kb_per_s", ps_json_num(r->growth_kb_per_s)));
+  json_object_set_new(o, "cpu_pct", json_pack("{sososo}", "avg", ps_json_num(r->avg_cpu_pct),
+                                               "peak", ps_json_num(r->peak_cpu_pct),
+                                               "cores_used", ps_json_num(r->cores_used)));
+  json_object_set_new(o, "samples", json_integer((json_int_t)r->samples));
+  long long records = -1;
+  int skipped = 0;
+  json_t *stages = metrics ? ps_metrics_read(metrics, &records, &skipped) : NULL;
+  json_object_set_new(o, "records", records >= 0 ? json_integer(records) : json_null());
+  json_object_set_new(o, "throughput", records >= 0 && r->wall > 0
+                                           ? json_real((double)records / r->wall)
+                                           : json_null());
+  json_object_set_new(o, "stages", stages ? stages : json_array());
+  if (skipped)
+    json_object_set_new(o, "metrics_lines_skipped", json_integer(skipped));
+  return o;
+}
+
+struct ctx {
+  struct ps_plan *p;
+  const struct ps_runner_opts *o;
+  struct state st;
+  struct ps_progress prog;
+  int failed, io_error;
+};
+
+static char *cell_dirname(const struct ps_plan *p, size_t cell)
+{
+  char *id = ps_sweep_cell_id(&p->sweep, cell);
+  for (char *c = id; *c; c++)
+    if (*c == '/' || *c == ' ')
+      *c = '_';
+  return id;
+}
+
+/* Runs one timed or warm-up run and records it. Returns 0, or -1 when interrupted. */
+static int do_run(struct ctx *x, size_t cell, unsigned index, int warmup)
+{
+  struct ps_plan *p = x->p;
+  char *metrics = ps_xasprintf("%s/metrics/%zu-%u.jsonl", x->o->out, cell, index);
+  char *errpath = ps_xasprintf("%s/logs/%zu-%u.stderr", x->o->out, cell, index);
+  unlink(metrics);
+  char **argv = ps_plan_cell_argv(p, cell);
+  const char *missing = NULL;
+  char **env = ps_plan_cell_env(p, cell, metrics, NULL, &missing);
+  struct ps_launch_opts lo = {.timeout = p->timeout, .poll_interval = p->poll_interval,
+                              .stderr_path = errpath, .stop = x->o->stop};
+  struct ps_launch_result r;
+  ps_launch(argv, env, &lo, &r);
+  int rc = 0;
+  char *id = ps_sweep_cell_id(&p->sweep, cell);
+  if (r.interrupted) {
+    rc = -1;
+  } else {
+    json_t *run = run_json(&r, index, warmup, p, metrics, errpath);
+    const char *status = json_string_value(json_object_get(run, "status"));
+    if (strcmp(status, "ok"))
+      x->failed++;
+    else
+      unlink(errpath);
+    json_t *file = json_pack("{sIsO}", "cell", (json_int_t)cell, "run", run);
+    char *path = ps_xasprintf("%s/runs/%zu-%u.json", x->o->out, cell, index);
+    int wr = write_json(path, file);
+    if (wr < 0) {
+      ps_error("cannot write %s: %s; the sweep stops here (what finished is kept)", path,
+               strerror(-wr));
+      x->io_error = 1;
+      rc = -1;
+    } else {
+      json_array_append(x->st.runs[cell], run);
+    }
+    ps_log(strcmp(status, "ok") ? "warn" : "info", "run",
+           json_pack("{sssIsbsssf}", "cell", id, "index", (json_int_t)index, "warmup", warmup,
+                     "status", status, "wall", r.wall));
+    ps_progress_step(&x->prog, id, status, r.wall);
+    free(path);
+    json_decref(file);
+    json_decref(run);
+  }
+  free(id);
+  ps_launch_result_release(&r);
+  ps_env_free(env);
+  ps_argv_free(argv);
+  free(metrics);
+  free(errpath);
+  return rc;
+}
+
+/* Lists the trace files of a kind ("alloc." / "cpu.") in dir. */
+static size_t list_traces(const char *dir, const char *prefix, char ***out)
+{
+  *out = NULL;
+  size_t n = 0;
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  while (d && (e = readdir(d))) {
+    size_t l = strlen(e->d_name);
+    if (strncmp(e->d_name, prefix, strlen(prefix)) || l < 4 || strcmp(e->d_name + l - 4, ".pst"))
+      continue;
+    *out = ps_xrealloc(*out, (n + 1) * sizeof(char *));
+    (*out)[n++] = ps_xasprintf("%s/%s", dir, e->d_name);
+  }
+  if (d)
+    closedir(d);
+  return n;
+}
+
+static void analyse(json_t *prof, const char *kind, const char *dir, json_t *warnings)
+{
+  char **traces;
+  size_t n = list_traces(dir, !strcmp(kind, "cpu") ? "cpu." : "alloc.", &traces);
+  json_t *summary = NULL;
+  char *reason = NULL;
+  if (!n) {
+    reason = ps_xstrdup("the probe wrote no trace (static binary, setuid, or probe not built)");
+  } else {
+    int rc;
+    if (!strcmp(kind, "cpu")) {
+      struct cpu_analysis_opts co = {.out_dir = dir, .top_n = 20};
+      rc = cpu_analyze(traces, n, &co, &summary);
+    } else {
+      struct alloc_analysis_opts ao = {.out_dir = dir, .top_n = 20};
+      rc = alloc_analyze(traces, n, &ao, &summary);
+    }
+    if (rc < 0)
+      reason = ps_xasprintf("analysis failed: %s", strerror(-rc));
+  }
+  if (summary) {
+    json_object_set_new(prof, kind, summary);
+  } else {
+    json_object_set_new(prof, kind, json_null());
+    json_object_set_new(prof, !strcmp(kind, "cpu") ? "cpu_unavailable" : "alloc_unavailable",
+                        json_string(reason));
+    char *w = ps_xasprintf("%s profile unavailable: %s", kind, reason);
+    json_array_append_new(warnings, json_string(w));
+    free(w);
+  }
+  free(reason);
+  for (size_t i = 0; i < n; i++)
+    free(traces[i]);
+  free(traces);
+}
+
+/* The profiled run of a cell: probes on, traces into profiles/<cell id>/, analysed. */
+static int do_profile(struct ctx *x, size_t cell)
+{
+  struct ps_plan *p = x->p;
+  char *name = cell_dirname(p, cell);
+  char *rel = ps_xasprintf("profiles/%s", name);
+  char *dir = ps_xasprintf("%s/%s", x->o->out, rel);
+  char *metrics = ps_xasprintf("%s/metrics.jsonl", dir);
+  char *errpath = ps_xasprintf("%s/stderr.txt", dir);
+  ps_mkdir_p(dir, 0755);
+  unlink(metrics);
+  json_t *prof = json_pack("{ss}", "dir", rel), *warnings = json_array();
+  const char *missing = NULL;
+  char **argv = ps_plan_cell_argv(p, cell);
+  char **env = ps_plan_cell_env(p, cell, metrics, dir, &missing);
+  int rc = 0;
+  if (!env) {
+    char *w = ps_xasprintf("profile unavailable: the %s probe library (libperfsweep-%s.so) was "
+                           "not found; build the probes or set PERFSWEEP_LIBDIR",
+                           missing, missing);
+    json_array_append_new(warnings, json_string(w));
+    json_object_set_new(prof, "unavailable", json_string(w));
+    free(w);
+  } else {
+    struct ps_launch_opts lo = {.timeout = p->timeout, .poll_interval = p->poll_interval,
+                                .stderr_path = errpath, .keep_timeline = 1, .stop = x->o->stop};
+    struct ps_launch_result r;
+    ps_launch(argv, env, &lo, &r);
+    if (r.interrupted) {
+      rc = -1;
+    } else {
+      json_t *run = run_json(&r, 0, 0, p, metrics, errpath);
+      json_object_set_new(run, "timeline", timeline_json(&r.timeline, p->poll_interval));
+      json_object_set_new(prof, "run", run);
+      if (p->prof_cpu)
+        analyse(prof, "cpu", dir, warnings);
+      if (p->prof_alloc)
+        analyse(prof, "alloc", dir, warnings);
+      char *id = ps_sweep_cell_id(&p->sweep, cell);
+      ps_progress_step(&x->prog, id, "profiled", r.wall);
+      free(id);
+    }
+    ps_launch_result_release(&r);
+  }
+  json_object_set_new(prof, "warnings", warnings);
+  if (!rc) {
+    json_t *file = json_pack("{sIsO}", "cell", (json_int_t)cell, "profile", prof);
+    char *path = ps_xasprintf("%s/runs/%zu-profile.json", x->o->out, cell);
+    int wr = write_json(path, file);
+    if (wr < 0) {
+      ps_error("cannot write %s: %s", path, strerror(-wr));
+      x->io_error = 1;
+      rc = -1;
+    } else {
+      json_decref(x->st.profile[cell]);
+      x->st.profile[cell] = json_incref(prof);
+    }
+    free(path);
+    json_decref(file);
+  }
+  json_decref(prof);
+  ps_env_free(env);
+  ps_argv_free(argv);
+  free(name);
+  free(rel);
+  free(dir);
+  free(metrics);
+  free(errpath);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- statistics */
+
+static int cmp_run(const void *a, const void *b)
+{
+  json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "index"));
+  json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "index"));
+  return (x > y) - (x < y);
+}
+
+static void add_stat(json_t *stats, const char *name, const double *v, size_t n, uint64_t seed)
+{
+  if (!n)
+    return;
+  struct ps_summary s;
+  ps_summary_compute(v, n, seed, &s);
+  json_object_set_new(stats, name, ps_results_stats_json(&s));
+  ps_summary_release(&s);
+}
+
+/* Values of a numeric run field over the timed ok runs. */
+static size_t collect(json_t **runs, size_t n, const char *key, const char *sub, double *out)
+{
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    json_t *v = json_object_get(runs[i], key);
+    if (sub)
+      v = json_object_get(v, sub);
+    if (json_is_number(v))
+      out[k++] = json_number_value(v);
+  }
+  return k;
+}
+
+void ps_cell_finalize(json_t *cell, uint64_t seed)
+{
+  json_t *runs = json_object_get(cell, "runs");
+  size_t total = json_array_size(runs);
+  json_t **all = ps_xcalloc(total + 1, sizeof(json_t *)), **ok = ps_xcalloc(total + 1, sizeof(json_t *));
+  for (size_t i = 0; i < total; i++)
+    all[i] = json_array_get(runs, i);
+  qsort(all, total, sizeof(json_t *), cmp_run);
+  json_t *sorted = json_array();
+  size_t timed = 0, nok = 0, nfail = 0;
+  const char *first_error = NULL;
+  for (size_t i = 0; i < total; i++) {
+    json_array_append(sorted, all[i]);
+    if (json_is_true(json_object_get(all[i], "warmup")))
+      continue;
+    timed++;
+    if (!strcmp(json_string_value(json_object_get(all[i], "status")) ?: "", "ok")) {
+      ok[nok++] = all[i];
+    } else {
+      nfail++;
+      if (!first_error)
+        first_error = json_string_value(json_object_get(all[i], "error"));
+    }
+  }
+  json_object_set(cell, "runs", sorted);
+  double *v = ps_xcalloc(total + 1, sizeof(double));
+  json_t *stats = json_object();
+  const char *keys[] = {"wall", "user", "sys", "cpu", "max_rss_kb", "throughput"};
+  for (size_t k = 0; k < PS_ARRAY_SIZE(keys); k++)
+    add_stat(stats, keys[k], v, collect(ok, nok, keys[k], NULL, v), seed + k);
+  add_stat(stats, "avg_rss_kb", v, collect(ok, nok, "mem", "avg_rss_kb", v), seed + 10);
+  add_stat(stats, "cpu_pct", v, collect(ok, nok, "cpu_pct", "avg", v), seed + 11);
+  /* stage.<name>.seconds: the stage names of the first ok run that has any */
+  json_t *stage;
+  size_t si;
+  json_array_foreach(nok ? json_object_get(ok[0], "stages") : NULL, si, stage) {
+    const char *sname = json_string_value(json_object_get(stage, "stage"));
+    if (!sname)
+      continue;
+    size_t k = 0;
+    for (size_t i = 0; i < nok; i++) {
+      size_t sj;
+      json_t *s2;
+      json_array_foreach(json_object_get(ok[i], "stages"), sj, s2) {
+        if (!strcmp(json_string_value(json_object_get(s2, "stage")) ?: "", sname) &&
+            json_is_number(json_object_get(s2, "seconds"))) {
+          v[k++] = json_number_value(json_object_get(s2, "seconds"));
+          break;
+        }
+      }
+    }
+    char *key = ps_xasprintf("stage.%s.seconds", sname);
+    add_stat(stats, key, v, k, seed + 20 + si);
+    free(key);
+  }
+  json_object_set_new(cell, "stats", stats);
+  json_object_set_new(cell, "success_rate", timed ? json_real((double)nok / (double)timed)
+                                                  : json_null());
+  json_object_set_new(cell, "error_rate", timed ? json_real((double)nfail / (double)timed)
+                                                : json_null());
+  json_t *warnings = json_array();
+  json_t *wall = json_object_get(stats, "wall");
+  double cv = json_number_value(json_object_get(wall, "cv"));
+  if (json_is_number(json_object_get(wall, "cv")) && cv > PS_STATS_CV_WARN) {
+    char *w = ps_xasprintf("coefficient of variation %.0f%% of wall time is high: the machine is "
+                           "noisy or the cell unstable; add --runs or quiet the machine",
+                           cv * 100);
+    json_array_append_new(warnings, json_string(w));
+    free(w);
+  }
+  size_t oi;
+  json_t *out;
+  json_array_foreach(json_object_get(wall, "outliers"), oi, out) {
+    if (json_integer_value(json_object_get(out, "index")) == 0)
+      json_array_append_new(warnings, json_string("the first timed run is an outlier (cold "
+                                                  "caches?): add --warmup"));
+  }
+  if (nfail) {
+    char *w = ps_xasprintf("%zu of %zu runs failed; first: %s", nfail, timed,
+                           first_error ? first_error : "?");
+    json_array_append_new(warnings, json_string(w));
+    free(w);
+  }
+  if (nok && nok < 3)
+    json_array_append_new(warnings, json_string("fewer than 3 successful runs: the confidence "
+                                                "intervals mean little; add --runs"));
+  json_t *prof = json_object_get(cell, "profile");
+  size_t pi;
+  json_t *pw;
+  json_array_foreach(json_object_get(prof, "warnings"), pi, pw) json_array_append(warnings, pw);
+  json_object_set_new(cell, "warnings", warnings);
+  json_decref(sorted);
+  free(v);
+  free(all);
+  free(ok);
+}
+
+/* ---------------------------------------------------------------- results.json */
+
+static void state_init(struct state *st, struct ps_plan *p, const char *out)
+{
+  st->ncells = ps_sweep_ncells(&p->sweep);
+  st->runs = ps_xcalloc(st->ncells, sizeof(json_t *));
+  st->profile = ps_xcalloc(st->ncells, sizeof(json_t *));
+  for (size_t c = 0; c < st->ncells; c++)
+    st->runs[c] = json_array();
+  state_load(st, out);
+}
+
+static void state_release(struct state *st)
+{
+  for (size_t c = 0; c < st->ncells; c++) {
+    json_decref(st->runs[c]);
+    json_decref(st->profile[c]);
+  }
+  free(st->runs);
+  free(st->profile);
+}
+
+static json_t *build(struct ps_plan *p, const json_t *header, struct state *st, int complete,
+                     double duration)
+{
+  json_t *root = json_deep_copy(header);
+  json_t *cells = json_array();
+  size_t nruns = 0, nfailed = 0;
+  for (size_t c = 0; c < st->ncells; c++) {
+    if (!ps_shard_has(c, p->shard_k, p->shard_n))
+      continue;
+    char *id = ps_sweep_cell_id(&p->sweep, c);
+    json_t *params = json_object();
+    for (size_t a = 0; a < p->sweep.naxes; a++)
+      json_object_set_new(params, p->sweep.axes[a].name,
+                          json_string(ps_sweep_value(&p->sweep, c, a)));
+    char **argv = ps_plan_cell_argv(p, c);
+    json_t *ja = json_array();
+    for (char **w = argv; *w; w++)
+      json_array_append_new(ja, json_string(*w));
+    ps_argv_free(argv);
+    json_t *cell = json_pack("{sIsssosossso}", "index", (json_int_t)c, "id", id, "params", params,
+                             "argv", ja, "allocator", ps_plan_cell_allocator(p, c), "runs",
+                             json_deep_copy(st->runs[c]));
+    json_object_set_new(cell, "profile", st->profile[c] ? json_deep_copy(st->profile[c])
+                                                        : json_null());
+    ps_cell_finalize(cell, p->seed ^ (0x9E3779B97F4A7C15ULL * (c + 1)));
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(cell, "runs"), i, r) {
+      nruns++;
+      nfailed += strcmp(json_string_value(json_object_get(r, "status")) ?: "", "ok") != 0;
+    }
+    json_array_append_new(cells, cell);
+    free(id);
+  }
+  json_object_set_new(root, "cells", cells);
+  json_object_set_new(root, "summary",
+                      json_pack("{sIsIsIsfsb}", "cells", (json_int_t)json_array_size(cells),
+                                "runs", (json_int_t)nruns, "failed_runs", (json_int_t)nfailed,
+                                "duration", duration, "complete", complete));
+  return root;
+}
+
+json_t *ps_runner_collect(struct ps_plan *p, const json_t *header, const char *out, int complete,
+                          double duration)
+{
+  struct state st;
+  state_init(&st, p, out);
+  json_t *root = build(p, header, &st, complete, duration);
+  state_release(&st);
+  return root;
+}
+
+int ps_runner_execute(struct ps_plan *p, const json_t *header, const struct ps_runner_opts *o)
+{
+  struct ctx x = {.p = p, .o = o};
+  state_init(&x.st, p, o->out);
+  double t0 = mono();
+  double prev = json_number_value(json_object_get(json_object_get(header, "summary"), "duration"));
+  size_t ncells = 0;
+  size_t *cells = ps_xcalloc(x.st.ncells, sizeof(size_t));
+  for (size_t c = 0; c < x.st.ncells; c++)
+    if (ps_shard_has(c, p->shard_k, p->shard_n))
+      cells[ncells++] = c;
+  struct ps_slot *slots;
+  size_t nslots = ps_sweep_schedule(cells, ncells, p->warmup, p->runs, p->seed, &slots);
+  size_t done = 0, profiles_left = 0;
+  for (size_t i = 0; i < nslots; i++)
+    done += has_run(&x.st, slots[i].cell, slots[i].index);
+  for (size_t i = 0; i < ncells; i++)
+    profiles_left += p->profile_runs && !x.st.profile[cells[i]];
+  ps_progress_start(&x.prog, nslots + profiles_left, done, o->quiet);
+  ps_log("info", "sweep_start", json_pack("{sIsIsI}", "cells", (json_int_t)ncells, "runs",
+                                          (json_int_t)nslots, "done", (json_int_t)done));
+  int stopped = 0;
+  for (size_t i = 0; i < nslots && !stopped; i++) {
+    if (has_run(&x.st, slots[i].cell, slots[i].index))
+      continue;
+    if ((o->stop && *o->stop) || do_run(&x, slots[i].cell, slots[i].index, slots[i].warmup) < 0)
+      stopped = 1;
+  }
+  /* --min-time: extra interleaved rounds for the cells still short of it */
+  size_t *order = ps_xcalloc(ncells + 1, sizeof(size_t));
+  for (unsigned round = p->warmup + p->runs; !stopped && p->min_time > 0; round++) {
+    ps_sweep_round_order(cells, ncells, round, p->seed, order);
+    int any = 0;
+    for (size_t i = 0; i < ncells && !stopped; i++) {
+      unsigned next;
+      double sum = timed_total(&x.st, order[i], &next);
+      if (sum >= p->min_time || next >= p->max_runs + p->warmup || next > round)
+        continue;
+      any = 1;
+      x.prog.total++;
+      if ((o->stop && *o->stop) || do_run(&x, order[i], round, 0) < 0)
+        stopped = 1;
+    }
+    if (!any)
+      break;
+  }
+  free(order);
+  for (size_t i = 0; i < ncells && !stopped && p->profile_runs; i++) {
+    if (x.st.profile[cells[i]])
+      continue;
+    if ((o->stop && *o->stop) || do_profile(&x, cells[i]) < 0)
+      stopped = 1;
+  }
+  ps_progress_end(&x.prog);
+  double duration = prev + (mono() - t0);
+  json_t *root = build(p, header, &x.st, !stopped, duration);
+  char *path = ps_xasprintf("%s/%s", o->out, PS_RESULTS_FILE);
+  int wr = ps_results_write(path, root);
+  int rc = PS_EXIT_OK;
+  if (wr < 0) {
+    ps_error("cannot write %s: %s; the run files under %s/runs are intact, retry with "
+             "'perfsweep run --resume %s'",
+             path, strerror(-wr), o->out, o->out);
+    rc = PS_EXIT_IO;
+  } else if (x.io_error) {
+    rc = PS_EXIT_IO;
+  } else if (stopped) {
+    rc = PS_EXIT_INTERRUPTED;
+  } else if (x.failed || json_integer_value(json_object_get(json_object_get(root, "summary"),
+                                                            "failed_runs")) > 0) {
+    rc = PS_EXIT_TARGET;
+  }
+  ps_log(rc ? "warn" : "info", "sweep_end", json_pack("{sisfsb}", "exit", rc, "duration", duration,
+                                                      "complete", !stopped));
+  json_decref(root);
+  free(path);
+  free(slots);
+  free(cells);
+  state_release(&x.st);
+  return rc;
+}
