@@ -1,0 +1,132 @@
+/* cpu-handler.c - the sampling signal handler: unwinds the interrupted thread with libunwind
+ * from the signal context and appends a PS_REC_SAMPLE (with its deduplicated stack) to the
+ * thread's own trace buffer (probes/common/trace-writer.h).
+ * Async-signal-safe by construction: errno saved, no malloc, no stdio, no locks, a per-thread
+ * re-entrancy guard, and a degraded leaf-only sample when the signal lands in the dynamic loader
+ * (libunwind would call dl_iterate_phdr and could deadlock there).
+ */
+#include <errno.h>
+#include <string.h>
+#include <ucontext.h>
+
+#include "cpu-internal.h"
+#include "stack-table.h"
+#include "trace-writer.h"
+#include "unwind.h"
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+static struct sigaction cpu_prev_action;
+static unsigned cpu_depth = 64;
+static int cpu_wall;
+static volatile int cpu_enabled;
+
+void cpu_handler_enable(int on) { __atomic_store_n(&cpu_enabled, on, __ATOMIC_SEQ_CST); }
+
+static int cpu_is_sampling_code(int code)
+{
+  return code == SI_TIMER || code == POLL_IN || code == POLL_HUP;
+}
+
+static void cpu_chain(int sig, siginfo_t *si, void *uc)
+{
+  if (cpu_prev_action.sa_flags & SA_SIGINFO) {
+    if (cpu_prev_action.sa_sigaction)
+      cpu_prev_action.sa_sigaction(sig, si, uc);
+  } else if (cpu_prev_action.sa_handler != SIG_DFL && cpu_prev_action.sa_handler != SIG_IGN) {
+    cpu_prev_action.sa_handler(sig);
+  }
+}
+
+/* Appends one sample; returns 0, or -1 when the buffer could not take it (counted lost). */
+static int cpu_record(const uintptr_t *ips, unsigned n, unsigned flags)
+{
+  struct ps_tbuf *b = ps_tw_current();
+  /* Our own thread is appending (or flushing) right now: never spin on ourselves. */
+  if (!b || __atomic_load_n(&b->busy, __ATOMIC_ACQUIRE) != 0)
+    return -1;
+  uint8_t *p = ps_tw_reserve(PS_STACK_REC_MAX(n) + 4 * PS_VARINT_MAX);
+  if (!p)
+    return -1;
+  b = ps_tw_current();
+  int is_new = 0;
+  uint32_t id = ps_stack_id(ips, n, &is_new);
+  if (is_new)
+    p = ps_stack_put_record(b, p, id, ips, n);
+  p = ps_tw_rec_start(b, p, PS_REC_SAMPLE, 0);
+  p = ps_put_varint(p, ps_tw_now_ns());
+  p = ps_put_varint(p, flags);
+  p = ps_put_varint(p, id);
+  ps_tw_commit(p);
+  return 0;
+}
+
+static void cpu_on_signal(int sig, siginfo_t *si, void *ucv)
+{
+  int saved_errno = errno;
+  if (!cpu_is_sampling_code(si->si_code)) {
+    cpu_chain(sig, si, ucv); /* the target's own use of the signal */
+    goto out;
+  }
+  struct cpu_thread *t = cpu_self();
+  if (!t || !cpu_enabled)
+    goto out;
+  if (t->in_handler) {
+    t->lost++;
+    goto out;
+  }
+  t->in_handler = 1;
+  atomic_store(&t->busy, 1);
+  if (atomic_load(&t->state) != CPU_T_LIVE)
+    goto done;
+  if (si->si_code == SI_TIMER && si->si_overrun > 0)
+    t->lost += (uint64_t)si->si_overrun;
+  uintptr_t ips[CPU_MAX_DEPTH];
+  unsigned n, flags = cpu_wall ? PS_SAMPLE_F_WALL : 0;
+  ucontext_t *uc = ucv;
+  if (t->in_loader) {
+    ips[0] = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    n = 1;
+    flags |= PS_SAMPLE_F_DEGRADED | PS_SAMPLE_F_LEAF_ONLY;
+  } else {
+    int k = ps_unwind_from_context(uc, ips, (int)cpu_depth);
+    if (k <= 0) {
+      ips[0] = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+      k = 1;
+      flags |= PS_SAMPLE_F_DEGRADED | PS_SAMPLE_F_LEAF_ONLY;
+    }
+    n = (unsigned)k;
+  }
+  if (cpu_record(ips, n, flags) < 0) {
+    t->lost++;
+  } else {
+    t->samples++;
+    if (flags & PS_SAMPLE_F_DEGRADED)
+      t->degraded++;
+  }
+done:
+  atomic_store(&t->busy, 0);
+  t->in_handler = 0;
+out:
+  errno = saved_errno;
+}
+
+int cpu_handler_install(const struct cpu_config *cfg)
+{
+  cpu_depth = cfg->depth;
+  cpu_wall = cfg->mode == CPU_MODE_WALL;
+  unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = cpu_on_signal;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  struct sigaction old;
+  if (sigaction(cfg->signo, &sa, &old) < 0)
+    return -errno;
+  if (old.sa_sigaction != cpu_on_signal) /* not a re-install after fork */
+    cpu_prev_action = old;
+  cpu_handler_enable(1);
+  return 0;
+}

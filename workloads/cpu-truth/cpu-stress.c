@@ -1,0 +1,83 @@
+/* cpu-stress.c - what must not break a profiled target: `threads` (64 short-lived threads),
+ * `fork` (the child works and exits), `exec` (re-executes itself with `spin`), `dlopen` (loads,
+ * calls and unloads libcpu-truth-lib.so repeatedly), `crash` (dies of SIGSEGV after working).
+ * Usage: cpu-stress MODE [LIBPATH]. Prints "ok MODE" when it finished normally.
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "truth-spin.h"
+
+__attribute__((noinline)) static uint64_t spin_units(unsigned u)
+{
+  uint64_t acc = u;
+  TRUTH_SPIN(u, acc);
+  return acc;
+}
+
+static void *short_thread(void *p)
+{
+  return (void *)(uintptr_t)(spin_units(2) & 1);
+}
+
+int main(int argc, char **argv)
+{
+  const char *mode = argc > 1 ? argv[1] : "threads";
+  if (!strcmp(mode, "spin")) {
+    spin_units(300);
+  } else if (!strcmp(mode, "threads")) {
+    for (int round = 0; round < 4; round++) {
+      pthread_t th[16];
+      for (int i = 0; i < 16; i++)
+        if (pthread_create(&th[i], NULL, short_thread, NULL) != 0)
+          return 4;
+      for (int i = 0; i < 16; i++)
+        pthread_join(th[i], NULL);
+    }
+  } else if (!strcmp(mode, "fork")) {
+    spin_units(100);
+    pid_t pid = fork();
+    if (pid == 0) {
+      spin_units(200);
+      _exit(0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+      return 5;
+  } else if (!strcmp(mode, "exec")) {
+    spin_units(100);
+    fflush(stdout);
+    execl("/proc/self/exe", argv[0], "spin", (char *)NULL);
+    return 4;
+  } else if (!strcmp(mode, "dlopen")) {
+    const char *lib = argc > 2 ? argv[2] : "libcpu-truth-lib.so";
+    for (int i = 0; i < 20; i++) {
+      void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+      if (!h) {
+        fprintf(stderr, "dlopen %s: %s\n", lib, dlerror());
+        return 4;
+      }
+      uint64_t (*fn)(unsigned) = (uint64_t(*)(unsigned))dlsym(h, "truth_lib_work");
+      if (!fn)
+        return 4;
+      fn(15);
+      dlclose(h);
+    }
+  } else if (!strcmp(mode, "crash")) {
+    spin_units(200);
+    fflush(stdout);
+    raise(SIGSEGV);
+  } else {
+    fprintf(stderr, "cpu-stress: unknown mode '%s'\n", mode);
+    return 3;
+  }
+  printf("ok %s\n", mode);
+  return 0;
+}
