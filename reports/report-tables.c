@@ -155,8 +155,8 @@ static void plan_findings(struct report *r)
   const char *unit = d->thr_records ? "records/s" : "runs/s";
   char a[64], b[64];
   if (p->rec.ok) {
-    report_finding(r, "Recommended: %s %g with %g %s, about %s %s (%s records/hour)%s%s.",
-                   d->x_axis, p->rec.batch, p->rec.workers, d->s_axis ? d->s_axis : "workers",
+    report_finding(r, "Recommended: %s %g with %s %g, about %s %s (%s records/hour)%s%s.",
+                   d->x_axis, p->rec.batch, d->s_axis ? d->s_axis : "workers", p->rec.workers,
                    report_human(p->rec.throughput, a, sizeof(a)), unit,
                    report_human(p->rec.throughput * 3600, b, sizeof(b)),
                    p->rec.from_model ? " by the scalability model" : " as measured",
@@ -167,10 +167,13 @@ static void plan_findings(struct report *r)
       report_finding(r, "A dataset of %.0f records would take about %.1f s with it.",
                      r->opts.dataset_size, p->rec.runtime);
   }
-  if (p->rot.ok && p->rec.ok) {
+  if (p->rot.ok && p->rec.ok && p->rot.batch == p->rec.batch && p->rot.workers == p->rec.workers) {
+    report_finding(r, "The rule of thumb (75%% of cores, 2 GiB per worker; batch by data volume) "
+                   "would pick the same configuration here.");
+  } else if (p->rot.ok && p->rec.ok) {
     double diff = (p->rec.throughput / p->rot.throughput - 1) * 100;
     report_finding(r, "The rule of thumb (75%% of cores, 2 GiB per worker; batch by data volume) "
-                   "would pick %s %g with %g workers: %s %s, so the plan is %+.0f%% %s.",
+                   "would pick %s %g with workers %g: %s %s, so the plan is %+.0f%% %s.",
                    d->x_axis, p->rot.batch, p->rot.workers,
                    report_human(p->rot.throughput, a, sizeof(a)), unit, fabs(diff),
                    diff >= 0 ? "faster" : "slower");
