@@ -9,7 +9,7 @@
 #include "compare.h"
 #include "util.h"
 
-static void compare_fmt_value(char *buf, size_t len, double v, const char *unit)
+void compare_fmt_value(char *buf, size_t len, double v, const char *unit)
 {
   if (isnan(v))
     snprintf(buf, len, "-");

@@ -128,6 +128,8 @@ size_t compare_cell_metrics(json_t *a, json_t *b, char ***names);
 char *compare_cell_key(json_t *cell);
 
 /* ---- writers (compare-output.c, junit.c) ---- */
+/* A value with its unit for people: "12.3 ms", "1.5 MiB", "20000 calls". NAN prints "-". */
+void compare_fmt_value(char *buf, size_t len, double v, const char *unit);
 json_t *compare_report_json(const struct compare_report *r);
 void compare_print_table(FILE *out, const struct compare_report *r, int color);
 void compare_print_markdown(FILE *out, const struct compare_report *r);
