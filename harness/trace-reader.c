@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -470,4 +471,57 @@ int ps_trace_merge_next(struct ps_trace *t, struct ps_rec *r)
     return 1;
   }
   return 0;
+}
+
+/* ---- finding traces ---- */
+
+static int str_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int ps_trace_find(const char *dir, const char *prefix, char ***paths, size_t *n)
+{
+  DIR *d = opendir(dir);
+  if (!d) {
+    int e = errno;
+    ps_error("cannot read the folder %s: %s", dir, strerror(e));
+    return -e;
+  }
+  size_t pl = strlen(prefix);
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    size_t l = strlen(de->d_name);
+    if (l > pl + 5 && !strncmp(de->d_name, prefix, pl) && de->d_name[pl] == '.' &&
+        !strcmp(de->d_name + l - 4, ".pst")) {
+      *paths = ps_xrealloc(*paths, (*n + 1) * sizeof **paths);
+      (*paths)[(*n)++] = ps_xasprintf("%s/%s", dir, de->d_name);
+    }
+  }
+  closedir(d);
+  if (*n)
+    qsort(*paths, *n, sizeof **paths, str_cmp);
+  return 0;
+}
+
+int ps_trace_expand(char *const *args, size_t nargs, const char *prefix, char ***paths, size_t *n)
+{
+  *paths = NULL;
+  *n = 0;
+  for (size_t i = 0; i < nargs; i++) {
+    struct stat st;
+    if (stat(args[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+      int err = ps_trace_find(args[i], prefix, paths, n);
+      if (err)
+        return err;
+    } else {
+      *paths = ps_xrealloc(*paths, (*n + 1) * sizeof **paths);
+      (*paths)[(*n)++] = ps_xstrdup(args[i]);
+    }
+  }
+  return 0;
+}
+
+void ps_trace_paths_free(char **paths, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    free(paths[i]);
+  free(paths);
 }

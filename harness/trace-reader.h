@@ -78,6 +78,16 @@ int ps_trace_merge_begin(struct ps_trace *t);
 /* Returns 1 and the next record, 0 at the end, <0 on error (printed). */
 int ps_trace_merge_next(struct ps_trace *t, struct ps_rec *r);
 
+/* The traces of one kind in a folder: <dir>/<prefix>.*.pst ("alloc" / "cpu"), sorted by name.
+ * Returns 0 with a malloc'd array of malloc'd paths (free each, then the array; *n may be 0), or a
+ * negative errno when the folder cannot be read (message printed). */
+int ps_trace_find(const char *dir, const char *prefix, char ***paths, size_t *n);
+
+/* Expands command-line arguments into trace paths of one kind: files are taken as they are,
+ * folders contribute their <prefix>.*.pst files. Returns 0 or a negative errno (printed). */
+int ps_trace_expand(char *const *args, size_t nargs, const char *prefix, char ***paths, size_t *n);
+void ps_trace_paths_free(char **paths, size_t n);
+
 /* Names of record types / alloc functions, for messages and JSON ("malloc"). */
 const char *ps_alloc_fn_name(unsigned fn);
 

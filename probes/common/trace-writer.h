@@ -85,6 +85,24 @@ static inline uint8_t *ps_tw_rec_start(struct ps_tbuf *b, uint8_t *p, unsigned t
   return p;
 }
 
+/* Like ps_tw_rec_start with a seq taken earlier by ps_tw_next_seq (e.g. before a real free inside
+ * realloc); clamped so a chunk's seqs never decrease. */
+static inline uint8_t *ps_tw_rec_start_at(struct ps_tbuf *b, uint8_t *p, unsigned type,
+                                          unsigned fn, uint64_t seq)
+{
+  if (b->nrec == 0) {
+    b->first_seq = seq;
+    b->last_seq = seq;
+  }
+  if (seq < b->last_seq)
+    seq = b->last_seq;
+  *p++ = (uint8_t)(type | (fn << 4));
+  p = ps_put_varint(p, seq - b->last_seq);
+  b->last_seq = seq;
+  b->nrec++;
+  return p;
+}
+
 static inline uint8_t *ps_tw_put_ptr(struct ps_tbuf *b, uint8_t *p, uint64_t ptr)
 {
   p = ps_put_varint(p, ps_zigzag((int64_t)(ptr - b->last_ptr)));

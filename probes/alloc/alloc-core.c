@@ -1,0 +1,185 @@
+/* alloc-core.c - records allocation events into the trace: exact mode (every event with its
+ * stack) and sample mode (Poisson byte sampling: a block of size Z is recorded with probability
+ * 1 - exp(-Z/R); only the frees of recorded blocks are recorded).
+ *
+ * Never: malloc, stdio, locks the target may hold. Called with the shim's re-entrancy guard set.
+ */
+#include "alloc-core.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "modmap.h"
+#include "sample-set.h"
+#include "stack-table.h"
+#include "trace-format.h"
+#include "trace-writer.h"
+#include "unwind.h"
+
+int ps_alloc_mode;
+
+static struct ps_probe_config cfg;
+static int inited;
+static __thread int64_t t_left __attribute__((tls_model("initial-exec")));
+static __thread uint64_t t_rng __attribute__((tls_model("initial-exec")));
+
+static void after_fork_child(void)
+{
+  if (!ps_alloc_mode)
+    return;
+  ps_stack_table_reset();
+  ps_modmap_reset();
+  ps_tw_after_fork_child();
+  ps_modmap_sync();
+}
+
+void ps_alloc_init(void)
+{
+  if (inited)
+    return;
+  inited = 1;
+  ps_config_read(&cfg);
+  if (!cfg.alloc_mode || !cfg.trace_dir)
+    return;
+  if (ps_stack_table_init() || (cfg.alloc_mode == 2 && ps_sample_set_init()))
+    return;
+  struct ps_tw_config tw = {.kind = PS_TRACE_ALLOC, .mode = (uint32_t)cfg.alloc_mode,
+                            .param = cfg.alloc_mode == 2 ? cfg.sample_bytes : 0,
+                            .depth = cfg.depth, .dir = cfg.trace_dir};
+  if (ps_tw_open(&tw))
+    return; /* no trace directory or not writable: stay off, the target runs untouched */
+  uintptr_t lo, hi;
+  if (ps_modmap_range_of((uintptr_t)&ps_alloc_init, &lo, &hi) == 0)
+    ps_unwind_set_skip_range(lo, hi);
+  ps_modmap_sync();
+  ps_tw_install_crash_handlers();
+  pthread_atfork(NULL, NULL, after_fork_child);
+  ps_alloc_mode = cfg.alloc_mode;
+}
+
+void ps_alloc_fini(void)
+{
+  if (ps_alloc_mode)
+    ps_tw_shutdown();
+}
+
+void ps_alloc_on_modules(void)
+{
+  if (ps_alloc_mode)
+    ps_modmap_sync();
+}
+
+void ps_alloc_on_exec(void)
+{
+  if (ps_alloc_mode)
+    ps_tw_shutdown();
+}
+
+/* ---- sample mode ---- */
+
+static double uniform01(void)
+{
+  if (!t_rng)
+    t_rng = 0x9e3779b97f4a7c15ull ^ ((uint64_t)syscall(SYS_gettid) << 17) ^ (uint64_t)(uintptr_t)&t_rng;
+  t_rng ^= t_rng << 13;
+  t_rng ^= t_rng >> 7;
+  t_rng ^= t_rng << 17;
+  return ((double)(t_rng >> 11) + 0.5) / 9007199254740992.0; /* (0,1) */
+}
+
+static int64_t next_interval(void) { return (int64_t)(-log(uniform01()) * (double)cfg.sample_bytes) + 1; }
+
+/* 1 when this allocation of size bytes is sampled. */
+static int sample_pick(size_t size)
+{
+  if (t_left == 0)
+    t_left = next_interval();
+  t_left -= (int64_t)size;
+  if (t_left > 0)
+    return 0;
+  t_left = next_interval();
+  return 1;
+}
+
+/* ---- recording ---- */
+
+static void record_alloc(unsigned type, unsigned fn, size_t size, uintptr_t ptr, uintptr_t old,
+                         int have_old)
+{
+  uintptr_t ips[256];
+  int n = ps_unwind_backtrace(ips, (int)cfg.depth);
+  int is_new;
+  uint32_t id = ps_stack_id(ips, (unsigned)n, &is_new);
+  uint8_t *p = ps_tw_reserve((is_new ? PS_STACK_REC_MAX(n) : 0) + 6 * PS_VARINT_MAX);
+  if (!p)
+    return;
+  struct ps_tbuf *b = ps_tw_current();
+  if (is_new)
+    p = ps_stack_put_record(b, p, id, ips, (unsigned)n);
+  if (have_old) {
+    p = ps_tw_rec_start(b, p, PS_REC_REALLOC, fn);
+    p = ps_put_varint(p, size);
+    p = ps_tw_put_ptr(b, p, old);
+    p = ps_tw_put_ptr(b, p, ptr);
+  } else {
+    p = ps_tw_rec_start(b, p, type, fn);
+    p = ps_put_varint(p, size);
+    p = ps_tw_put_ptr(b, p, ptr);
+  }
+  p = ps_put_varint(p, id);
+  ps_tw_commit(p);
+}
+
+static void record_free(unsigned fn, uintptr_t ptr, uint64_t seq, int have_seq)
+{
+  uint8_t *p = ps_tw_reserve(4 * PS_VARINT_MAX);
+  if (!p)
+    return;
+  struct ps_tbuf *b = ps_tw_current();
+  p = have_seq ? ps_tw_rec_start_at(b, p, PS_REC_FREE, fn, seq)
+               : ps_tw_rec_start(b, p, PS_REC_FREE, fn);
+  p = ps_tw_put_ptr(b, p, ptr);
+  ps_tw_commit(p);
+}
+
+void ps_alloc_on_alloc(unsigned fn, size_t size, void *ptr)
+{
+  if (ps_alloc_mode == 1) {
+    record_alloc(PS_REC_ALLOC, fn, size, (uintptr_t)ptr, 0, 0);
+  } else if (sample_pick(size)) {
+    ps_sample_set_add((uintptr_t)ptr);
+    record_alloc(PS_REC_ALLOCS, fn, size, (uintptr_t)ptr, 0, 0);
+  }
+}
+
+void ps_alloc_on_free(unsigned fn, void *ptr)
+{
+  if (ps_alloc_mode == 1 || ps_sample_set_take((uintptr_t)ptr))
+    record_free(fn, (uintptr_t)ptr, 0, 0);
+}
+
+void ps_alloc_on_realloc(unsigned fn, void *old, size_t size, void *ret, uint64_t seq_before)
+{
+  if (ps_alloc_mode == 1) {
+    if (ret && ret == old) { /* resized in place */
+      record_alloc(PS_REC_ALLOC, fn, size, (uintptr_t)ret, (uintptr_t)old, 1);
+      return;
+    }
+    if (old && (ret || size == 0))
+      record_free(fn, (uintptr_t)old, seq_before, 1); /* freed inside the real call */
+    if (ret)
+      record_alloc(PS_REC_ALLOC, fn, size, (uintptr_t)ret, 0, 0);
+    else if (size == 0 && old) /* realloc(p, 0): a call that only freed */
+      record_alloc(PS_REC_ALLOC, fn, 0, 0, 0, 1);
+    return;
+  }
+  if (old && ps_sample_set_take((uintptr_t)old))
+    record_free(fn, (uintptr_t)old, seq_before, 1);
+  if (ret && sample_pick(size)) {
+    ps_sample_set_add((uintptr_t)ret);
+    record_alloc(PS_REC_ALLOCS, fn, size, (uintptr_t)ret, 0, 0);
+  }
+}

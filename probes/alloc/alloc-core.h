@@ -1,0 +1,31 @@
+/* alloc-core.h - the allocation tracer's core verbs, called by the interposition shim
+ * (preload.c) after a real allocation succeeded or before a real free.
+ *
+ * Never: malloc, stdio, locks the target may hold. Callers hold the thread's re-entrancy guard,
+ * so allocations made while recording (libunwind, the loader) are never recorded themselves.
+ */
+#ifndef PERFSWEEP_ALLOC_CORE_H
+#define PERFSWEEP_ALLOC_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* 0 off (pass-through), 1 exact, 2 sample. Set once by ps_alloc_init. */
+extern int ps_alloc_mode;
+
+/* Reads the environment, opens the trace, records the module map. Idempotent. */
+void ps_alloc_init(void);
+/* At exit: flushes every buffer, marks the trace complete. */
+void ps_alloc_fini(void);
+
+void ps_alloc_on_alloc(unsigned fn, size_t size, void *ptr);
+void ps_alloc_on_free(unsigned fn, void *ptr);
+/* old: the block passed to realloc; ret: the result; seq_before: ps_tw_next_seq() taken before
+ * the real call (the old block was freed then). */
+void ps_alloc_on_realloc(unsigned fn, void *old, size_t size, void *ret, uint64_t seq_before);
+/* Module map changed (after dlopen/dlclose returned). */
+void ps_alloc_on_modules(void);
+/* Before exec: the new image starts a new trace; flush ours. */
+void ps_alloc_on_exec(void);
+
+#endif

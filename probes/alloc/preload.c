@@ -1,0 +1,323 @@
+/* preload.c - libperfsweep-alloc.so's interposition shim: every glibc allocation entry point,
+ * dlopen/dlclose (module map), exec (flush), optional mmap/munmap. Finds the real functions with
+ * dlsym(RTLD_NEXT); a static arena serves the allocations dlsym itself makes while bootstrapping.
+ *
+ * Never: record before a call succeeded (allocations) or after the real free (frees are recorded
+ * before, the address could be reused), recurse (thread-local guard), do anything when off.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "alloc-core.h"
+#include "trace-format.h"
+#include "trace-writer.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+static void *(*real_malloc)(size_t);
+static void *(*real_calloc)(size_t, size_t);
+static void *(*real_realloc)(void *, size_t);
+static void *(*real_reallocarray)(void *, size_t, size_t);
+static void (*real_free)(void *);
+static int (*real_posix_memalign)(void **, size_t, size_t);
+static void *(*real_aligned_alloc)(size_t, size_t);
+static void *(*real_memalign)(size_t, size_t);
+static void *(*real_valloc)(size_t);
+static void *(*real_pvalloc)(size_t);
+static size_t (*real_usable)(void *);
+static void *(*real_dlopen)(const char *, int);
+static int (*real_dlclose)(void *);
+static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
+static int (*real_munmap)(void *, size_t);
+static int (*real_execve)(const char *, char *const[], char *const[]);
+static int (*real_execvpe)(const char *, char *const[], char *const[]);
+
+static __thread int t_guard __attribute__((tls_model("initial-exec")));
+static int trace_mmap;
+
+/* ---- bootstrap arena: dlsym calls calloc before we know the real one ---- */
+
+static _Alignas(64) uint8_t arena[64 * 1024];
+static size_t arena_used;
+
+static int in_arena(const void *p) { return (const uint8_t *)p >= arena && (const uint8_t *)p < arena + sizeof arena; }
+
+static void *arena_alloc(size_t n)
+{
+  size_t need = ((n + 15) & ~(size_t)15) + 16;
+  size_t at = __atomic_fetch_add(&arena_used, need, __ATOMIC_RELAXED);
+  if (at + need > sizeof arena)
+    return NULL;
+  *(size_t *)(arena + at) = n;
+  return arena + at + 16;
+}
+
+static size_t arena_size(const void *p) { return *(const size_t *)((const uint8_t *)p - 16); }
+
+static void resolve(void)
+{
+  static int resolving;
+  if (resolving)
+    return;
+  resolving = 1;
+  int g = t_guard;
+  t_guard = 1;
+  real_calloc = dlsym(RTLD_NEXT, "calloc");
+  real_malloc = dlsym(RTLD_NEXT, "malloc");
+  real_realloc = dlsym(RTLD_NEXT, "realloc");
+  real_reallocarray = dlsym(RTLD_NEXT, "reallocarray");
+  real_free = dlsym(RTLD_NEXT, "free");
+  real_posix_memalign = dlsym(RTLD_NEXT, "posix_memalign");
+  real_aligned_alloc = dlsym(RTLD_NEXT, "aligned_alloc");
+  real_memalign = dlsym(RTLD_NEXT, "memalign");
+  real_valloc = dlsym(RTLD_NEXT, "valloc");
+  real_pvalloc = dlsym(RTLD_NEXT, "pvalloc");
+  real_usable = dlsym(RTLD_NEXT, "malloc_usable_size");
+  real_dlopen = dlsym(RTLD_NEXT, "dlopen");
+  real_dlclose = dlsym(RTLD_NEXT, "dlclose");
+  real_mmap = dlsym(RTLD_NEXT, "mmap");
+  real_munmap = dlsym(RTLD_NEXT, "munmap");
+  real_execve = dlsym(RTLD_NEXT, "execve");
+  real_execvpe = dlsym(RTLD_NEXT, "execvpe");
+  t_guard = g;
+  if (!real_malloc || !real_free || !real_calloc || !real_realloc) {
+    static const char msg[] = "libperfsweep-alloc: cannot find the real malloc/free (dlsym "
+                              "RTLD_NEXT failed); aborting\n";
+    (void)!write(2, msg, sizeof msg - 1);
+    _exit(127);
+  }
+}
+
+#define ENSURE(fn)                                                                                \
+  do {                                                                                            \
+    if (__builtin_expect(!(fn), 0))                                                               \
+      resolve();                                                                                  \
+  } while (0)
+
+__attribute__((constructor(101))) static void init(void)
+{
+  ENSURE(real_malloc);
+  t_guard = 1;
+  ps_alloc_init();
+  const char *m = getenv("PERFSWEEP_ALLOC_MMAP");
+  trace_mmap = m && m[0] == '1';
+  t_guard = 0;
+}
+
+__attribute__((destructor(101))) static void fini(void)
+{
+  int g = t_guard;
+  t_guard = 1;
+  ps_alloc_fini();
+  t_guard = g;
+}
+
+#define RECORD(call)                                                                              \
+  do {                                                                                            \
+    if (ps_alloc_mode && !t_guard) {                                                              \
+      int saved_errno = errno;                                                                    \
+      t_guard = 1;                                                                                \
+      call;                                                                                       \
+      t_guard = 0;                                                                                \
+      errno = saved_errno;                                                                        \
+    }                                                                                             \
+  } while (0)
+
+EXPORT void *malloc(size_t n)
+{
+  if (__builtin_expect(!real_malloc, 0)) {
+    resolve();
+    if (!real_malloc)
+      return arena_alloc(n);
+  }
+  void *p = real_malloc(n);
+  if (p)
+    RECORD(ps_alloc_on_alloc(PS_FN_MALLOC, n, p));
+  return p;
+}
+
+EXPORT void *calloc(size_t n, size_t size)
+{
+  if (__builtin_expect(!real_calloc, 0)) {
+    resolve();
+    if (!real_calloc) {
+      size_t total;
+      if (__builtin_mul_overflow(n, size, &total))
+        return NULL;
+      return arena_alloc(total); /* static memory is already zero */
+    }
+  }
+  void *p = real_calloc(n, size);
+  if (p)
+    RECORD(ps_alloc_on_alloc(PS_FN_CALLOC, n * size, p));
+  return p;
+}
+
+EXPORT void free(void *p)
+{
+  if (!p || in_arena(p))
+    return;
+  ENSURE(real_free);
+  RECORD(ps_alloc_on_free(PS_FN_FREE, p));
+  real_free(p);
+}
+
+static void *do_realloc(unsigned fn, void *old, size_t n, size_t size)
+{
+  if (old && in_arena(old)) {
+    void *p = malloc(n * size);
+    if (p) {
+      size_t was = arena_size(old);
+      memcpy(p, old, was < n * size ? was : n * size);
+    }
+    return p;
+  }
+  ENSURE(real_realloc);
+  uint64_t seq = ps_alloc_mode && old ? ps_tw_next_seq() : 0;
+  void *p = fn == PS_FN_REALLOC ? real_realloc(old, n) : real_reallocarray(old, n, size);
+  size_t bytes = fn == PS_FN_REALLOC ? n : n * size;
+  if (p || (old && bytes == 0))
+    RECORD(ps_alloc_on_realloc(fn, old, bytes, p, seq));
+  return p;
+}
+
+EXPORT void *realloc(void *old, size_t n) { return do_realloc(PS_FN_REALLOC, old, n, 1); }
+
+EXPORT void *reallocarray(void *old, size_t n, size_t size)
+{
+  ENSURE(real_reallocarray);
+  if (!real_reallocarray) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return do_realloc(PS_FN_REALLOCARRAY, old, n, size);
+}
+
+EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+  ENSURE(real_posix_memalign);
+  int r = real_posix_memalign(out, align, n);
+  if (r == 0)
+    RECORD(ps_alloc_on_alloc(PS_FN_POSIX_MEMALIGN, n, *out));
+  return r;
+}
+
+EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+  ENSURE(real_aligned_alloc);
+  void *p = real_aligned_alloc(align, n);
+  if (p)
+    RECORD(ps_alloc_on_alloc(PS_FN_ALIGNED_ALLOC, n, p));
+  return p;
+}
+
+EXPORT void *memalign(size_t align, size_t n)
+{
+  ENSURE(real_memalign);
+  void *p = real_memalign(align, n);
+  if (p)
+    RECORD(ps_alloc_on_alloc(PS_FN_MEMALIGN, n, p));
+  return p;
+}
+
+EXPORT void *valloc(size_t n)
+{
+  ENSURE(real_valloc);
+  void *p = real_valloc(n);
+  if (p)
+    RECORD(ps_alloc_on_alloc(PS_FN_VALLOC, n, p));
+  return p;
+}
+
+EXPORT void *pvalloc(size_t n)
+{
+  ENSURE(real_pvalloc);
+  void *p = real_pvalloc(n);
+  if (p)
+    RECORD(ps_alloc_on_alloc(PS_FN_PVALLOC, n, p));
+  return p;
+}
+
+EXPORT size_t malloc_usable_size(void *p)
+{
+  if (!p)
+    return 0;
+  if (in_arena(p))
+    return arena_size(p);
+  ENSURE(real_usable);
+  return real_usable ? real_usable(p) : 0;
+}
+
+/* ---- module map: dlopen / dlclose ---- */
+
+EXPORT void *dlopen(const char *file, int mode)
+{
+  ENSURE(real_dlopen);
+  void *h = real_dlopen(file, mode);
+  if (h)
+    RECORD(ps_alloc_on_modules());
+  return h;
+}
+
+EXPORT int dlclose(void *h)
+{
+  ENSURE(real_dlclose);
+  int r = real_dlclose(h);
+  if (r == 0)
+    RECORD(ps_alloc_on_modules());
+  return r;
+}
+
+/* ---- optional mmap/munmap (PERFSWEEP_ALLOC_MMAP=1): anonymous mappings only ---- */
+
+EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+  ENSURE(real_mmap);
+  void *p = real_mmap(addr, len, prot, flags, fd, off);
+  if (trace_mmap && p != MAP_FAILED && (flags & MAP_ANONYMOUS))
+    RECORD(ps_alloc_on_alloc(PS_FN_MMAP, len, p));
+  return p;
+}
+
+EXPORT int munmap(void *addr, size_t len)
+{
+  ENSURE(real_munmap);
+  if (trace_mmap)
+    RECORD(ps_alloc_on_free(PS_FN_MUNMAP, addr));
+  return real_munmap(addr, len);
+}
+
+/* ---- exec: the new image writes its own trace (the environment is inherited) ---- */
+
+EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+  ENSURE(real_execve);
+  RECORD(ps_alloc_on_exec());
+  return real_execve(path, argv, envp);
+}
+
+EXPORT int execv(const char *path, char *const argv[])
+{
+  extern char **environ;
+  return execve(path, argv, environ);
+}
+
+EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+  ENSURE(real_execvpe);
+  RECORD(ps_alloc_on_exec());
+  return real_execvpe(file, argv, envp);
+}
+
+EXPORT int execvp(const char *file, char *const argv[])
+{
+  extern char **environ;
+  return execvpe(file, argv, environ);
+}

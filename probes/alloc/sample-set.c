@@ -1,0 +1,63 @@
+/* sample-set.c - lock-free set of sampled live blocks (see sample-set.h).
+ * Never: malloc, stdio, locks.
+ */
+#include "sample-set.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <sys/mman.h>
+
+#define SLOTS (1u << 20)
+#define TOMB ((uintptr_t)1)
+
+static uintptr_t *set;
+static uint32_t live;
+
+int ps_sample_set_init(void)
+{
+  void *m = mmap(NULL, SLOTS * sizeof(uintptr_t), PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED)
+    return -errno;
+  set = m;
+  return 0;
+}
+
+static uint32_t slot_of(uintptr_t p) { return (uint32_t)((p >> 4) * 0x9e3779b97f4a7c15ull >> 40) & (SLOTS - 1); }
+
+int ps_sample_set_add(uintptr_t ptr)
+{
+  if (!set || ptr <= TOMB)
+    return -1;
+  uint32_t i = slot_of(ptr);
+  for (unsigned n = 0; n < 256; n++, i = (i + 1) & (SLOTS - 1)) {
+    uintptr_t cur = __atomic_load_n(&set[i], __ATOMIC_RELAXED);
+    while (cur == 0 || cur == TOMB) {
+      if (__atomic_compare_exchange_n(&set[i], &cur, ptr, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+        __atomic_fetch_add(&live, 1, __ATOMIC_RELAXED);
+        return 0;
+      }
+    }
+  }
+  return -1;
+}
+
+int ps_sample_set_take(uintptr_t ptr)
+{
+  if (!set || __atomic_load_n(&live, __ATOMIC_RELAXED) == 0)
+    return 0;
+  uint32_t i = slot_of(ptr);
+  for (unsigned n = 0; n < 256; n++, i = (i + 1) & (SLOTS - 1)) {
+    uintptr_t cur = __atomic_load_n(&set[i], __ATOMIC_RELAXED);
+    if (cur == 0)
+      return 0;
+    if (cur == ptr) {
+      if (__atomic_compare_exchange_n(&set[i], &cur, TOMB, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+        __atomic_fetch_sub(&live, 1, __ATOMIC_RELAXED);
+        return 1;
+      }
+      return 0;
+    }
+  }
+  return 0;
+}
