@@ -1,0 +1,90 @@
+/* fx-cmd-parse-only.c - `perfsweep-features parse-only`: the benchmark's reference point. It
+ * collects the same input as `run` and validates the JSON syntax of every record, extracting
+ * nothing, so the whole pipeline can be compared with merely parsing its input.
+ *
+ *   $ perfsweep-features parse-only --source jsonl:/tmp/shop
+ *   parse-only jsonl:/tmp/shop: 9744 records in 0.0031 s (3143225 records/s)
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "exit-codes.h"
+#include "fx-cli.h"
+#include "fx-collect.h"
+#include "fx-command.h"
+#include "fx-gen.h"
+#include "fx-metrics.h"
+#include "fx-normalize.h"
+
+static const char usage[] =
+  "usage: perfsweep-features parse-only [--source jsonl:DIR|gen:SCALE] [--seed N] [--json]\n"
+  "  validates the JSON of every input record without building rows; the time is the\n"
+  "  reference the pipeline is compared with (scripts/bench/bench-features.sh)\n"
+  "example:\n"
+  "  perfsweep-features parse-only --source jsonl:/tmp/shop --json\n";
+
+static int parse_only_main(int argc, char **argv)
+{
+  static const struct option opts[] = {
+    {"source", required_argument, 0, 's'}, {"seed", required_argument, 0, 'S'},
+    {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+  const char *source = "gen:tiny";
+  uint64_t seed = 1;
+  int json = 0, c;
+  opterr = 0;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    switch (c) {
+    case 's': source = optarg; break;
+    case 'j': json = 1; break;
+    case 'S':
+      if (fx_parse_u64(optarg, 0, UINT64_MAX, &seed)) {
+        fx_cli_error("parse-only", "--seed %s: not a whole number; e.g. --seed 1", optarg);
+        return PS_EXIT_USAGE;
+      }
+      break;
+    case 'h': fputs(usage, stdout); return PS_EXIT_OK;
+    case ':':
+      fx_cli_error("parse-only", "%s needs a value; see --help", argv[optind - 1]);
+      return PS_EXIT_USAGE;
+    default:
+      fx_cli_error("parse-only", "unknown option '%s'; see perfsweep-features parse-only --help",
+                   argv[optind - 1]);
+      return PS_EXIT_USAGE;
+    }
+  }
+  struct fx_raw raw = {0};
+  char err[2048];
+  int rc = 0;
+  if (strncmp(source, "jsonl:", 6) == 0) {
+    rc = fx_collect_dir(source + 6, &raw, err, sizeof err);
+  } else if (strncmp(source, "gen:", 4) == 0 && fx_gen_scale_valid(source + 4)) {
+    struct fx_gen_opts o = {.scale = source + 4, .seed = seed};
+    fx_gen(&o, &raw, NULL);
+  } else {
+    snprintf(err, sizeof err, "--source %s: parse-only reads jsonl:DIR or gen:SCALE", source);
+    rc = PS_EXIT_USAGE;
+  }
+  uint64_t records = 0;
+  double t0 = fx_now(), secs = 0;
+  if (rc == 0) {
+    rc = fx_parse_only(&raw, &records, err, sizeof err);
+    secs = fx_now() - t0;
+  }
+  fx_raw_free(&raw);
+  if (rc) {
+    fx_cli_error("parse-only", "%s", err);
+    return rc;
+  }
+  if (json)
+    printf("{\"source\":\"%s\",\"records\":%llu,\"seconds\":%.6f}\n", source,
+           (unsigned long long)records, secs);
+  else
+    printf("parse-only %s: %llu records in %.4f s (%.0f records/s)\n", source,
+           (unsigned long long)records, secs, secs > 0 ? (double)records / secs : 0.0);
+  return PS_EXIT_OK;
+}
+
+const struct fx_command fx_cmd_parse_only = {"parse-only", parse_only_main,
+                                             "only parse the input JSON (benchmark reference)"};

@@ -1,0 +1,86 @@
+/* fx-idmap.c - open addressing with linear probing; INT64_MIN marks a free slot (ids that
+ * reach here are validated positive). Grows at 50% load.
+ */
+#include "fx-idmap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "exit-codes.h"
+
+#define FREE_SLOT INT64_MIN
+
+static inline size_t slot(int64_t id, size_t cap)
+{
+  uint64_t h = (uint64_t)id * 0x9e3779b97f4a7c15ULL;
+  return (size_t)(h ^ (h >> 29)) & (cap - 1);
+}
+
+static void grow(struct fx_idmap *m)
+{
+  size_t cap = m->cap ? m->cap * 2 : 1024;
+  int64_t *keys = malloc(cap * sizeof *keys);
+  uint32_t *vals = malloc(cap * sizeof *vals);
+  if (!keys || !vals) {
+    fprintf(stderr, "perfsweep-features: error: out of memory for an id index of %zu slots; "
+                    "use a smaller --scale\n", cap);
+    exit(PS_EXIT_ENVIRONMENT);
+  }
+  for (size_t i = 0; i < cap; i++)
+    keys[i] = FREE_SLOT;
+  for (size_t i = 0; i < m->cap; i++) {
+    if (m->keys[i] == FREE_SLOT)
+      continue;
+    size_t s = slot(m->keys[i], cap);
+    while (keys[s] != FREE_SLOT)
+      s = (s + 1) & (cap - 1);
+    keys[s] = m->keys[i];
+    vals[s] = m->vals[i];
+  }
+  free(m->keys);
+  free(m->vals);
+  m->keys = keys;
+  m->vals = vals;
+  m->cap = cap;
+}
+
+int fx_idmap_put(struct fx_idmap *m, int64_t id, uint32_t val, uint32_t *old)
+{
+  if ((m->n + 1) * 2 > m->cap)
+    grow(m);
+  size_t s = slot(id, m->cap);
+  while (m->keys[s] != FREE_SLOT) {
+    if (m->keys[s] == id) {
+      if (old)
+        *old = m->vals[s];
+      return 0;
+    }
+    s = (s + 1) & (m->cap - 1);
+  }
+  m->keys[s] = id;
+  m->vals[s] = val;
+  m->n++;
+  return 1;
+}
+
+uint32_t fx_idmap_get(const struct fx_idmap *m, int64_t id)
+{
+  if (!m->cap)
+    return FX_IDMAP_NONE;
+  size_t s = slot(id, m->cap);
+  while (m->keys[s] != FREE_SLOT) {
+    if (m->keys[s] == id)
+      return m->vals[s];
+    s = (s + 1) & (m->cap - 1);
+  }
+  return FX_IDMAP_NONE;
+}
+
+void fx_idmap_free(struct fx_idmap *m)
+{
+  free(m->keys);
+  free(m->vals);
+  m->keys = NULL;
+  m->vals = NULL;
+  m->cap = m->n = 0;
+}

@@ -1,0 +1,21 @@
+/* fx-idmap.h - an open-addressing hash map from a platform id (int64) to a row index, used by
+ * normalize for duplicate detection and foreign-key resolution, and by incremental mode.
+ */
+#ifndef PERFSWEEP_FX_IDMAP_H
+#define PERFSWEEP_FX_IDMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct fx_idmap { int64_t *keys; uint32_t *vals; size_t cap, n; };
+
+#define FX_IDMAP_NONE UINT32_MAX
+
+/* Inserts id -> val unless id is present. Returns 1 if inserted, 0 if it was already there
+ * (*old set to its value when old is non-NULL). Exits with code 4 when out of memory. */
+int fx_idmap_put(struct fx_idmap *m, int64_t id, uint32_t val, uint32_t *old);
+/* The value of id, or FX_IDMAP_NONE. */
+uint32_t fx_idmap_get(const struct fx_idmap *m, int64_t id);
+void fx_idmap_free(struct fx_idmap *m); /* accepts a zeroed map */
+
+#endif
