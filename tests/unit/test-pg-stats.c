@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "../../workloads/features/pg-stats.c"
 
 Test(pg_stats, quantiles_interpolate)
@@ -74,8 +76,13 @@ Test(pg_stats, json_line_has_latency_and_utilization)
   pg_stats_merge(&total, &conn[0]);
   pg_stats_merge(&total, &conn[1]);
   struct pg_server_snapshot b = {.ok = 1, .deadlocks = 1}, a = {.ok = 1, .deadlocks = 3};
-  json_t *db = pg_stats_to_json(&total, conn, 2, 1.0, &b, &a, 2, 3);
+  char *db = NULL;
+  size_t dblen = 0;
+  FILE *m = open_memstream(&db, &dblen);
+  pg_stats_write_json(m, &total, conn, 2, 1.0, &b, &a, 2, 3);
+  fclose(m);
   cr_assert_eq(pg_stats_append_metrics("db", 1.0, 20, 0, 2, db), 0);
+  free(db);
 
   json_error_t err;
   json_t *line = json_load_file(path, JSON_DISABLE_EOF_CHECK, &err);

@@ -123,8 +123,7 @@ int pg_session_command(struct pg_session *s, enum pg_query_kind kind, const char
   return 0;
 }
 
-int pg_session_copy_in(struct pg_session *s, const char *copy_sql, const char *data, size_t len,
-                       uint64_t rows)
+int pg_session_copy_start(struct pg_session *s, const char *copy_sql)
 {
   s->err[0] = s->sqlstate[0] = '\0';
   s->transient = 0;
@@ -133,7 +132,6 @@ int pg_session_copy_in(struct pg_session *s, const char *copy_sql, const char *d
     s->transient = 1;
     return -1;
   }
-  double t0 = pg_now();
   PGresult *r = PQexec(s->conn, copy_sql);
   if (PQresultStatus(r) != PGRES_COPY_IN) {
     set_failure(s, r, copy_sql);
@@ -141,30 +139,52 @@ int pg_session_copy_in(struct pg_session *s, const char *copy_sql, const char *d
     return -1;
   }
   PQclear(r);
+  return 0;
+}
+
+int pg_session_copy_put(struct pg_session *s, const char *data, size_t len)
+{
   const size_t chunk = 1 << 20;
   for (size_t off = 0; off < len; off += chunk) {
     size_t n = len - off < chunk ? len - off : chunk;
     if (PQputCopyData(s->conn, data + off, (int)n) != 1) {
-      set_failure(s, NULL, copy_sql);
+      set_failure(s, NULL, "COPY data");
       return -1;
     }
   }
-  if (PQputCopyEnd(s->conn, NULL) != 1) {
-    set_failure(s, NULL, copy_sql);
-    return -1;
-  }
+  return 0;
+}
+
+int pg_session_copy_finish(struct pg_session *s, const char *copy_sql, uint64_t rows, double t0)
+{
   int failed = 0;
+  if (PQputCopyEnd(s->conn, s->err[0] ? "abandoned" : NULL) != 1) {
+    if (!s->err[0])
+      set_failure(s, NULL, copy_sql);
+    failed = 1;
+  }
+  PGresult *r;
   while ((r = PQgetResult(s->conn)) != NULL) {
-    if (PQresultStatus(r) != PGRES_COMMAND_OK && !failed) {
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && !failed && !s->err[0]) {
       set_failure(s, r, copy_sql);
       failed = 1;
     }
     PQclear(r);
   }
-  if (failed)
+  if (failed || s->err[0])
     return -1;
   pg_stats_record(&s->stats, PG_Q_COPY_IN, copy_sql, pg_now() - t0, 0, rows, 2);
   return 0;
+}
+
+int pg_session_copy_in(struct pg_session *s, const char *copy_sql, const char *data, size_t len,
+                       uint64_t rows)
+{
+  double t0 = pg_now();
+  if (pg_session_copy_start(s, copy_sql))
+    return -1;
+  pg_session_copy_put(s, data, len);
+  return pg_session_copy_finish(s, copy_sql, rows, t0);
 }
 
 void pg_session_backoff(int attempt)

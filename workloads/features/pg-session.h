@@ -42,6 +42,13 @@ int pg_session_command(struct pg_session *s, enum pg_query_kind kind, const char
 int pg_session_copy_in(struct pg_session *s, const char *copy_sql, const char *data, size_t len,
                        uint64_t rows);
 
+/* Streaming COPY: start (sends copy_sql), put any number of chunks, finish (rows is what the
+ * chunks held, t0 the pg_now() when it started, for the stats). Each returns 0 or -1 with
+ * s->err set; after a failure the COPY is abandoned (finish still cleans up). */
+int pg_session_copy_start(struct pg_session *s, const char *copy_sql);
+int pg_session_copy_put(struct pg_session *s, const char *data, size_t len);
+int pg_session_copy_finish(struct pg_session *s, const char *copy_sql, uint64_t rows, double t0);
+
 /* Sleeps before retry number attempt (1, 2, ...): 100 ms doubling, capped at 5 s. */
 void pg_session_backoff(int attempt);
 

@@ -235,9 +235,37 @@ void pg_activity_monitor_stop(struct pg_activity_monitor *m, int *peak_active,
 
 /* ---------------------------------------------------------------- JSON */
 
-static json_t *latency_json(const struct pg_stats *st)
+void pg_json_string(FILE *out, const char *s)
 {
-  json_t *o = json_object();
+  fputc('"', out);
+  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+    if (*p == '"' || *p == '\\')
+      fprintf(out, "\\%c", *p);
+    else if (*p == '\n')
+      fputs("\\n", out);
+    else if (*p == '\t')
+      fputs("\\t", out);
+    else if (*p < 0x20)
+      fprintf(out, "\\u%04x", *p);
+    else
+      fputc(*p, out);
+  }
+  fputc('"', out);
+}
+
+/* A finite double as JSON (non-finite values have no JSON spelling: null). */
+static void json_num(FILE *out, double v)
+{
+  if (v != v || v > 1e300 || v < -1e300)
+    fputs("null", out);
+  else
+    fprintf(out, "%.6f", v);
+}
+
+static void latency_json(FILE *out, const struct pg_stats *st)
+{
+  fputc('{', out);
+  int first = 1;
   for (size_t k = 0; k < PG_Q__COUNT; k++) {
     const struct pg_latencies *l = &st->lat[k];
     if (l->n == 0)
@@ -249,99 +277,126 @@ static json_t *latency_json(const struct pg_stats *st)
     double sum = 0;
     for (size_t i = 0; i < l->n; i++)
       sum += copy[i];
-    json_t *q = json_pack("{s:I, s:f, s:f, s:f, s:f, s:f}", "count", (json_int_t)l->n,
-                          "p50_ms", pg_stats_quantile(copy, l->n, 0.50), "p95_ms",
-                          pg_stats_quantile(copy, l->n, 0.95), "p99_ms",
-                          pg_stats_quantile(copy, l->n, 0.99), "max_ms", copy[l->n - 1],
-                          "total_ms", sum);
+    fprintf(out, "%s\"%s\":{\"count\":%zu,\"p50_ms\":", first ? "" : ",",
+            pg_query_kind_name((enum pg_query_kind)k), l->n);
+    json_num(out, pg_stats_quantile(copy, l->n, 0.50));
+    fputs(",\"p95_ms\":", out);
+    json_num(out, pg_stats_quantile(copy, l->n, 0.95));
+    fputs(",\"p99_ms\":", out);
+    json_num(out, pg_stats_quantile(copy, l->n, 0.99));
+    fputs(",\"max_ms\":", out);
+    json_num(out, copy[l->n - 1]);
+    fputs(",\"total_ms\":", out);
+    json_num(out, sum);
+    fputc('}', out);
+    first = 0;
     free(copy);
-    json_object_set_new(o, pg_query_kind_name((enum pg_query_kind)k), q);
   }
-  return o;
+  fputc('}', out);
 }
 
-static json_t *server_json(const struct pg_server_snapshot *b, const struct pg_server_snapshot *a)
+static void server_json(FILE *out, const struct pg_server_snapshot *b,
+                        const struct pg_server_snapshot *a)
 {
-  if (!b || !a || !b->ok || !a->ok)
-    return json_null();
-  return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "deadlocks",
-                   (json_int_t)(a->deadlocks - b->deadlocks), "conflicts",
-                   (json_int_t)(a->conflicts - b->conflicts), "xact_commit",
-                   (json_int_t)(a->xact_commit - b->xact_commit), "xact_rollback",
-                   (json_int_t)(a->xact_rollback - b->xact_rollback), "tup_returned",
-                   (json_int_t)(a->tup_returned - b->tup_returned), "tup_inserted",
-                   (json_int_t)(a->tup_inserted - b->tup_inserted), "tup_updated",
-                   (json_int_t)(a->tup_updated - b->tup_updated), "blks_read",
-                   (json_int_t)(a->blks_read - b->blks_read), "blks_hit",
-                   (json_int_t)(a->blks_hit - b->blks_hit), "temp_bytes",
-                   (json_int_t)(a->temp_bytes - b->temp_bytes));
+  if (!b || !a || !b->ok || !a->ok) {
+    fputs("null", out);
+    return;
+  }
+  fprintf(out,
+          "{\"deadlocks\":%lld,\"conflicts\":%lld,\"xact_commit\":%lld,\"xact_rollback\":%lld,"
+          "\"tup_returned\":%lld,\"tup_inserted\":%lld,\"tup_updated\":%lld,\"blks_read\":%lld,"
+          "\"blks_hit\":%lld,\"temp_bytes\":%lld}",
+          (long long)(a->deadlocks - b->deadlocks), (long long)(a->conflicts - b->conflicts),
+          (long long)(a->xact_commit - b->xact_commit),
+          (long long)(a->xact_rollback - b->xact_rollback),
+          (long long)(a->tup_returned - b->tup_returned),
+          (long long)(a->tup_inserted - b->tup_inserted),
+          (long long)(a->tup_updated - b->tup_updated), (long long)(a->blks_read - b->blks_read),
+          (long long)(a->blks_hit - b->blks_hit), (long long)(a->temp_bytes - b->temp_bytes));
 }
 
-json_t *pg_stats_to_json(const struct pg_stats *total, const struct pg_stats *per_conn,
+void pg_stats_write_json(FILE *out, const struct pg_stats *total, const struct pg_stats *per_conn,
                          size_t nconn, double wall_s, const struct pg_server_snapshot *before,
                          const struct pg_server_snapshot *after, int peak_active,
                          int peak_connected)
 {
-  json_t *db = json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:f}", "queries",
-                         (json_int_t)total->queries, "round_trips",
-                         (json_int_t)total->round_trips, "rows_read",
-                         (json_int_t)total->rows_read, "rows_written",
-                         (json_int_t)total->rows_written, "errors", (json_int_t)total->errors,
-                         "busy_seconds", total->busy_s, "slow_threshold_ms",
-                         total->slow_threshold_ms);
-  json_object_set_new(db, "latency", latency_json(total));
-  json_t *slow = json_array();
-  for (size_t i = 0; i < total->nslow; i++)
-    json_array_append_new(slow, json_pack("{s:f, s:s}", "ms", total->slow_ms[i], "statement",
-                                          total->slow_stmt[i]));
-  json_object_set_new(db, "slow_queries",
-                      json_pack("{s:I, s:o}", "count", (json_int_t)total->slow_count,
-                                "slowest", slow));
-  json_t *conns = json_array();
+  fprintf(out,
+          "{\"queries\":%llu,\"round_trips\":%llu,\"rows_read\":%llu,\"rows_written\":%llu,"
+          "\"errors\":%llu,\"busy_seconds\":",
+          (unsigned long long)total->queries, (unsigned long long)total->round_trips,
+          (unsigned long long)total->rows_read, (unsigned long long)total->rows_written,
+          (unsigned long long)total->errors);
+  json_num(out, total->busy_s);
+  fputs(",\"latency\":", out);
+  latency_json(out, total);
+  fputs(",\"slow_threshold_ms\":", out);
+  json_num(out, total->slow_threshold_ms);
+  fprintf(out, ",\"slow_queries\":{\"count\":%llu,\"slowest\":[",
+          (unsigned long long)total->slow_count);
+  for (size_t i = 0; i < total->nslow; i++) {
+    fprintf(out, "%s{\"ms\":", i ? "," : "");
+    json_num(out, total->slow_ms[i]);
+    fputs(",\"statement\":", out);
+    pg_json_string(out, total->slow_stmt[i]);
+    fputc('}', out);
+  }
+  fputs("]},\"connections\":[", out);
   double util_sum = 0;
   for (size_t i = 0; i < nconn; i++) {
     double u = wall_s > 0 ? per_conn[i].busy_s / wall_s : 0;
     util_sum += u;
-    json_array_append_new(conns, json_pack("{s:I, s:f, s:f, s:I}", "connection", (json_int_t)i,
-                                           "busy_seconds", per_conn[i].busy_s, "utilization",
-                                           u, "queries", (json_int_t)per_conn[i].queries));
+    fprintf(out, "%s{\"connection\":%zu,\"queries\":%llu,\"busy_seconds\":", i ? "," : "", i,
+            (unsigned long long)per_conn[i].queries);
+    json_num(out, per_conn[i].busy_s);
+    fputs(",\"utilization\":", out);
+    json_num(out, u);
+    fputc('}', out);
   }
-  json_object_set_new(db, "connections", conns);
-  json_object_set_new(db, "pool_utilization", json_real(nconn ? util_sum / (double)nconn : 0));
-  json_object_set_new(db, "peak_active_connections",
-                      peak_active >= 0 ? json_integer(peak_active) : json_null());
-  json_object_set_new(db, "peak_connections",
-                      peak_connected >= 0 ? json_integer(peak_connected) : json_null());
-  json_object_set_new(db, "server", server_json(before, after));
-  return db;
+  fputs("],\"pool_utilization\":", out);
+  json_num(out, nconn ? util_sum / (double)nconn : 0);
+  fputs(",\"peak_active_connections\":", out);
+  if (peak_active >= 0)
+    fprintf(out, "%d", peak_active);
+  else
+    fputs("null", out);
+  fputs(",\"peak_connections\":", out);
+  if (peak_connected >= 0)
+    fprintf(out, "%d", peak_connected);
+  else
+    fputs("null", out);
+  fputs(",\"server\":", out);
+  server_json(out, before, after);
+  fputc('}', out);
 }
 
 int pg_stats_append_metrics(const char *stage, double seconds, uint64_t records_in,
-                            uint64_t records_out, size_t workers, json_t *db)
+                            uint64_t records_out, size_t workers, const char *db_json)
 {
   const char *path = getenv("PERFSWEEP_METRICS");
-  if (!path || !*path) {
-    json_decref(db);
+  if (!path || !*path)
     return 0;
+  char *text = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&text, &len);
+  if (!m)
+    return -ENOMEM;
+  fputs("{\"schema\":\"perfsweep.metrics/1\",\"stage\":", m);
+  pg_json_string(m, stage);
+  fputs(",\"seconds\":", m);
+  json_num(m, seconds);
+  fprintf(m, ",\"records_in\":%llu,\"records_out\":%llu,\"workers\":%zu,\"db\":%s}\n",
+          (unsigned long long)records_in, (unsigned long long)records_out, workers,
+          db_json ? db_json : "null");
+  if (fclose(m) != 0) {
+    free(text);
+    return -ENOMEM;
   }
-  json_t *line = json_pack("{s:s, s:s, s:f, s:I, s:I, s:I, s:o}", "schema",
-                           "perfsweep.metrics/1", "stage", stage, "seconds", seconds,
-                           "records_in", (json_int_t)records_in, "records_out",
-                           (json_int_t)records_out, "workers", (json_int_t)workers, "db", db);
-  if (!line)
-    return -ENOMEM;
-  char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
-  json_decref(line);
-  if (!text)
-    return -ENOMEM;
   int rc = 0;
   int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) {
     rc = -errno;
   } else {
-    size_t len = strlen(text);
-    text[len] = '\n'; /* json_dumps leaves room: replace the NUL, write len+1 */
-    if (write(fd, text, len + 1) != (ssize_t)(len + 1))
+    if (write(fd, text, len) != (ssize_t)len)
       rc = -EIO;
     close(fd);
   }

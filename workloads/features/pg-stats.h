@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
+#include <stdio.h>
 #include <libpq-fe.h>
 
 /* The kinds of statement the workload sends; latency is kept per kind. */
@@ -90,19 +90,22 @@ struct pg_activity_monitor *pg_activity_monitor_start(const char *dsn, int inter
 void pg_activity_monitor_stop(struct pg_activity_monitor *m, int *peak_active,
                               int *peak_connected);
 
-/* Builds the "db" object of the metrics line: totals, latency per kind, slow statements,
- * per-connection busy time and utilization over wall_s, server deltas and peaks.
- * per_conn may be NULL when nconn == 0. Returns a new reference. */
-json_t *pg_stats_to_json(const struct pg_stats *total, const struct pg_stats *per_conn,
+/* Writes the "db" JSON object of the metrics line to out: totals, latency per kind, slow
+ * statements, per-connection busy time and utilization over wall_s, server deltas and peaks.
+ * per_conn may be NULL when nconn == 0; before/after may be NULL (server figures are null). */
+void pg_stats_write_json(FILE *out, const struct pg_stats *total, const struct pg_stats *per_conn,
                          size_t nconn, double wall_s, const struct pg_server_snapshot *before,
                          const struct pg_server_snapshot *after, int peak_active,
                          int peak_connected);
 
-/* Appends one perfsweep.metrics/1 line with "stage":stage carrying db to the file named by
- * $PERFSWEEP_METRICS (nothing when unset). Returns 0, or -errno when it cannot write. Steals
- * the reference to db. */
+/* Writes s as a JSON string (quoted, escaped). */
+void pg_json_string(FILE *out, const char *s);
+
+/* Appends one perfsweep.metrics/1 line {"schema","stage","seconds","records_in","records_out",
+ * "workers","db":db_json} to the file named by $PERFSWEEP_METRICS (nothing when unset), in one
+ * write. Returns 0, or -errno when it cannot write. */
 int pg_stats_append_metrics(const char *stage, double seconds, uint64_t records_in,
-                            uint64_t records_out, size_t workers, json_t *db);
+                            uint64_t records_out, size_t workers, const char *db_json);
 
 /* Seconds on the monotonic clock. */
 double pg_now(void);
