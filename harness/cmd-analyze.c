@@ -37,12 +37,55 @@ static const char analyze_usage[] =
     "\n"
     "Exit: 0 ok; 3 bad usage or a malformed / foreign-version trace; 6 an output not written.\n";
 
-enum { OPT_JSON = 256, OPT_TOP, OPT_DIFF, OPT_HELP };
+enum { OPT_JSON = 256, OPT_TOP, OPT_DIFF, OPT_HELP, OPT_DUMP };
 
 static const struct option analyze_options[] = {
     {"json", no_argument, NULL, OPT_JSON}, {"top", required_argument, NULL, OPT_TOP},
     {"diff", required_argument, NULL, OPT_DIFF}, {"output", required_argument, NULL, 'o'},
-    {"help", no_argument, NULL, OPT_HELP}, {NULL, 0, NULL, 0}};
+    {"help", no_argument, NULL, OPT_HELP}, {"dump", no_argument, NULL, OPT_DUMP},
+    {NULL, 0, NULL, 0}};
+
+/* --dump: every record of each trace in seq order, one line each (for debugging the probes). */
+static int dump_trace(const char *path)
+{
+  struct ps_trace *t;
+  if (ps_trace_open(path, &t))
+    return PS_EXIT_USAGE;
+  const struct ps_trace_header *h = ps_trace_header(t);
+  printf("# %s: kind %u pid %u ppid %u mode %u flags 0x%x exe %s\n", path, h->kind, h->pid,
+         h->ppid, h->mode, h->flags, ps_trace_exe(t));
+  int rc = ps_trace_merge_begin(t) ? PS_EXIT_USAGE : 0;
+  struct ps_rec r;
+  int ok;
+  while (!rc && (ok = ps_trace_merge_next(t, &r)) > 0) {
+    printf("%llu tid=%u type=%u fn=%s", (unsigned long long)r.seq, r.tid, r.type,
+           ps_alloc_fn_name(r.fn));
+    switch (r.type) {
+    case PS_REC_MODULE:
+      printf(" module %llu %.*s base=0x%llx size=0x%llx", (unsigned long long)r.id,
+             (int)r.str_len, r.str, (unsigned long long)r.ptr, (unsigned long long)r.size);
+      break;
+    case PS_REC_STACK:
+      printf(" stack %llu depth %u", (unsigned long long)r.id, r.nips);
+      for (unsigned i = 0; i < r.nips; i++)
+        printf(" 0x%llx", (unsigned long long)r.ips[i]);
+      break;
+    case PS_REC_THREAD:
+    case PS_REC_NOTE:
+      printf(" %llu %.*s", (unsigned long long)r.id, (int)r.str_len, r.str);
+      break;
+    default:
+      printf(" size=%llu ptr=0x%llx old=0x%llx stack=%llu t=%llu", (unsigned long long)r.size,
+             (unsigned long long)r.ptr, (unsigned long long)r.old_ptr,
+             (unsigned long long)r.stack, (unsigned long long)r.time_ns);
+    }
+    putchar('\n');
+  }
+  if (ok < 0)
+    rc = PS_EXIT_USAGE;
+  ps_trace_close(t);
+  return rc;
+}
 
 static void push(char ***v, size_t *n, const char *s)
 {
@@ -109,6 +152,11 @@ int cmd_analyze(int argc, char **argv)
       break;
     case OPT_HELP:
       fputs(analyze_usage, stdout);
+      return PS_EXIT_OK;
+    case OPT_DUMP:
+      for (int i = optind; i < argc; i++)
+        if (dump_trace(argv[i]))
+          return PS_EXIT_USAGE;
       return PS_EXIT_OK;
     default:
       fputs(analyze_usage, stderr);

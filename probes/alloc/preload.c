@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "alloc-core.h"
@@ -293,6 +294,17 @@ EXPORT int munmap(void *addr, size_t len)
     RECORD(ps_alloc_on_free(PS_FN_MUNMAP, addr));
   return real_munmap(addr, len);
 }
+
+/* ---- _exit skips destructors: flush first ---- */
+
+EXPORT void _exit(int status)
+{
+  RECORD(ps_alloc_on_exec());
+  syscall(SYS_exit_group, status);
+  __builtin_unreachable();
+}
+
+EXPORT void _Exit(int status) { _exit(status); }
 
 /* ---- exec: the new image writes its own trace (the environment is inherited) ---- */
 

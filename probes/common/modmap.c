@@ -4,7 +4,9 @@
 #include "modmap.h"
 
 #include <elf.h>
+#include <limits.h>
 #include <link.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -119,8 +121,11 @@ static int sync_cb(struct dl_phdr_info *info, size_t sz, void *data)
     exe[n] = 0;
     name = exe;
   }
-  if (name[0] != '/')
+  if (!strchr(name, '/'))
     return 0; /* linux-vdso.so.1 and friends: nothing to symbolize from a file */
+  char abs[1024];
+  if (name[0] != '/' && realpath(name, abs)) /* dlopen("./x.so"): the harness runs elsewhere */
+    name = abs;
   uintptr_t size = mod_size(info, NULL);
   uint64_t h = str_hash(name);
   for (unsigned i = 0; i < nmods; i++) {
