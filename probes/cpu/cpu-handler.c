@@ -17,6 +17,8 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
+#define CPU_MAX_WEIGHT 64u
+
 static struct sigaction cpu_prev_action;
 static unsigned cpu_depth = 64;
 static int cpu_wall;
@@ -39,14 +41,15 @@ static void cpu_chain(int sig, siginfo_t *si, void *uc)
   }
 }
 
-/* Appends one sample; returns 0, or -1 when the buffer could not take it (counted lost). */
-static int cpu_record(const uintptr_t *ips, unsigned n, unsigned flags)
+/* Appends one sample standing for `weight` periods (weight > 1: a timer's overruns, whose
+ * time was spent too); returns 0, or -1 when the buffer could not take it (counted lost). */
+static int cpu_record(const uintptr_t *ips, unsigned n, unsigned flags, unsigned weight)
 {
   struct ps_tbuf *b = ps_tw_current();
   /* Our own thread is appending (or flushing) right now: never spin on ourselves. */
   if (!b || __atomic_load_n(&b->busy, __ATOMIC_ACQUIRE) != 0)
     return -1;
-  uint8_t *p = ps_tw_reserve(PS_STACK_REC_MAX(n) + 4 * PS_VARINT_MAX);
+  uint8_t *p = ps_tw_reserve(PS_STACK_REC_MAX(n) + (size_t)weight * 4 * PS_VARINT_MAX);
   if (!p)
     return -1;
   b = ps_tw_current();
@@ -54,10 +57,13 @@ static int cpu_record(const uintptr_t *ips, unsigned n, unsigned flags)
   uint32_t id = ps_stack_id(ips, n, &is_new);
   if (is_new)
     p = ps_stack_put_record(b, p, id, ips, n);
-  p = ps_tw_rec_start(b, p, PS_REC_SAMPLE, 0);
-  p = ps_put_varint(p, ps_tw_now_ns());
-  p = ps_put_varint(p, flags);
-  p = ps_put_varint(p, id);
+  uint64_t now = ps_tw_now_ns();
+  for (unsigned w = 0; w < weight; w++) { /* the format has no weight field: repeat the record */
+    p = ps_tw_rec_start(b, p, PS_REC_SAMPLE, 0);
+    p = ps_put_varint(p, now);
+    p = ps_put_varint(p, flags);
+    p = ps_put_varint(p, id);
+  }
   ps_tw_commit(p);
   return 0;
 }
@@ -80,8 +86,16 @@ static void cpu_on_signal(int sig, siginfo_t *si, void *ucv)
   atomic_store(&t->busy, 1);
   if (atomic_load(&t->state) != CPU_T_LIVE)
     goto done;
-  if (si->si_code == SI_TIMER && si->si_overrun > 0)
-    t->lost += (uint64_t)si->si_overrun;
+  /* POSIX CPU-clock timers are checked at the scheduler tick (CONFIG_HZ): above HZ they fire
+   * once per tick with overruns. The overrun periods were spent where this sample lands, so it
+   * carries them as weight (capped); beyond the cap they are counted lost. */
+  unsigned weight = 1;
+  if (si->si_code == SI_TIMER && si->si_overrun > 0) {
+    unsigned ov = (unsigned)si->si_overrun;
+    weight += ov > CPU_MAX_WEIGHT - 1 ? CPU_MAX_WEIGHT - 1 : ov;
+    if (ov > CPU_MAX_WEIGHT - 1)
+      t->lost += ov - (CPU_MAX_WEIGHT - 1);
+  }
   uintptr_t ips[CPU_MAX_DEPTH];
   unsigned n, flags = cpu_wall ? PS_SAMPLE_F_WALL : 0;
   ucontext_t *uc = ucv;
@@ -98,12 +112,12 @@ static void cpu_on_signal(int sig, siginfo_t *si, void *ucv)
     }
     n = (unsigned)k;
   }
-  if (cpu_record(ips, n, flags) < 0) {
-    t->lost++;
+  if (cpu_record(ips, n, flags, weight) < 0) {
+    t->lost += weight;
   } else {
-    t->samples++;
+    t->samples += weight;
     if (flags & PS_SAMPLE_F_DEGRADED)
-      t->degraded++;
+      t->degraded += weight;
   }
 done:
   atomic_store(&t->busy, 0);

@@ -28,7 +28,9 @@ static void *writer(void *p)
     usleep(ms * 1000 / 100);
   }
   close(pfd[1]);
-  struct timespec ts = {0, (long)ms * 1000000L / 2};
+  /* longer than main's sleep, so main really waits on the condition variable */
+  unsigned long long ns = (unsigned long long)ms * 1500000ull;
+  struct timespec ts = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
   nanosleep(&ts, NULL);
   pthread_mutex_lock(&mu);
   ready = 1;
