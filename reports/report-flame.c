@@ -41,7 +41,7 @@ static void one(struct report *r, const char *kind, const char *title, const cha
   } else {
     char full[160];
     snprintf(full, sizeof(full), "%s: %s", title, r->focus->id ? r->focus->id : "");
-    struct flame_opts o = {.title = full, .unit = unit, .width = 1200};
+    struct flame_opts o = {.title = full, .unit = unit, .width = 1100};
     int rc = flamegraph_write_svg(folded, svg, &o);
     if (rc == 0)
       f->ok = 1;

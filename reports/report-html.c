@@ -43,7 +43,7 @@ static const char css[] =
     "border-radius:6px}table{border-collapse:collapse;margin:.6em 0;font-size:.88em;width:100%}"
     "th,td{border:1px solid #d0d7de;padding:.3em .5em;text-align:left;vertical-align:top}"
     "th{background:#f6f8fa;cursor:pointer}tr:nth-child(even) td{background:#fbfcfd}"
-    ".note{font-size:.85em;color:#57606a}iframe.flame{width:100%;height:620px;border:1px solid "
+    ".note{font-size:.85em;color:#57606a}iframe.flame{width:100%;height:520px;border:1px solid "
     "#d0d7de;border-radius:6px}.wide{overflow-x:auto}";
 
 /* Sorts a table by the clicked column (numbers numerically); no-op without JavaScript. */
