@@ -464,7 +464,7 @@ int ps_prometheus_check(const char *text, char *err, size_t errlen)
     char name[128];
     snprintf(name, sizeof(name), "%.*s", (int)n, l);
     const char *p = l + n;
-    char labels[1024] = "", le[64] = "";
+    char labels[1024] = "", le[64] = "", key[1024] = "";
     if (*p == '{') {
       const char *start = ++p;
       while (*p != '}') {
@@ -474,6 +474,7 @@ int ps_prometheus_check(const char *text, char *err, size_t errlen)
           break;
         }
         int is_le = ln == 2 && !strncmp(p, "le", 2);
+        const char *lname = p;
         p += ln + 2;
         char val[256];
         size_t vn = 0;
@@ -499,6 +500,9 @@ int ps_prometheus_check(const char *text, char *err, size_t errlen)
         p++;
         if (is_le)
           snprintf(le, sizeof(le), "%s", val);
+        else
+          snprintf(key + strlen(key), sizeof(key) - strlen(key), "%.*s=%s;", (int)ln,
+                   lname, val);
         if (*p == ',')
           p++;
         else if (*p != '}') {
@@ -547,14 +551,6 @@ int ps_prometheus_check(const char *text, char *err, size_t errlen)
       if (!*suffix) {
         rc = perr(err, errlen, line, "a histogram sample needs _bucket, _sum or _count");
         break;
-      }
-      /* the label set without le */
-      char key[1024];
-      snprintf(key, sizeof(key), "%s", labels);
-      char *lep = strstr(key, "le=\"");
-      if (lep) {
-        char *close = strchr(lep + 4, '"');
-        memmove(lep, close + 1 + (close[1] == ','), strlen(close + 1 + (close[1] == ',')) + 1);
       }
       if (!strcmp(suffix, "_bucket")) {
         if (!*le) {

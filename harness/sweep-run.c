@@ -145,7 +145,7 @@ static json_t *timeline_json(const struct ps_timeline *tl, double interval)
     json_array_append_new(rss, json_integer(tl->rss_kb[i]));
     json_array_append_new(cpu, json_real(tl->cpu_pct[i]));
   }
-  return json_pack("{sfsosososo}", "interval", interval, "t", t, "rss_kb", rss, "cpu_pct", cpu);
+  return json_pack("{sfsososo}", "interval", interval, "t", t, "rss_kb", rss, "cpu_pct", cpu);
 }
 
 static json_t *run_json(const struct ps_launch_result *r, unsigned index, int warmup,
