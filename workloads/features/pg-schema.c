@@ -46,7 +46,8 @@ static const char *const index_ddl =
     "CREATE INDEX order_items_product ON order_items (shop_id, product_id);\n"
     "CREATE INDEX events_product ON events (shop_id, product_id);\n"
     "CREATE INDEX events_customer ON events (shop_id, customer_id);\n"
-    "ANALYZE;\n";
+    "ANALYZE dataset, shops, products, collections, collection_products, customers, orders,"
+    " order_items, events;\n";
 
 const char *pg_schema_entity_key(enum fx_kind kind)
 {

@@ -24,7 +24,7 @@ int pg_session_open(struct pg_session *s, const char *dsn, double slow_ms)
     return pg_conn_exit_code(why);
   }
   /* Our own statements are short; a stuck lock must not hang a run forever. */
-  PQclear(PQexec(s->conn, "SET lock_timeout = '60s'"));
+  PQclear(PQexec(s->conn, "SET lock_timeout = '60s'; SET client_min_messages = warning"));
   return 0;
 }
 
@@ -48,7 +48,7 @@ int pg_session_reconnect(struct pg_session *s)
     s->transient = (why == PG_CONN_UNREACHABLE);
     return pg_conn_exit_code(why);
   }
-  PQclear(PQexec(s->conn, "SET lock_timeout = '60s'"));
+  PQclear(PQexec(s->conn, "SET lock_timeout = '60s'; SET client_min_messages = warning"));
   return 0;
 }
 
