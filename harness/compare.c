@@ -410,6 +410,7 @@ int compare_results(json_t *base, const char *base_file, json_t *now, const char
   if (r->ncells == 0) {
     *err = ps_xasprintf("no cell of '%s' matches a cell of '%s' by parameters (%zu and %zu "
                         "cells); compare results of the same sweep", new_file, base_file, nn, nb);
+    compare_report_free(r);
     return PS_EXIT_USAGE;
   }
   r->verdict = r->counts[CMP_REGRESSED]      ? CMP_REGRESSED

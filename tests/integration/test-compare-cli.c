@@ -142,3 +142,25 @@ Test(compare_cli, bad_input_exits_3_with_a_sentence)
   cr_assert_eq(run("--help"), 0);
   cr_assert(strstr(slurp("out"), "Examples:"), "--help shows an example");
 }
+
+Test(compare_cli, differential_flame_graph_of_profiled_cells)
+{
+  char args[1024];
+  snprintf(args, sizeof(args), FX "prof-base " FX "prof-slower --diff-dir %s/fg --json", dir);
+  cr_assert_eq(run(args), 1, "the profiled fixture is 50%% slower");
+  json_t *j = json_loads(slurp("out"), 0, NULL);
+  cr_assert_not_null(j);
+  json_t *cell = json_array_get(json_object_get(j, "cells"), 0);
+  const char *svg = json_string_value(json_object_get(cell, "diff_flamegraph"));
+  cr_assert_not_null(svg, "no differential flame graph: %s",
+                     json_string_value(json_object_get(cell, "diff_flamegraph_note")));
+  FILE *f = fopen(svg, "r");
+  cr_assert_not_null(f, "%s was not written", svg);
+  char head[256] = {0};
+  fread(head, 1, sizeof(head) - 1, f);
+  fclose(f);
+  cr_assert(strstr(head, "<svg") || strstr(head, "<?xml"), "not an SVG: %s", head);
+  json_t *fn = json_array_get(json_object_get(cell, "functions_grown"), 0);
+  cr_assert_str_eq(json_string_value(json_object_get(fn, "name")), "compute_user");
+  json_decref(j);
+}
