@@ -271,7 +271,7 @@ int capacity_plan_build(const struct capacity_point *pts, size_t count,
     struct capacity_usl *u = &p->usl[i];
     capacity_usl_fit(n, x, m, u);
     if (!u->ok)
-      note(p, "Batch %g: %s.", p->batches[i], u->reason);
+      continue; /* said once for all batch sizes below */
     else if (u->poor)
       note(p, "Batch %g: the scalability fit is poor (R² = %.2f over %zu points); measured "
               "medians are used instead of the model.", p->batches[i], u->r2, u->npoints);
@@ -279,6 +279,21 @@ int capacity_plan_build(const struct capacity_point *pts, size_t count,
       note(p, "Batch %g: throughput still rises at %g workers (the model peaks at N* = %.1f, "
               "beyond what was measured); measure more workers before going further.",
            p->batches[i], whi, u->nstar);
+  }
+  /* One sentence per reason for the batch sizes without a fit. */
+  for (size_t i = 0; i < p->nbatch; i++) {
+    const char *why = p->usl[i].reason;
+    int first = !p->usl[i].ok;
+    for (size_t j = 0; j < i && first; j++)
+      first = !(!p->usl[j].ok && p->usl[j].reason == why);
+    if (!first)
+      continue;
+    char list[512] = "";
+    size_t n = 0, len = 0;
+    for (size_t j = i; j < p->nbatch; j++)
+      if (!p->usl[j].ok && p->usl[j].reason == why && len < sizeof(list) - 32)
+        len += snprintf(list + len, sizeof(list) - len, "%s%g", n++ ? ", " : "", p->batches[j]);
+    note(p, "%s %s: %s.", n > 1 ? "Batch sizes" : "Batch", list, why);
   }
   mem_fit(pts, count, &p->mem);
   if (!p->mem.ok)

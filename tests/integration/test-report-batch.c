@@ -1,0 +1,125 @@
+/* test-report-batch.c - the capacity plan on the perfsweep-batch micro workload, whose optimum
+ * is known analytically (workloads/batch/batch-model.h): time falls as the batch grows,
+ * memory is W*B*m, so under a memory limit the best batch is the largest that fits. A real
+ * sweep is run and the report's recommendation must be that batch.
+ *
+ * The costs are chosen so that neighbouring batch sizes differ by 2.5x or more in run time
+ * (a fixed 20 ms per batch dominates), which a noisy shared machine does not invert. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../workloads/batch/batch-model.h"
+#include "../../workloads/batch/batch-model.c"
+#include "util.h"
+
+#define PERFSWEEP PERFSWEEP_BIN_DIR "/perfsweep"
+#define BATCH PERFSWEEP_BIN_DIR "/perfsweep-batch"
+#define ITEMS 10000
+#define ITEM_BYTES 4096
+#define BUDGET (28.0 * 1048576) /* batch memory allowed above the process baseline */
+
+static char dir[] = "/tmp/ps-test-report-batch-XXXXXX";
+
+static void setup(void) { cr_assert_not_null(mkdtemp(dir)); }
+
+TestSuite(report_batch, .init = setup, .timeout = 300);
+
+static int run(char *const argv[], const char *out_path)
+{
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    if (strstr(out_path, ".json"))
+      dup2(open("/dev/null", O_WRONLY), 2);
+    else
+      dup2(fd, 2);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  int st;
+  waitpid(pid, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static double median_rss(json_t *root, const char *id)
+{
+  size_t i;
+  json_t *c;
+  json_array_foreach(json_object_get(root, "cells"), i, c)
+    if (!strcmp(json_string_value(json_object_get(c, "id")), id))
+      return json_number_value(
+                 json_object_get(json_object_get(json_object_get(c, "stats"), "max_rss_kb"),
+                                 "median")) * 1024;
+  return NAN;
+}
+
+Test(report_batch, plan_recovers_the_analytic_best_batch_under_a_memory_limit)
+{
+  if (access(BATCH, X_OK) != 0)
+    cr_skip_test("the batch workload is not built (%s)", BATCH);
+  char *sweep = ps_xasprintf("%s/sweep", dir), *log = ps_xasprintf("%s/run.log", dir);
+  char *argv[] = {PERFSWEEP, "run", "--param", "batch=1000,3000,10000", "--param",
+                  "workers=1,2", "--runs", "3", "--warmup", "0", "--seed", "6", "--profile",
+                  "none", "-q", "-o", sweep, "--", BATCH, "--items", "10000", "--batch-size",
+                  "{batch}", "--workers", "{workers}", "--batch-cost-us", "20000",
+                  "--item-cost-ns", "100", "--item-bytes", "4096", NULL};
+  int rc = run(argv, log);
+  char *text = NULL;
+  size_t len;
+  ps_read_file(log, &text, &len);
+  cr_assert_eq(rc, 0, "perfsweep run failed (%d):\n%s", rc, text ? text : "");
+  free(text);
+
+  /* The process baseline: the smallest cell's peak RSS less its batch memory. */
+  char *rpath = ps_xasprintf("%s/results.json", sweep);
+  json_error_t e;
+  json_t *root = json_load_file(rpath, 0, &e);
+  cr_assert_not_null(root, "%s: %s", rpath, e.text);
+  double base = median_rss(root, "batch=1000,workers=1") - 1000.0 * ITEM_BYTES;
+  cr_assert(isfinite(base), "no peak RSS for batch=1000,workers=1");
+  json_decref(root);
+  double limit = base + BUDGET;
+
+  char *lim = ps_xasprintf("%.0f", limit), *jpath = ps_xasprintf("%s/report.json", dir);
+  char *out = ps_xasprintf("%s/report", dir);
+  char *rargv[] = {PERFSWEEP, "report", sweep, "--out", out, "--no-charts", "--memory-limit",
+                   lim, "--json", NULL};
+  cr_assert_eq(run(rargv, jpath), 0, "perfsweep report failed");
+  json_t *o = json_load_file(jpath, 0, &e);
+  cr_assert_not_null(o, "report --json: %s", e.text);
+  json_t *rec = json_object_get(json_object_get(o, "capacity"), "recommendation");
+  cr_assert(json_is_object(rec), "no recommendation");
+  double b = json_number_value(json_object_get(rec, "batch"));
+  double w = json_number_value(json_object_get(rec, "workers"));
+
+  /* The analytic answer for the recommended worker count, on the measured grid. */
+  struct batch_params p = {.items = ITEMS, .batch_size = 1, .workers = (uint64_t)w,
+                           .batch_cost_ns = 20000000, .item_cost_ns = 100,
+                           .item_bytes = ITEM_BYTES};
+  uint64_t best = batch_model_best_batch(&p, (uint64_t)BUDGET);
+  static const double grid[] = {1000, 3000, 10000};
+  double expect = 0;
+  for (size_t i = 0; i < 3; i++)
+    if (grid[i] <= (double)best)
+      expect = grid[i];
+  cr_expect_eq(b, expect, "recommended batch %g with %g workers; the model's best under a %.0f MiB "
+               "budget is %llu, i.e. %g on the measured grid", b, w, BUDGET / 1048576,
+               (unsigned long long)best, expect);
+  cr_expect_eq(expect, 3000, "the test's parameters should make 3000 the analytic optimum");
+  cr_expect_leq(json_number_value(json_object_get(rec, "memory_bytes")), limit,
+                "the recommendation exceeds the memory limit");
+  json_decref(o);
+  free(lim);
+  free(jpath);
+  free(out);
+  free(rpath);
+  free(log);
+  free(sweep);
+}
