@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -26,8 +27,56 @@ static int inited;
 static __thread int64_t t_left __attribute__((tls_model("initial-exec")));
 static __thread uint64_t t_rng __attribute__((tls_model("initial-exec")));
 
+/* ---- unwinding cache ----
+ * A call from the same return address with the same caller stack pointer, whose return-address
+ * slots up the stack all still hold the same return addresses, has the same stack: each frame's
+ * CFA is the address of its return-address slot + 8, so equal slots mean equal frames. (The one
+ * blind spot: a frame with a variable-size frame (alloca) at the same sp.) Hits skip libunwind. */
+#define UC_ENTRIES 256
+#define UC_DEPTH 64
+
+struct uc_ent {
+  uintptr_t ip0, sp0;
+  uint32_t id, gen;
+  uint32_t n, pad;
+  uintptr_t slot[UC_DEPTH];
+  uintptr_t ip[UC_DEPTH];
+};
+
+static __thread struct uc_ent *t_uc __attribute__((tls_model("initial-exec")));
+static __thread int t_uc_failed __attribute__((tls_model("initial-exec")));
+static uint32_t uc_gen = 1; /* bumped in a fork child: the parent's ids mean nothing there */
+
+static struct uc_ent *uc_slot(uintptr_t ip0, uintptr_t sp0)
+{
+  if (!t_uc) {
+    if (t_uc_failed)
+      return NULL;
+    void *m = mmap(NULL, UC_ENTRIES * sizeof(struct uc_ent), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED) {
+      t_uc_failed = 1;
+      return NULL;
+    }
+    t_uc = m;
+  }
+  uint64_t h = ((uint64_t)ip0 * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)sp0 * 0xc2b2ae3d27d4eb4full);
+  return &t_uc[(h >> 40) & (UC_ENTRIES - 1)];
+}
+
+static int uc_valid(const struct uc_ent *e, uintptr_t ip0, uintptr_t sp0)
+{
+  if (e->gen != uc_gen || e->ip0 != ip0 || e->sp0 != sp0)
+    return 0;
+  for (uint32_t i = 1; i < e->n; i++)
+    if (*(const uintptr_t *)e->slot[i] != e->ip[i])
+      return 0;
+  return 1;
+}
+
 static void after_fork_child(void)
 {
+  uc_gen++;
   if (!ps_alloc_mode)
     return;
   ps_stack_table_reset();
@@ -107,12 +156,33 @@ static int sample_pick(size_t size)
 /* ---- recording ---- */
 
 static void record_alloc(unsigned type, unsigned fn, size_t size, uintptr_t ptr, uintptr_t old,
-                         int have_old)
+                         int have_old, uintptr_t ip0, uintptr_t sp0)
 {
-  uintptr_t ips[256];
-  int n = ps_unwind_backtrace(ips, (int)cfg.depth);
-  int is_new;
-  uint32_t id = ps_stack_id(ips, (unsigned)n, &is_new);
+  uintptr_t ips[256], slots[256];
+  int n = 0, is_new = 0;
+  uint32_t id;
+  struct uc_ent *e = ip0 ? uc_slot(ip0, sp0) : NULL;
+  if (e && uc_valid(e, ip0, sp0)) {
+    id = e->id;
+  } else {
+    if (e) {
+      n = ps_unwind_slots(ips, slots, (int)cfg.depth);
+    } else {
+      n = ps_unwind_backtrace(ips, (int)cfg.depth);
+    }
+    id = ps_stack_id(ips, (unsigned)n, &is_new);
+    if (e && n > 0 && n <= UC_DEPTH && ips[0] == ip0 && slots[0] == sp0 - sizeof(uintptr_t)) {
+      e->ip0 = ip0;
+      e->sp0 = sp0;
+      e->id = id;
+      e->n = (uint32_t)n;
+      for (int i = 0; i < n; i++) {
+        e->slot[i] = slots[i];
+        e->ip[i] = ips[i];
+      }
+      e->gen = uc_gen;
+    }
+  }
   uint8_t *p = ps_tw_reserve((is_new ? PS_STACK_REC_MAX(n) : 0) + 6 * PS_VARINT_MAX);
   if (!p)
     return;
@@ -145,13 +215,13 @@ static void record_free(unsigned fn, uintptr_t ptr, uint64_t seq, int have_seq)
   ps_tw_commit(p);
 }
 
-void ps_alloc_on_alloc(unsigned fn, size_t size, void *ptr)
+void ps_alloc_on_alloc(unsigned fn, size_t size, void *ptr, uintptr_t ip0, uintptr_t sp0)
 {
   if (ps_alloc_mode == 1) {
-    record_alloc(PS_REC_ALLOC, fn, size, (uintptr_t)ptr, 0, 0);
+    record_alloc(PS_REC_ALLOC, fn, size, (uintptr_t)ptr, 0, 0, ip0, sp0);
   } else if (sample_pick(size)) {
     ps_sample_set_add((uintptr_t)ptr);
-    record_alloc(PS_REC_ALLOCS, fn, size, (uintptr_t)ptr, 0, 0);
+    record_alloc(PS_REC_ALLOCS, fn, size, (uintptr_t)ptr, 0, 0, ip0, sp0);
   }
 }
 
@@ -161,25 +231,26 @@ void ps_alloc_on_free(unsigned fn, void *ptr)
     record_free(fn, (uintptr_t)ptr, 0, 0);
 }
 
-void ps_alloc_on_realloc(unsigned fn, void *old, size_t size, void *ret, uint64_t seq_before)
+void ps_alloc_on_realloc(unsigned fn, void *old, size_t size, void *ret, uint64_t seq_before,
+                         uintptr_t ip0, uintptr_t sp0)
 {
   if (ps_alloc_mode == 1) {
     if (ret && ret == old) { /* resized in place */
-      record_alloc(PS_REC_ALLOC, fn, size, (uintptr_t)ret, (uintptr_t)old, 1);
+      record_alloc(PS_REC_ALLOC, fn, size, (uintptr_t)ret, (uintptr_t)old, 1, ip0, sp0);
       return;
     }
     if (old && (ret || size == 0))
       record_free(fn, (uintptr_t)old, seq_before, 1); /* freed inside the real call */
     if (ret)
-      record_alloc(PS_REC_ALLOC, fn, size, (uintptr_t)ret, 0, 0);
+      record_alloc(PS_REC_ALLOC, fn, size, (uintptr_t)ret, 0, 0, ip0, sp0);
     else if (size == 0 && old) /* realloc(p, 0): a call that only freed */
-      record_alloc(PS_REC_ALLOC, fn, 0, 0, 0, 1);
+      record_alloc(PS_REC_ALLOC, fn, 0, 0, 0, 1, ip0, sp0);
     return;
   }
   if (old && ps_sample_set_take((uintptr_t)old))
     record_free(fn, (uintptr_t)old, seq_before, 1);
   if (ret && sample_pick(size)) {
     ps_sample_set_add((uintptr_t)ret);
-    record_alloc(PS_REC_ALLOCS, fn, size, (uintptr_t)ret, 0, 0);
+    record_alloc(PS_REC_ALLOCS, fn, size, (uintptr_t)ret, 0, 0, ip0, sp0);
   }
 }

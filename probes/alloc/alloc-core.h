@@ -18,11 +18,14 @@ void ps_alloc_init(void);
 /* At exit: flushes every buffer, marks the trace complete. */
 void ps_alloc_fini(void);
 
-void ps_alloc_on_alloc(unsigned fn, size_t size, void *ptr);
+/* ip0/sp0: the return address into the caller of the allocation function and the caller's stack
+ * pointer (frame address of the interposed function + 16); they key the unwinding cache. */
+void ps_alloc_on_alloc(unsigned fn, size_t size, void *ptr, uintptr_t ip0, uintptr_t sp0);
 void ps_alloc_on_free(unsigned fn, void *ptr);
 /* old: the block passed to realloc; ret: the result; seq_before: ps_tw_next_seq() taken before
  * the real call (the old block was freed then). */
-void ps_alloc_on_realloc(unsigned fn, void *old, size_t size, void *ret, uint64_t seq_before);
+void ps_alloc_on_realloc(unsigned fn, void *old, size_t size, void *ret, uint64_t seq_before,
+                         uintptr_t ip0, uintptr_t sp0);
 /* Module map changed (after dlopen/dlclose returned). */
 void ps_alloc_on_modules(void);
 /* Before exec: the new image starts a new trace; flush ours. */

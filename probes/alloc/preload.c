@@ -120,6 +120,12 @@ __attribute__((destructor(101))) static void fini(void)
   t_guard = g;
 }
 
+/* The caller's return address and stack pointer, from this (exported) function's frame: keys of
+ * the unwinding cache. __builtin_frame_address(0) makes the compiler keep a frame pointer here. */
+#define CALLER_CTX                                                                                \
+  uintptr_t fa_ = (uintptr_t)__builtin_frame_address(0);                                          \
+  uintptr_t ip0_ = ((const uintptr_t *)fa_)[1], sp0_ = fa_ + 2 * sizeof(uintptr_t)
+
 #define RECORD(call)                                                                              \
   do {                                                                                            \
     if (ps_alloc_mode && !t_guard) {                                                              \
@@ -133,6 +139,7 @@ __attribute__((destructor(101))) static void fini(void)
 
 EXPORT void *malloc(size_t n)
 {
+  CALLER_CTX;
   if (__builtin_expect(!real_malloc, 0)) {
     resolve();
     if (!real_malloc)
@@ -140,12 +147,13 @@ EXPORT void *malloc(size_t n)
   }
   void *p = real_malloc(n);
   if (p)
-    RECORD(ps_alloc_on_alloc(PS_FN_MALLOC, n, p));
+    RECORD(ps_alloc_on_alloc(PS_FN_MALLOC, n, p, ip0_, sp0_));
   return p;
 }
 
 EXPORT void *calloc(size_t n, size_t size)
 {
+  CALLER_CTX;
   if (__builtin_expect(!real_calloc, 0)) {
     resolve();
     if (!real_calloc) {
@@ -157,7 +165,7 @@ EXPORT void *calloc(size_t n, size_t size)
   }
   void *p = real_calloc(n, size);
   if (p)
-    RECORD(ps_alloc_on_alloc(PS_FN_CALLOC, n * size, p));
+    RECORD(ps_alloc_on_alloc(PS_FN_CALLOC, n * size, p, ip0_, sp0_));
   return p;
 }
 
@@ -170,7 +178,8 @@ EXPORT void free(void *p)
   real_free(p);
 }
 
-static void *do_realloc(unsigned fn, void *old, size_t n, size_t size)
+static void *do_realloc(unsigned fn, void *old, size_t n, size_t size, uintptr_t ip0,
+                        uintptr_t sp0)
 {
   if (old && in_arena(old)) {
     void *p = malloc(n * size);
@@ -185,11 +194,15 @@ static void *do_realloc(unsigned fn, void *old, size_t n, size_t size)
   void *p = fn == PS_FN_REALLOC ? real_realloc(old, n) : real_reallocarray(old, n, size);
   size_t bytes = fn == PS_FN_REALLOC ? n : n * size;
   if (p || (old && bytes == 0))
-    RECORD(ps_alloc_on_realloc(fn, old, bytes, p, seq));
+    RECORD(ps_alloc_on_realloc(fn, old, bytes, p, seq, ip0, sp0));
   return p;
 }
 
-EXPORT void *realloc(void *old, size_t n) { return do_realloc(PS_FN_REALLOC, old, n, 1); }
+EXPORT void *realloc(void *old, size_t n)
+{
+  CALLER_CTX;
+  return do_realloc(PS_FN_REALLOC, old, n, 1, ip0_, sp0_);
+}
 
 EXPORT void *reallocarray(void *old, size_t n, size_t size)
 {
@@ -198,51 +211,57 @@ EXPORT void *reallocarray(void *old, size_t n, size_t size)
     errno = ENOMEM;
     return NULL;
   }
-  return do_realloc(PS_FN_REALLOCARRAY, old, n, size);
+  CALLER_CTX;
+  return do_realloc(PS_FN_REALLOCARRAY, old, n, size, ip0_, sp0_);
 }
 
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
+  CALLER_CTX;
   ENSURE(real_posix_memalign);
   int r = real_posix_memalign(out, align, n);
   if (r == 0)
-    RECORD(ps_alloc_on_alloc(PS_FN_POSIX_MEMALIGN, n, *out));
+    RECORD(ps_alloc_on_alloc(PS_FN_POSIX_MEMALIGN, n, *out, ip0_, sp0_));
   return r;
 }
 
 EXPORT void *aligned_alloc(size_t align, size_t n)
 {
+  CALLER_CTX;
   ENSURE(real_aligned_alloc);
   void *p = real_aligned_alloc(align, n);
   if (p)
-    RECORD(ps_alloc_on_alloc(PS_FN_ALIGNED_ALLOC, n, p));
+    RECORD(ps_alloc_on_alloc(PS_FN_ALIGNED_ALLOC, n, p, ip0_, sp0_));
   return p;
 }
 
 EXPORT void *memalign(size_t align, size_t n)
 {
+  CALLER_CTX;
   ENSURE(real_memalign);
   void *p = real_memalign(align, n);
   if (p)
-    RECORD(ps_alloc_on_alloc(PS_FN_MEMALIGN, n, p));
+    RECORD(ps_alloc_on_alloc(PS_FN_MEMALIGN, n, p, ip0_, sp0_));
   return p;
 }
 
 EXPORT void *valloc(size_t n)
 {
+  CALLER_CTX;
   ENSURE(real_valloc);
   void *p = real_valloc(n);
   if (p)
-    RECORD(ps_alloc_on_alloc(PS_FN_VALLOC, n, p));
+    RECORD(ps_alloc_on_alloc(PS_FN_VALLOC, n, p, ip0_, sp0_));
   return p;
 }
 
 EXPORT void *pvalloc(size_t n)
 {
+  CALLER_CTX;
   ENSURE(real_pvalloc);
   void *p = real_pvalloc(n);
   if (p)
-    RECORD(ps_alloc_on_alloc(PS_FN_PVALLOC, n, p));
+    RECORD(ps_alloc_on_alloc(PS_FN_PVALLOC, n, p, ip0_, sp0_));
   return p;
 }
 
@@ -280,10 +299,11 @@ EXPORT int dlclose(void *h)
 
 EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
+  CALLER_CTX;
   ENSURE(real_mmap);
   void *p = real_mmap(addr, len, prot, flags, fd, off);
   if (trace_mmap && p != MAP_FAILED && (flags & MAP_ANONYMOUS))
-    RECORD(ps_alloc_on_alloc(PS_FN_MMAP, len, p));
+    RECORD(ps_alloc_on_alloc(PS_FN_MMAP, len, p, ip0_, sp0_));
   return p;
 }
 

@@ -44,3 +44,24 @@ int ps_unwind_from_context(void *ucontext, uintptr_t *ips, int max)
   } while (n < max && unw_step(&cur) > 0);
   return n;
 }
+
+int ps_unwind_slots(uintptr_t *ips, uintptr_t *slots, int max)
+{
+  unw_context_t ctx;
+  unw_cursor_t cur;
+  if (unw_getcontext(&ctx) < 0 || unw_init_local(&cur, &ctx) < 0)
+    return 0;
+  int n = 0, skipping = 1;
+  do {
+    unw_word_t ip, sp;
+    if (unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 || ip == 0 || unw_get_reg(&cur, UNW_REG_SP, &sp) < 0)
+      break;
+    if (skipping && ip >= skip_lo && ip < skip_hi)
+      continue;
+    skipping = 0;
+    ips[n] = (uintptr_t)ip;
+    slots[n] = (uintptr_t)sp - sizeof(uintptr_t);
+    n++;
+  } while (n < max && unw_step(&cur) > 0);
+  return n;
+}

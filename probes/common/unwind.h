@@ -19,6 +19,12 @@ void ps_unwind_set_skip_range(uintptr_t lo, uintptr_t hi);
  * number stored (0..max). Not for signal handlers that may interrupt the loader. */
 int ps_unwind_backtrace(uintptr_t *ips, int max);
 
+/* Like ps_unwind_backtrace (libunwind's step-by-step cursor, slower) and also the stack address
+ * each return address was read from: slots[i] holds ips[i] for i >= 1, and slots[0] = the
+ * caller's sp - 8 (where the return address into ips[0] was). Used to validate cached stacks.
+ * Returns the number of frames stored. */
+int ps_unwind_slots(uintptr_t *ips, uintptr_t *slots, int max);
+
 /* Stack of the interrupted code from a signal handler's ucontext (ucontext_t *): ips[0] is the
  * interrupted pc, the rest return addresses. Returns the number stored, 0 on failure. */
 int ps_unwind_from_context(void *ucontext, uintptr_t *ips, int max);

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# bench-alloc.sh - the allocation tracer against heaptrack, same machine, same run.
+# Alternates the variants (A B C ... A B C ...) for RUNS rounds and prints medians and ratios:
+#   exact record+analysis vs heaptrack record+heaptrack_print (target <= 1/3)
+#   exact recording vs untraced (target <= 2x)      sample recording vs untraced (target <= 1.05x)
+#   trace size vs heaptrack's .zst (target <= 1x)   perfsweep analyze vs heaptrack_print
+# Usage: scripts/bench/bench-alloc.sh [BUILD_DIR] [RUNS] [N_PER_THREAD]
+#   (defaults: build, 5, 5000000 -> 2 threads x 5 M = 10 M allocations)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+runs=${2:-5}
+n=${3:-5000000}
+ps=$build/bin/perfsweep
+lib=$build/lib/libperfsweep-alloc.so
+truth=$build/bin/alloc-truth
+for f in "$ps" "$lib" "$truth"; do
+  [[ -e $f ]] || { echo "bench-alloc: $f is missing; build first: scripts/build.sh $build" >&2; exit 4; }
+done
+have_ht=1
+command -v heaptrack >/dev/null && command -v heaptrack_print >/dev/null || have_ht=0
+work=$(mktemp -d /tmp/bench-alloc.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+now() { date +%s.%N; }
+elapsed() { echo "$(now) - $1" | bc -l; }
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+ratio() { echo "scale=3; $1 / $2" | bc -l; }
+
+# bench_workload NAME CMD...: runs every variant RUNS times, alternating, then prints the table.
+bench_workload() {
+  local name=$1; shift
+  local -a U=() E=() S=() P=() H=() HP=() A=() SZ=() HSZ=()
+  echo "== $name: $*"
+  for ((r = 1; r <= runs; r++)); do
+    rm -rf "$work"/*
+    local t
+    t=$(now); "$@" >/dev/null 2>&1; U+=("$(elapsed "$t")")
+    mkdir -p "$work/e"
+    t=$(now); PERFSWEEP_TRACE_DIR=$work/e PERFSWEEP_ALLOC=exact LD_PRELOAD=$lib "$@" >/dev/null 2>&1
+    E+=("$(elapsed "$t")")
+    SZ+=("$(cat "$work"/e/alloc.*.pst | wc -c)")
+    t=$(now); "$ps" analyze --json "$work"/e >/dev/null 2>&1; A+=("$(elapsed "$t")")
+    mkdir -p "$work/s"
+    t=$(now); PERFSWEEP_TRACE_DIR=$work/s PERFSWEEP_ALLOC=sample LD_PRELOAD=$lib "$@" >/dev/null 2>&1
+    S+=("$(elapsed "$t")")
+    t=$(now); "$ps" profile --alloc -o "$work/p" -- "$@" >/dev/null 2>&1 || true; P+=("$(elapsed "$t")")
+    if ((have_ht)); then
+      t=$(now); (cd "$work" && heaptrack -o "$work/ht" "$@" >/dev/null 2>&1) || true; H+=("$(elapsed "$t")")
+      local zst
+      zst=$(ls "$work"/ht*.zst 2>/dev/null | head -1)
+      HSZ+=("$(wc -c <"$zst")")
+      t=$(now); heaptrack_print -f "$zst" >/dev/null 2>&1; HP+=("$(elapsed "$t")")
+    fi
+  done
+  local u e s p a sz
+  u=$(median "${U[@]}"); e=$(median "${E[@]}"); s=$(median "${S[@]}"); p=$(median "${P[@]}")
+  a=$(median "${A[@]}"); sz=$(median "${SZ[@]}")
+  printf '  medians of %d runs (s): untraced %.3f  exact record %.3f  sample record %.3f  profile (record+analysis) %.3f  analyze %.3f\n' \
+    "$runs" "$u" "$e" "$s" "$p" "$a"
+  printf '  exact recording / untraced        %6.2fx   (target <= 2x)\n' "$(ratio "$e" "$u")"
+  printf '  sample recording / untraced       %6.3fx   (target <= 1.05x)\n' "$(ratio "$s" "$u")"
+  if ((have_ht)); then
+    local h hp hsz
+    h=$(median "${H[@]}"); hp=$(median "${HP[@]}"); hsz=$(median "${HSZ[@]}")
+    printf '  heaptrack (s): record %.3f  heaptrack_print %.3f;  trace %s B vs heaptrack .zst %s B\n' "$h" "$hp" "$sz" "$hsz"
+    printf '  profile / (heaptrack + print)     %6.3fx   (target <= 0.333)\n' "$(ratio "$p" "$(echo "$h + $hp" | bc -l)")"
+    printf '  exact recording / heaptrack rec.  %6.3fx\n' "$(ratio "$e" "$h")"
+    printf '  trace size / heaptrack .zst       %6.3fx   (target <= 1x)\n' "$(ratio "$sz" "$hsz")"
+    printf '  analyze / heaptrack_print         %6.3fx   (target < 1x)\n' "$(ratio "$a" "$hp")"
+  else
+    echo "  heaptrack is not installed: no peer ratios (apt-get install heaptrack)"
+  fi
+}
+
+bench_workload "2-thread allocation-heavy program ($((2 * n)) allocations)" "$truth" bench "$n"
+features=$build/bin/perfsweep-features
+if [[ -x $features ]]; then
+  bench_workload "feature workload" "$features" run --workers 2
+else
+  echo "== feature workload: skipped ($features is not built yet)"
+fi
