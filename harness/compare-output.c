@@ -73,6 +73,24 @@ static void compare_print_unmatched(FILE *out, const struct compare_report *r, c
     fprintf(out, "%sonly in new (not compared): %s\n", bullet, r->new_only[i]);
 }
 
+/* One line for all inconclusive metrics of a cell: their names and the first one's reason. */
+static void compare_print_inconclusive(FILE *out, const struct compare_cell *c)
+{
+  const struct compare_metric *first = NULL;
+  for (size_t k = 0; k < c->nmetrics; k++) {
+    if (c->metrics[k].verdict != CMP_INCONCLUSIVE)
+      continue;
+    if (!first) {
+      first = &c->metrics[k];
+      fprintf(out, "%-24s   %s", "", first->metric);
+    } else {
+      fprintf(out, ", %s", c->metrics[k].metric);
+    }
+  }
+  if (first)
+    fprintf(out, ": %s\n", first->reason);
+}
+
 void compare_print_table(FILE *out, const struct compare_report *r, int color)
 {
   fprintf(out, "base: %s\nnew:  %s\n\n", r->base_path, r->new_path);
@@ -91,9 +109,10 @@ void compare_print_table(FILE *out, const struct compare_report *r, int color)
       const char *on = color ? compare_color(m->verdict) : "", *off = color && *on ? "\033[0m" : "";
       fprintf(out, "%-24s %-22s %14s %14s %8s %18s %8s  %s%s%s\n", k ? "" : c->id, m->metric, b,
               n, ch, ci, p, on, compare_verdict_name(m->verdict), off);
-      if (m->verdict != CMP_UNCHANGED)
+      if (m->verdict == CMP_REGRESSED || m->verdict == CMP_IMPROVED)
         fprintf(out, "%-24s   %s\n", "", m->reason);
     }
+    compare_print_inconclusive(out, c);
     if (c->nmetrics == 0)
       fprintf(out, "%-24s no metric present on both sides: inconclusive\n", c->id);
     if (c->verdict == CMP_REGRESSED) {

@@ -324,6 +324,54 @@ static void compare_where(struct compare_cell *cc, json_t *bc, const char *bfile
 
 /* ---- the comparison ---- */
 
+/* The 95% interval of a sampled allocation estimate (profile.alloc in "sample" mode): the
+ * sibling "<x>_ci95" of calls.total or bytes. Returns 0 or -ENOENT (exact mode). */
+static int compare_alloc_ci(json_t *cell, const char *metric, double *lo, double *hi)
+{
+  json_t *alloc = json_object_get(json_object_get(cell, "profile"), "alloc");
+  const char *mode = json_string_value(json_object_get(alloc, "mode"));
+  if (!mode || strcmp(mode, "sample"))
+    return -ENOENT;
+  json_t *ci = !strcmp(metric, "alloc.calls")
+                 ? json_object_get(json_object_get(alloc, "calls"), "total_ci95")
+               : !strcmp(metric, "alloc.bytes") ? json_object_get(alloc, "bytes_ci95")
+                                                : json_object_get(alloc, "peak_heap_ci95");
+  *lo = json_number_value(json_array_get(ci, 0));
+  *hi = json_number_value(json_array_get(ci, 1));
+  return json_array_size(ci) == 2 ? 0 : -ENOENT;
+}
+
+/* Sampled allocation counts are estimates, not exact counts: a change needs the noise
+ * threshold and non-overlapping 95% intervals (or is unchanged when no interval is given). */
+static void compare_sampled_alloc(struct compare_metric *m, json_t *bc, json_t *nc,
+                                  const struct compare_opts *o)
+{
+  double blo, bhi, nlo, nhi;
+  int bs = compare_alloc_ci(bc, m->metric, &blo, &bhi), ns = compare_alloc_ci(nc, m->metric, &nlo, &nhi);
+  json_t *ba = json_object_get(json_object_get(bc, "profile"), "alloc");
+  json_t *na = json_object_get(json_object_get(nc, "profile"), "alloc");
+  const char *bm = json_string_value(json_object_get(ba, "mode"));
+  const char *nm = json_string_value(json_object_get(na, "mode"));
+  if (!(bm && !strcmp(bm, "sample")) && !(nm && !strcmp(nm, "sample")))
+    return;
+  m->deterministic = 0;
+  m->threshold = compare_setting(o->thresholds, o->nthresholds, m->metric, o->threshold);
+  free(m->reason);
+  int apart = bs == 0 && ns == 0 && (nlo > bhi || nhi < blo);
+  int beyond = isnan(m->change) || fabs(m->change) > m->threshold;
+  if (apart && beyond && fabs(m->new_median - m->base_median) > m->floor) {
+    m->verdict = m->new_median > m->base_median ? CMP_REGRESSED : CMP_IMPROVED;
+    m->reason = ps_xasprintf("sampled estimate %s by %+.1f%%, 95%% intervals apart",
+                             m->verdict == CMP_REGRESSED ? "worse" : "better",
+                             100.0 * m->change);
+  } else {
+    m->verdict = CMP_UNCHANGED;
+    m->reason = ps_xstrdup(bs || ns ? "sampled estimate without an interval: not compared exactly"
+                                    : "sampled estimates within their 95% intervals or the "
+                                      "threshold");
+  }
+}
+
 static void compare_cell(struct compare_cell *cc, json_t *bc, const char *bfile, json_t *nc,
                          const char *nfile, const struct compare_opts *o)
 {
@@ -346,6 +394,8 @@ static void compare_cell(struct compare_cell *cc, json_t *bc, const char *bfile,
       nn = compare_cell_samples(nc, names[i], &nv);
     }
     if (compare_samples(names[i], bv, nb, nv, nn, o, &cc->metrics[cc->nmetrics]) == 0) {
+      if (info.deterministic)
+        compare_sampled_alloc(&cc->metrics[cc->nmetrics], bc, nc, o);
       enum compare_verdict v = cc->metrics[cc->nmetrics].verdict;
       if (v > cc->verdict)
         cc->verdict = v;

@@ -138,3 +138,44 @@ Test(compare, bootstrap_is_deterministic_for_a_seed)
   compare_metric_free(&m1);
   compare_metric_free(&m2);
 }
+
+/* The fixture's first cell with its allocation profile switched to sampled estimates. */
+static json_t *sampled(double calls, double lo, double hi)
+{
+  json_t *r = json_load_file(PERFSWEEP_FIXTURES "/compare/base.json", 0, NULL);
+  cr_assert_not_null(r);
+  json_t *alloc = json_object_get(json_object_get(json_array_get(json_object_get(r, "cells"), 0),
+                                                  "profile"), "alloc");
+  json_object_set_new(alloc, "mode", json_string("sample"));
+  json_t *c = json_object_get(alloc, "calls");
+  json_object_set_new(c, "total", json_real(calls));
+  json_object_set_new(c, "total_ci95", json_pack("[f, f]", lo, hi));
+  return r;
+}
+
+static enum compare_verdict alloc_calls_verdict(json_t *b, json_t *n)
+{
+  struct compare_opts o;
+  struct compare_report r;
+  char *err = NULL;
+  compare_opts_init(&o);
+  cr_assert_eq(compare_results(b, "b", n, "n", &o, &r, &err), 0, "%s", err);
+  enum compare_verdict v = CMP_INCONCLUSIVE;
+  for (size_t k = 0; k < r.cells[0].nmetrics; k++)
+    if (!strcmp(r.cells[0].metrics[k].metric, "alloc.calls"))
+      v = r.cells[0].metrics[k].verdict;
+  compare_report_free(&r);
+  return v;
+}
+
+Test(compare, sampled_allocation_estimates_use_their_intervals)
+{
+  json_t *b = sampled(20000, 19000, 21000), *same = sampled(20600, 19600, 21600);
+  json_t *more = sampled(30000, 29000, 31000);
+  cr_assert_eq(alloc_calls_verdict(b, same), CMP_UNCHANGED,
+               "+3%% with overlapping intervals is not a change for a sampled estimate");
+  cr_assert_eq(alloc_calls_verdict(b, more), CMP_REGRESSED, "+50%% with intervals apart");
+  json_decref(b);
+  json_decref(same);
+  json_decref(more);
+}
