@@ -75,3 +75,15 @@ Test(pg_dsn, server_not_running_is_unreachable)
   cr_assert_null(strstr(msg, "pw12345"), "password leaked: %s", msg);
   cr_assert_not_null(strstr(msg, "127.0.0.1:1"), "message does not name host:port: %s", msg);
 }
+
+Test(pg_dsn, hide_in_place_keeps_length_and_hides_password)
+{
+  char spec[] = "postgres:postgresql://bob:hunter2@h/db";
+  size_t len = strlen(spec);
+  pg_dsn_hide_in_place(spec);
+  cr_assert_str_eq(spec, "postgres:postgresql://bob:*******@h/db");
+  cr_assert_eq(strlen(spec), len);
+  char kw[] = "host=h password=abc";
+  pg_dsn_hide_in_place(kw);
+  cr_assert_str_eq(kw, "host=h password=***");
+}

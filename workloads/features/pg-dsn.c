@@ -150,6 +150,15 @@ oom:
   return NULL;
 }
 
+void pg_dsn_hide_in_place(char *spec)
+{
+  char *dsn = (char *)pg_dsn_from_spec(spec);
+  struct span sp[16];
+  size_t n = password_spans(dsn, sp, 16);
+  for (size_t k = 0; k < n; k++)
+    memset(dsn + sp[k].start, '*', sp[k].end - sp[k].start);
+}
+
 /* Replaces every occurrence of needle (n bytes) in *text by the mask, in place (reallocating). */
 static int replace_all(char **text, const char *needle, size_t n)
 {

@@ -22,6 +22,11 @@ char *pg_dsn_mask(const char *dsn);
  * (for libpq messages that may echo parts of the DSN). NULL only when out of memory. */
 char *pg_dsn_scrub(const char *dsn, const char *text);
 
+/* Overwrites every character of the password in spec with '*' in place (length kept), so a
+ * command line echoed later (run's "source ..." line, --json, ps) does not show it. The
+ * caller keeps its own copy of the real DSN first. */
+void pg_dsn_hide_in_place(char *spec);
+
 /* Why a connection failed; each has its own message and exit code. */
 enum pg_conn_failure {
   PG_CONN_OK = 0,

@@ -105,7 +105,7 @@ PGresult *pg_session_query(struct pg_session *s, enum pg_query_kind kind, const 
   }
   uint64_t read = st == PGRES_TUPLES_OK ? (uint64_t)PQntuples(r) : 0;
   uint64_t written = 0;
-  if (st == PGRES_COMMAND_OK && kind != PG_Q_TXN && kind != PG_Q_DDL) {
+  if (st == PGRES_COMMAND_OK && kind != PG_Q_TXN && kind != PG_Q_DDL && kind != PG_Q_WATERMARK) {
     const char *ct = PQcmdTuples(r);
     written = ct && *ct ? strtoull(ct, NULL, 10) : 0;
   }

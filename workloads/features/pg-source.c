@@ -462,8 +462,15 @@ static int pg_source_load(const char *arg, const struct fx_source_params *p, str
                           struct fx_stage *collect, struct fx_stage *normalize, char *err,
                           size_t errlen)
 {
-  const char *dsn = pg_dsn_from_spec(arg);
+  char *dsn_copy = strdup(pg_dsn_from_spec(arg));
+  if (!dsn_copy) {
+    snprintf(err, errlen, "out of memory starting the postgres source");
+    return PS_EXIT_ENVIRONMENT;
+  }
+  pg_dsn_hide_in_place((char *)arg); /* the run echoes its --source: never the password */
+  const char *dsn = dsn_copy;
   if (!*dsn) {
+    free(dsn_copy);
     snprintf(err, errlen, "--source postgres: needs a DSN after the colon; e.g. --source "
              "postgres:postgresql://perfsweep@127.0.0.1:5432/perfsweep");
     return PS_EXIT_USAGE;
@@ -551,6 +558,7 @@ out:
   for (int i = 0; i < opened; i++)
     pg_session_close(&c.sess[i]);
   free(c.sess);
+  free(dsn_copy);
   fetched_free(&c.f);
   pthread_mutex_destroy(&c.lock);
   return rc;
