@@ -106,7 +106,7 @@ static void print_human(const struct report *r, const char *html, const char *md
     printf("charts: %zu drawn in %s/charts (SVG and PNG)%s\n", drawn, r->opts.out,
            skipped ? ", some skipped (reasons in the report)" : "");
   else
-    printf("charts: none (%s)\n", r->charts_why);
+    printf("charts: %s\n", r->charts_why);
   for (size_t i = 0; i < r->nflames; i++)
     printf("flame graph %s: %s\n", r->flames[i].kind,
            r->flames[i].ok ? r->flames[i].svg : r->flames[i].why);
@@ -221,7 +221,7 @@ int cmd_report(int argc, char **argv)
       goto done;
     }
   } else {
-    snprintf(r.charts_why, sizeof(r.charts_why), "charts were not drawn (--no-charts)");
+    snprintf(r.charts_why, sizeof(r.charts_why), "not drawn (--no-charts)");
   }
   report_flames(&r);
   if (r.opts.html) {

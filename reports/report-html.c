@@ -61,7 +61,7 @@ static const char script[] =
 
 /* Copies an SVG file into the page from its <svg element on. A file that holds a script
  * (gnuplot never writes one) is embedded as an image instead, where scripts cannot run. */
-static void inline_svg(FILE *f, const char *path, const char *alt)
+static void inline_svg(FILE *f, const char *path, const char *alt, const char *prefix)
 {
   char *data = NULL;
   size_t len = 0;
@@ -73,7 +73,19 @@ static void inline_svg(FILE *f, const char *path, const char *alt)
   }
   const char *svg = strstr(data, "<svg");
   if (svg && !strcasestr(svg, "<script") && !strcasestr(svg, "<foreignObject")) {
-    fputs(svg, f);
+    /* Ids unique per chart: gnuplot names its defs the same in every file. */
+    for (const char *p = svg; *p; p++) {
+      if (!strncmp(p, "id='", 4) || !strncmp(p, "id=\"", 4) || !strncmp(p, "#", 1)) {
+        size_t k = *p == '#' ? 1 : 4;
+        fwrite(p, 1, k, f);
+        if (!strncmp(p + k, "gp", 2) || !strncmp(p + k, "gnuplot_", 8) ||
+            !strncmp(p + k, "textbox", 7) || !strncmp(p + k, "greybox", 7))
+          fprintf(f, "%s-", prefix);
+        p += k - 1;
+        continue;
+      }
+      fputc(*p, f);
+    }
   } else {
     static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     fputs("<img alt=\"", f);
@@ -164,7 +176,7 @@ static void charts(FILE *f, const struct report *r, const char *const *names)
     }
     char *svg = ps_xasprintf("%s/charts/%s.svg", r->opts.out, c->name);
     fputs("<figure>", f);
-    inline_svg(f, svg, c->title);
+    inline_svg(f, svg, c->title, c->name);
     fputs("<figcaption>", f);
     html_text(f, c->title);
     fputs(" · <a href=\"charts/", f);

@@ -173,3 +173,23 @@ Test(report, bad_options_are_usage_errors)
   cr_expect_eq(run(FIX "/sweep-3x3", out, "--x", "nope"), PS_EXIT_USAGE);
   free(out);
 }
+
+Test(report, generic_axes_are_labels_and_say_why_no_plan)
+{
+  char *out = ps_xasprintf("%s/generic", dir);
+  cr_assert_eq(run(FIX "/generic", out, NULL, NULL), PS_EXIT_OK);
+  char *path = ps_xasprintf("%s/report.html", out), *html = slurp(path);
+  cr_expect_not_null(strstr(html, "allocator axis is not numeric"), "no reason for the missing plan");
+  cr_expect_null(strstr(html, "jemalloc<x>"), "an axis value was not escaped");
+  cr_expect_not_null(strstr(html, "runs/s"), "throughput without records should be runs/s");
+  char *png = ps_xasprintf("%s/charts/throughput.png", out);
+  cr_expect_eq(access(png, F_OK), 0, "the labelled throughput chart was not drawn");
+  free(png);
+  free(html);
+  free(path);
+  char *out2 = ps_xasprintf("%s/generic2", dir);
+  cr_expect_eq(run(FIX "/generic", out2, "--x", "threads"), PS_EXIT_OK,
+               "--x threads (series defaults to the other axis) failed");
+  free(out2);
+  free(out);
+}
