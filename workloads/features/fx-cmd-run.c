@@ -39,6 +39,8 @@ static void usage(FILE *out)
         "  --state DIR      incremental mode: recompute only entities touched since the\n"
         "                   watermarks kept in DIR; the result equals a full recompute\n"
         "  --json           print the stage metrics and digest as one JSON object\n"
+        "  --retries N      postgres source/sink: retry a batch N times after a transient\n"
+        "                   failure, reconnecting with backoff (0)\n"
         "  --fault drop-row test aid: lose one feature row, to check the run fails (exit 7)\n"
         "environment: PERFSWEEP_METRICS=FILE appends one perfsweep.metrics/1 line per stage\n"
         "example:\n"
@@ -50,7 +52,7 @@ static void usage(FILE *out)
 
 struct run_opts {
   const char *source, *sink, *state;
-  uint64_t batch, workers, seed;
+  uint64_t batch, workers, seed, retries;
   int json, fault;
 };
 
@@ -61,6 +63,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
     {"batch-size", required_argument, 0, 'b'}, {"workers", required_argument, 0, 'w'},
     {"seed", required_argument, 0, 'S'}, {"state", required_argument, 0, 't'},
     {"json", no_argument, 0, 'j'}, {"fault", required_argument, 0, 'f'},
+    {"retries", required_argument, 0, 'r'},
     {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   int c;
   opterr = 0;
@@ -88,6 +91,13 @@ static int parse(int argc, char **argv, struct run_opts *o)
     case 'S':
       if (fx_parse_u64(optarg, 0, UINT64_MAX, &o->seed)) {
         fx_cli_error("run", "--seed %s: not a whole number; e.g. --seed 1", optarg);
+        return PS_EXIT_USAGE;
+      }
+      break;
+    case 'r':
+      if (fx_parse_u64(optarg, 0, 100, &o->retries)) {
+        fx_cli_error("run", "--retries %s: must be a whole number from 0 to 100; e.g. "
+                     "--retries 3", optarg);
         return PS_EXIT_USAGE;
       }
       break;
@@ -193,7 +203,7 @@ static int run_main(int argc, char **argv)
   struct fx_stage st[NSTAGES] = {
     {.name = "collect"}, {.name = "normalize", .freshness_seconds = -1}, {.name = "compute"},
     {.name = "sink"}, {.name = "total"}};
-  struct fx_source_params sp = {o.batch, o.seed, (int)o.workers};
+  struct fx_source_params sp = {o.batch, o.seed, (int)o.workers, (int)o.retries};
   struct fx_dataset ds = {0};
   struct fx_features f = {0};
   struct fx_state_plan plan = {.full = 1};

@@ -18,6 +18,7 @@ struct fx_source_params {
   size_t batch_size; /* records per collect page, >= 1 */
   uint64_t seed;     /* for generating sources */
   int workers;
+  int retries;       /* network sources (postgres): reconnect-and-retry attempts (--retries) */
 };
 
 struct fx_source_ops {

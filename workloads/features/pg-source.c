@@ -475,7 +475,7 @@ static int pg_source_load(const char *arg, const struct fx_source_params *p, str
              "postgres:postgresql://perfsweep@127.0.0.1:5432/perfsweep");
     return PS_EXIT_USAGE;
   }
-  pg_config_set_run(p->batch_size, p->workers, 0);
+  pg_config_set_run(p->batch_size, p->workers, p->retries);
   struct pg_config *cfg = pg_config();
   struct src_ctx c = {.batch = cfg->batch_size, .retries = cfg->retries};
   pthread_mutex_init(&c.lock, NULL);
