@@ -110,7 +110,7 @@ static int fg_load(const char *path, struct fg_node **out, size_t *maxdepth)
     double v = sp ? strtod(sp + 1, &end) : 0;
     if (!sp || !end || *end || sp == line || v < 0 || !isfinite(v)) {
       ps_error("'%s' line %zu is not a folded stack (\"frame;frame;... COUNT\"); regenerate it "
-               "with 'perfsweep export --folded'", path, lineno);
+               "with 'perfsweep analyze -o DIR TRACE'", path, lineno);
       fg_node_free(root);
       free(data);
       return -EINVAL;
