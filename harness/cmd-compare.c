@@ -23,6 +23,7 @@
 
 static const char compare_usage[] =
   "usage: perfsweep compare [options] BASE NEW\n"
+  "       perfsweep compare [options] --ab PARAM=A,B RESULTS\n"
   "       perfsweep compare --budget FILE RESULTS\n\n"
   "Compares two results (results.json files or 'perfsweep run' folders) cell by cell: the\n"
   "relative change of each metric with a 95% bootstrap CI, a Mann-Whitney U test, and a verdict\n"
@@ -35,6 +36,8 @@ static const char compare_usage[] =
   "  --alpha P                 significance level (default 0.05)\n"
   "  --seed N, --resamples N   bootstrap seed (default 42) and resamples (default 2000)\n"
   "  --fail-on-inconclusive    exit 2 when nothing regressed but some cell is inconclusive\n"
+  "  --ab PARAM=A,B            A/B inside one interleaved sweep: cells with PARAM=A are the\n"
+  "                            base, PARAM=B the new, matched by their other parameters\n"
   "  --budget FILE             absolute limits for NEW (JSON or lines; see docs/compare.md)\n"
   "  --format table|markdown|json|junit   what to print (default table), --json = --format json\n"
   "  -o FILE                   write the printed format to FILE instead of stdout\n"
@@ -43,6 +46,8 @@ static const char compare_usage[] =
   "Examples:\n"
   "  perfsweep compare base/results.json new/results.json\n"
   "  perfsweep compare base/ new/ --threshold wall=3 --save-markdown pr.md --save-junit junit.xml\n"
+  "  perfsweep run --param side=old,new --runs 7 -o ab/ -- ./{side}/prog && \\\n"
+  "    perfsweep compare --ab side=old,new ab/\n"
   "  perfsweep compare --budget budget.txt new/\n\n"
   "Exit codes: 0 no regression, 1 regression or budget breached, 2 inconclusive (with\n"
   "--fail-on-inconclusive), 3 bad usage or input, 6 an output could not be written.\n";
@@ -52,7 +57,7 @@ enum compare_format { FMT_TABLE, FMT_MARKDOWN, FMT_JSON, FMT_JUNIT };
 struct compare_cli {
   struct compare_opts opts;
   enum compare_format format;
-  const char *out, *save_md, *save_json, *save_junit, *budget;
+  const char *out, *save_md, *save_json, *save_junit, *budget, *ab;
   int fail_inconclusive;
 };
 
@@ -178,7 +183,7 @@ static int compare_save(const char *path, enum compare_format f, const struct co
 static int compare_parse_args(int argc, char **argv, struct compare_cli *c, int *help)
 {
   enum { O_THR = 256, O_FLOOR, O_ALPHA, O_SEED, O_RES, O_FAIL, O_BUDGET, O_FORMAT, O_JSON,
-         O_SMD, O_SJSON, O_SJUNIT, O_DIFF };
+         O_SMD, O_SJSON, O_SJUNIT, O_DIFF, O_AB };
   static const struct option longopts[] = {
     {"threshold", required_argument, 0, O_THR}, {"floor", required_argument, 0, O_FLOOR},
     {"alpha", required_argument, 0, O_ALPHA}, {"seed", required_argument, 0, O_SEED},
@@ -187,6 +192,7 @@ static int compare_parse_args(int argc, char **argv, struct compare_cli *c, int 
     {"json", no_argument, 0, O_JSON}, {"output", required_argument, 0, 'o'},
     {"save-markdown", required_argument, 0, O_SMD}, {"save-json", required_argument, 0, O_SJSON},
     {"save-junit", required_argument, 0, O_SJUNIT}, {"diff-dir", required_argument, 0, O_DIFF},
+    {"ab", required_argument, 0, O_AB},
     {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   int ch;
   double v;
@@ -235,6 +241,7 @@ static int compare_parse_args(int argc, char **argv, struct compare_cli *c, int 
     case O_SJSON: c->save_json = optarg; break;
     case O_SJUNIT: c->save_junit = optarg; break;
     case O_DIFF: c->opts.diff_dir = optarg; break;
+    case O_AB: c->ab = optarg; break;
     default:
       ps_error("unknown or incomplete option '%s'; see 'perfsweep compare --help'",
                argv[optind - 1]);
@@ -242,6 +249,37 @@ static int compare_parse_args(int argc, char **argv, struct compare_cli *c, int 
     }
   }
   return 0;
+}
+
+/* --ab PARAM=A,B: splits the one loaded results (*now) into the A side (*base) and B side. */
+static int compare_ab_split(const struct compare_cli *c, json_t **base, char **base_file,
+                            json_t **now, char **new_file, char **err)
+{
+  const char *eq = strchr(c->ab, '='), *comma = eq ? strchr(eq + 1, ',') : NULL;
+  if (!eq || eq == c->ab || !comma || comma == eq + 1 || !comma[1] || strchr(comma + 1, ',')) {
+    *err = ps_xasprintf("--ab expects PARAM=BASE,NEW (e.g. --ab side=old,new), not '%s'", c->ab);
+    return PS_EXIT_USAGE;
+  }
+  char *param = ps_xasprintf("%.*s", (int)(eq - c->ab), c->ab);
+  char *a = ps_xasprintf("%.*s", (int)(comma - eq - 1), eq + 1);
+  json_t *whole = *now, *sa = NULL, *sb = NULL;
+  int rc = compare_split(whole, *new_file, param, a, &sa, err);
+  if (!rc)
+    rc = compare_split(whole, *new_file, param, comma + 1, &sb, err);
+  if (!rc) {
+    *base = sa;
+    *now = sb;
+    json_decref(whole);
+    *base_file = ps_xasprintf("%s [%s=%s]", *new_file, param, a);
+    char *nf = ps_xasprintf("%s [%s=%s]", *new_file, param, comma + 1);
+    free(*new_file);
+    *new_file = nf;
+  } else {
+    json_decref(sa);
+  }
+  free(param);
+  free(a);
+  return rc;
 }
 
 int cmd_compare(int argc, char **argv)
@@ -264,9 +302,13 @@ int cmd_compare(int argc, char **argv)
     goto out;
   }
   int npos = argc - optind;
-  if (npos != 2 && !(npos == 1 && c.budget)) {
-    ps_error("expected BASE and NEW results (or --budget FILE and one results), got %d "
-             "argument%s; see 'perfsweep compare --help'", npos, npos == 1 ? "" : "s");
+  if (npos != 2 && !(npos == 1 && (c.budget || c.ab))) {
+    ps_error("expected BASE and NEW results (or --ab PARAM=A,B or --budget FILE and one results), "
+             "got %d argument%s; see 'perfsweep compare --help'", npos, npos == 1 ? "" : "s");
+    goto out;
+  }
+  if (c.ab && npos != 1) {
+    ps_error("--ab compares two sides of ONE results file; give one, not %d", npos);
     goto out;
   }
   if (c.budget && (rc = budget_load(c.budget, &budget, &err)))
@@ -276,7 +318,9 @@ int cmd_compare(int argc, char **argv)
     goto out_err;
   if ((rc = compare_load(new_arg, &now, &new_file, &err)))
     goto out_err;
-  if (npos == 2) {
+  if (c.ab && (rc = compare_ab_split(&c, &base, &base_file, &now, &new_file, &err)))
+    goto out_err;
+  if (base) {
     if ((rc = compare_results(base, base_file, now, new_file, &c.opts, &report, &err)))
       goto out_err;
     have_report = 1;

@@ -197,6 +197,33 @@ int compare_load(const char *path, json_t **root, char **file, char **err)
   return 0;
 }
 
+int compare_split(json_t *root, const char *file, const char *param, const char *value,
+                  json_t **out, char **err)
+{
+  json_t *copy = json_deep_copy(root), *cells = json_array(), *c;
+  size_t i;
+  json_array_foreach(json_object_get(copy, "cells"), i, c) {
+    json_t *params = json_object_get(c, "params");
+    const char *v = json_string_value(json_object_get(params, param));
+    if (!v || strcmp(v, value))
+      continue;
+    json_object_del(params, param);
+    char *key = compare_cell_key(c);
+    json_object_set_new(c, "id", json_string(*key ? key : "(all)"));
+    free(key);
+    json_array_append(cells, c);
+  }
+  json_object_set_new(copy, "cells", cells);
+  if (json_array_size(cells) == 0) {
+    *err = ps_xasprintf("no cell of '%s' has the parameter %s=%s; --ab names a swept parameter "
+                        "and two of its values, e.g. --ab side=base,new", file, param, value);
+    json_decref(copy);
+    return PS_EXIT_USAGE;
+  }
+  *out = copy;
+  return 0;
+}
+
 /* ---- where it got slower ---- */
 
 static int compare_growth_cmp(const void *x, const void *y)

@@ -96,6 +96,13 @@ void compare_metric_free(struct compare_metric *m);
  * *err (malloc'd) naming the file and the fix: missing, malformed, truncated, wrong schema. */
 int compare_load(const char *path, json_t **root, char **file, char **err);
 
+/* For an A/B comparison inside one interleaved sweep: a new results root holding only the cells
+ * whose params[param] equals value, with that parameter removed and the id rebuilt from the
+ * remaining ones, so the two sides match by their other parameters. Returns 0 and a new
+ * reference in *out, or PS_EXIT_USAGE with *err when no cell has that value. */
+int compare_split(json_t *root, const char *file, const char *param, const char *value,
+                  json_t **out, char **err);
+
 /* Compares two loaded results. Returns 0, or PS_EXIT_USAGE with *err when no cell matches.
  * The report borrows from both roots: keep them alive until compare_report_free. */
 int compare_results(json_t *base, const char *base_file, json_t *now, const char *new_file,

@@ -1,0 +1,76 @@
+/* test-compare-real.c - compare on real `perfsweep run` measurements: one interleaved sweep of a
+ * busy-loop workload where a parameter picks the variant (a, its exact copy a2, and b, 3x the
+ * work). `compare --ab side=a,b` flags the slowdown; `--ab side=a,a2` (the same workload twice)
+ * does not. Interleaving puts both sides under the same machine load, so the verdicts hold on a
+ * busy shared machine where two sequential sweeps of one workload were seen 86% apart.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define BIN PERFSWEEP_BIN_DIR "/perfsweep"
+
+static char dir[] = "/tmp/ps-test-compare-real-XXXXXX";
+
+static void setup(void) { cr_assert_not_null(mkdtemp(dir)); }
+
+TestSuite(compare_real, .init = setup, .timeout = 120);
+
+static void variant(const char *name, int loops)
+{
+  char path[512];
+  snprintf(path, sizeof(path), "%s/%s.sh", dir, name);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f);
+  fprintf(f, "i=0; while [ $i -lt %d ]; do i=$((i+1)); done\n", loops);
+  fclose(f);
+}
+
+static int sh(const char *cmd)
+{
+  char full[2048];
+  snprintf(full, sizeof(full), "cd %s && NO_COLOR=1 %s >out 2>err", dir, cmd);
+  int st = system(full);
+  cr_assert(WIFEXITED(st));
+  return WEXITSTATUS(st);
+}
+
+static char *slurp(const char *name)
+{
+  static char buf[1 << 18];
+  char path[512];
+  snprintf(path, sizeof(path), "%s/%s", dir, name);
+  FILE *f = fopen(path, "r");
+  cr_assert_not_null(f);
+  size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+  buf[n] = 0;
+  fclose(f);
+  return buf;
+}
+
+Test(compare_real, slower_variant_flagged_same_twice_not)
+{
+  variant("a", 12000);
+  variant("a2", 12000);
+  variant("b", 36000);
+  int rc = sh(BIN " run -q -o sweep --param side=a,a2,b --param size=s --runs 7 --warmup 1 "
+              "--seed 5 --profile none -- sh {side}.sh {size}");
+  cr_assert(rc == 0, "the sweep failed (%d): %s", rc, slurp("err"));
+
+  /* 25%: far below the 3x slowdown, far above what interleaved runs of one workload differ by */
+  rc = sh(BIN " compare --threshold 25 --ab side=a,b sweep");
+  cr_assert_eq(rc, 1, "3x the work must be flagged (exit %d):\n%s%s", rc, slurp("out"),
+               slurp("err"));
+  cr_assert(strstr(slurp("out"), "regressed"), "%s", slurp("out"));
+
+  rc = sh(BIN " compare --threshold 25 --ab side=a,a2 sweep");
+  cr_assert_eq(rc, 0, "the same workload twice must not be flagged (exit %d):\n%s%s", rc,
+               slurp("out"), slurp("err"));
+
+  cr_assert_eq(sh(BIN " compare --ab side=a,zz sweep"), 3, "an absent side is bad input");
+  cr_assert(strstr(slurp("err"), "side=zz"), "%s", slurp("err"));
+  cr_assert_eq(sh(BIN " compare --ab side sweep"), 3, "malformed --ab");
+}
