@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# bench-run.sh - the sweep runner against hyperfine on the same machine, in the same script run:
+#   1. overhead per run of `true` (measured median, and tool wall time per run),
+#   2. accuracy on `sleep 0.05` (measured median vs 50 ms),
+#   3. the seconds a 3x3 sweep of the tiny features workload with profiling takes.
+# Alternates A B A B, REPS rounds (default 5), prints medians and ratios against hyperfine.
+# Usage: scripts/bench/bench-run.sh [BUILD_DIR]   (default build/)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-$root/build}
+ps=$build/bin/perfsweep
+reps=${REPS:-5}
+runs=${RUNS:-30}
+command -v hyperfine >/dev/null || { echo "bench-run.sh: hyperfine is not installed (apt-get install hyperfine)" >&2; exit 4; }
+[ -x "$ps" ] || { echo "bench-run.sh: $ps is missing; build first (scripts/build.sh $build)" >&2; exit 4; }
+tmp=$(mktemp -d /tmp/bench-run-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+now() { date +%s.%N; }
+median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+# perfsweep: median wall of the timed runs of one sweep (from the CSV export)
+ps_median() {
+  "$ps" export "$1" --format csv | awk -F, 'NR==1 {for (i=1;i<=NF;i++) {if ($i=="warmup") w=i; if ($i=="status") s=i; if ($i=="wall") t=i}; next}
+    $w=="false" && $s=="ok" {print $t}' | median
+}
+
+bench_cmd() { # $1 label, $2... command words
+  local label=$1; shift
+  : >"$tmp/ps-med"; : >"$tmp/hf-med"; : >"$tmp/ps-per"; : >"$tmp/hf-per"
+  for ((i = 0; i < reps; i++)); do
+    local t0 t1
+    t0=$(now)
+    "$ps" run -q --runs "$runs" --warmup 3 --profile none --seed "$i" -o "$tmp/ps-$label-$i" -- "$@" >/dev/null
+    t1=$(now)
+    ps_median "$tmp/ps-$label-$i" >>"$tmp/ps-med"
+    echo "($t1 - $t0) / ($runs + 3)" | bc -l >>"$tmp/ps-per"
+    t0=$(now)
+    hyperfine -N --runs "$runs" --warmup 3 --style none --export-csv "$tmp/hf.csv" -- "$*" >/dev/null 2>&1
+    t1=$(now)
+    awk -F, 'NR==2 {print $4}' "$tmp/hf.csv" >>"$tmp/hf-med"
+    echo "($t1 - $t0) / ($runs + 3)" | bc -l >>"$tmp/hf-per"
+  done
+  local pm hm pp hp
+  pm=$(median <"$tmp/ps-med"); hm=$(median <"$tmp/hf-med")
+  pp=$(median <"$tmp/ps-per"); hp=$(median <"$tmp/hf-per")
+  printf '%-12s measured median: perfsweep %.3f ms, hyperfine %.3f ms, ratio %.3f\n' "$label" \
+    "$(echo "$pm*1000" | bc -l)" "$(echo "$hm*1000" | bc -l)" "$(echo "$pm/$hm" | bc -l)"
+  printf '%-12s tool wall per run: perfsweep %.3f ms, hyperfine %.3f ms, ratio %.3f\n' "$label" \
+    "$(echo "$pp*1000" | bc -l)" "$(echo "$hp*1000" | bc -l)" "$(echo "$pp/$hp" | bc -l)"
+  echo "$pm" >"$tmp/last-ps-median"
+}
+
+echo "bench-run.sh: $reps rounds alternating perfsweep / hyperfine -N, $runs runs + 3 warm-ups each"
+bench_cmd true true
+bench_cmd sleep0.05 sleep 0.05
+pm=$(cat "$tmp/last-ps-median")
+printf 'sleep 0.05   perfsweep median - 50 ms = %+.3f ms (target: within 1 ms)\n' "$(echo "($pm-0.05)*1000" | bc -l)"
+
+if [ -x "$build/bin/perfsweep-features" ]; then
+  : >"$tmp/sweep"
+  for ((i = 0; i < reps; i++)); do
+    t0=$(now)
+    "$ps" run features --batch-sizes 100,1000,10000 --workers 1,2,4 --scale tiny --runs 3 \
+      --seed "$i" -q -o "$tmp/sweep-$i" >/dev/null
+    t1=$(now)
+    echo "$t1 - $t0" | bc -l >>"$tmp/sweep"
+  done
+  printf '3x3 tiny features sweep, 1 warm-up + 3 runs + 1 profiled run per cell: median %.1f s (min %.1f, max %.1f)\n' \
+    "$(median <"$tmp/sweep")" "$(sort -g "$tmp/sweep" | head -1)" "$(sort -g "$tmp/sweep" | tail -1)"
+else
+  echo "perfsweep-features not built: the sweep figure is skipped"
+fi
