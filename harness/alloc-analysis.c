@@ -66,6 +66,11 @@ static void stack_live(struct proc *p, struct stack_agg *s, double delta)
 
 static void timeline_add(struct alloc_totals *t, uint64_t abs_ns, double heap)
 {
+  if (abs_ns == t->tl_last_ns && t->tl_last_b < TL_BUCKETS) { /* same TIME: same bucket */
+    if (heap > t->tl[t->tl_last_b])
+      t->tl[t->tl_last_b] = heap;
+    return;
+  }
   uint64_t rel = abs_ns > t->tl_origin ? abs_ns - t->tl_origin : 0;
   uint64_t b = rel / t->tl_width;
   while (b >= TL_BUCKETS) {
@@ -73,11 +78,15 @@ static void timeline_add(struct alloc_totals *t, uint64_t abs_ns, double heap)
       t->tl[i] = fmax(t->tl[2 * i], t->tl[2 * i + 1]);
     for (size_t i = TL_BUCKETS / 2; i < TL_BUCKETS; i++)
       t->tl[i] = 0;
+    t->tl_used = (t->tl_used + 1) / 2;
+    t->tl_last_b = TL_BUCKETS; /* bucket numbers changed */
     t->tl_width *= 2;
     b = rel / t->tl_width;
   }
   if (heap > t->tl[b])
     t->tl[b] = heap;
+  t->tl_last_ns = abs_ns;
+  t->tl_last_b = b;
   if (b + 1 > t->tl_used)
     t->tl_used = b + 1;
 }
@@ -330,7 +339,7 @@ static void write_flamegraphs(const char *dir, json_t *files)
 static int analyze(char *const *traces, size_t ntraces, const struct alloc_analysis_opts *opts,
                    json_t **summary, json_t **all_sites)
 {
-  struct alloc_totals t = {.tl_width = 1000000};
+  struct alloc_totals t = {.tl_width = 1000000, .tl_last_b = TL_BUCKETS};
   struct alloc_sites *sites = alloc_sites_new();
   json_t *procs = json_array();
   int err = 0;

@@ -23,7 +23,7 @@ struct alloc_totals {
   uint64_t events, unmatched_frees, lost;
   struct alloc_live live;
   double tl[512];            /* max heap per bucket */
-  uint64_t tl_origin, tl_width;
+  uint64_t tl_origin, tl_width, tl_last_ns, tl_last_b;
   size_t tl_used;
 };
 

@@ -228,7 +228,7 @@ static int get_str(struct ps_trace *t, struct ps_chunk_view *v, const uint8_t **
   return 0;
 }
 
-static int get_ptr(struct ps_trace *t, struct ps_chunk_view *v, uint64_t *out)
+static inline int get_ptr(struct ps_trace *t, struct ps_chunk_view *v, uint64_t *out)
 {
   uint64_t z;
   GET(z);
@@ -258,7 +258,13 @@ int ps_chunk_next(struct ps_trace *t, struct ps_chunk_view *v, struct ps_rec *r)
 {
   if (v->left == 0 || v->p >= v->end)
     return 0;
-  memset(r, 0, sizeof *r);
+  /* only the fields a reader may use for any type are reset (a full memset costs per record) */
+  r->id = r->size = r->ptr = r->old_ptr = r->stack = r->flags = 0;
+  r->str = NULL;
+  r->str_len = r->bytes_len = 0;
+  r->bytes = NULL;
+  r->nips = 0;
+  r->ips = NULL;
   uint8_t tb = *v->p++;
   r->type = tb & 15u;
   r->fn = tb >> 4;
