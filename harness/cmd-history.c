@@ -22,6 +22,7 @@
 
 static const char history_usage[] =
   "usage: perfsweep history add RESULTS --store STORE [--commit SHA] [--branch NAME] [--machine HOST]\n"
+  "                             [--select PARAM=VALUE]   (one side of an --ab sweep)\n"
   "       perfsweep history show --store STORE [--metric wall] [--cell ID] [--machine HOST]\n"
   "                              [--branch NAME] [--chart out.svg|out.png] [--json]\n"
   "                              [--min-segment N] [--step-threshold PCT]\n\n"
@@ -38,7 +39,7 @@ static const char history_usage[] =
   "  perfsweep history show --store postgresql://ci@db/bench --cell batch=100,workers=1 --json\n";
 
 struct history_cli {
-  const char *store, *commit, *branch, *machine, *metric, *cell, *chart;
+  const char *store, *commit, *branch, *machine, *metric, *cell, *chart, *select;
   int json;
   struct stepdetect_opts so;
 };
@@ -46,14 +47,15 @@ struct history_cli {
 static int history_parse(int argc, char **argv, struct history_cli *c, int *help)
 {
   enum { O_STORE = 256, O_COMMIT, O_BRANCH, O_MACHINE, O_METRIC, O_CELL, O_CHART, O_JSON, O_MINSEG,
-         O_STEPTHR };
+         O_STEPTHR, O_SELECT };
   static const struct option longopts[] = {
     {"store", required_argument, 0, O_STORE}, {"commit", required_argument, 0, O_COMMIT},
     {"branch", required_argument, 0, O_BRANCH}, {"machine", required_argument, 0, O_MACHINE},
     {"metric", required_argument, 0, O_METRIC}, {"cell", required_argument, 0, O_CELL},
     {"chart", required_argument, 0, O_CHART}, {"json", no_argument, 0, O_JSON},
     {"min-segment", required_argument, 0, O_MINSEG},
-    {"step-threshold", required_argument, 0, O_STEPTHR}, {"help", no_argument, 0, 'h'},
+    {"step-threshold", required_argument, 0, O_STEPTHR}, {"select", required_argument, 0, O_SELECT},
+    {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0}};
   int ch;
   char *end;
@@ -70,6 +72,7 @@ static int history_parse(int argc, char **argv, struct history_cli *c, int *help
     case O_CELL: c->cell = optarg; break;
     case O_CHART: c->chart = optarg; break;
     case O_JSON: c->json = 1; break;
+    case O_SELECT: c->select = optarg; break;
     case O_MINSEG: {
       long v = strtol(optarg, &end, 10);
       if (*end || end == optarg || v < 1 || v > 1000) {
@@ -110,6 +113,26 @@ static int history_cmd_add(struct history_cli *c, int npos, char **pos)
   if (rc) {
     ps_error("%s", msg);
     return PS_EXIT_USAGE;
+  }
+  if (c->select) {
+    /* one side of an interleaved A/B sweep: the cells with PARAM=VALUE, without PARAM */
+    const char *eq = strchr(c->select, '=');
+    json_t *side = NULL;
+    if (!eq || eq == c->select || !eq[1]) {
+      ps_error("--select expects PARAM=VALUE (e.g. --select side=new), not '%s'", c->select);
+      json_decref(results);
+      return PS_EXIT_USAGE;
+    }
+    char *param = ps_xasprintf("%.*s", (int)(eq - c->select), c->select);
+    rc = compare_split(results, pos[0], param, eq + 1, &side, &err);
+    free(param);
+    json_decref(results);
+    if (rc) {
+      ps_error("%s", err);
+      free(err);
+      return rc;
+    }
+    results = side;
   }
   struct history_record rec;
   struct history_meta meta = {c->commit, c->branch, c->machine};

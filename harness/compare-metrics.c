@@ -215,6 +215,11 @@ size_t compare_cell_metrics(json_t *a, json_t *b, char ***names)
   for (size_t k = 0; k < PS_ARRAY_SIZE(tail); k++)
     if (compare_has_metric(a, tail[k]) && compare_has_metric(b, tail[k]))
       compare_push(names, &n, tail[k]);
+  /* Failed runs matter only when there are some: then their share is compared exactly. */
+  double ea, eb;
+  if (compare_cell_value(a, "error_rate", &ea) == 0 && compare_cell_value(b, "error_rate", &eb) == 0 &&
+      (ea > 0 || eb > 0))
+    compare_push(names, &n, "error_rate");
   return n;
 }
 

@@ -9,8 +9,12 @@
 #   PERFSWEEP_BASE  perfsweep of the base  (default: $BASE_DIR/build/bin/perfsweep)
 #   PERFSWEEP_NEW   perfsweep of the change (default: $NEW_DIR/build/bin/perfsweep)
 #   SWEEP_ARGS      arguments of 'perfsweep run' (word-split; default: the features workload)
+#   AB_CMD          interleaved mode (recommended on noisy runners): the command to time, with
+#                   {side} naming the checkout ("./{side}/build/bin/prog --batch {batch}"); base
+#                   and change then run in ONE shuffled sweep (perfsweep run --param
+#                   side=base,new $SWEEP_ARGS -- $AB_CMD) and are compared with --ab side=base,new
 #   COMPARE_ARGS    extra arguments of 'perfsweep compare' (e.g. --threshold wall=3 --budget b.txt)
-#   OUT             report folder (default: perf-report); gets base/ new/ report.md
+#   OUT             report folder (default: perf-report); gets base/ new/ (or ab/) report.md
 #                   compare.json junit.xml report.txt
 #   HISTORY_STORE   when set, 'perfsweep history add' the new results there (FILE.jsonl or DSN)
 #   COMMIT, BRANCH  recorded with the history (default: git rev-parse in NEW_DIR)
@@ -37,8 +41,23 @@ sweep() { # sweep DIR PERFSWEEP OUTDIR
   fi
 }
 
-rm -rf "$OUT/base" "$OUT/new"
-if [ -n "${BASE_RESULTS:-}" ]; then
+rm -rf "$OUT/base" "$OUT/new" "$OUT/ab" "$OUT/ab-work"
+if [ -n "${AB_CMD:-}" ]; then
+  [ -n "${BASE_DIR:-}" ] || fail "AB_CMD (interleaved mode) needs BASE_DIR, a built checkout of the base"
+  mkdir -p "$OUT/ab-work"
+  ln -s "$(cd "$BASE_DIR" && pwd)" "$OUT/ab-work/base"
+  ln -s "$NEW_DIR" "$OUT/ab-work/new"
+  (cd "$OUT/ab-work" && "$PERFSWEEP_NEW" run -q -o "$OUT/ab" --param side=base,new $SWEEP_ARGS \
+     -- $AB_CMD >"$OUT/ab.log" 2>&1)
+  rc=$?
+  if [ $rc -ne 0 ] && [ $rc -ne 5 ]; then
+    cat "$OUT/ab.log" >&2
+    fail "the interleaved sweep failed (exit $rc)"
+  fi
+  compare_inputs=(--ab side=base,new "$OUT/ab")
+  new_results=$OUT/ab
+  select=(--select side=new)
+elif [ -n "${BASE_RESULTS:-}" ]; then
   [ -e "$BASE_RESULTS" ] || fail "BASE_RESULTS=$BASE_RESULTS does not exist"
   base=$BASE_RESULTS
 elif [ -n "${BASE_DIR:-}" ]; then
@@ -50,9 +69,14 @@ elif [ -n "${BASE_DIR:-}" ]; then
 else
   fail "set BASE_DIR (a built checkout of the base) or BASE_RESULTS (fetched base results)"
 fi
-sweep "$NEW_DIR" "$PERFSWEEP_NEW" "$OUT/new"
+if [ -z "${AB_CMD:-}" ]; then
+  sweep "$NEW_DIR" "$PERFSWEEP_NEW" "$OUT/new"
+  compare_inputs=("$base" "$OUT/new")
+  new_results=$OUT/new
+  select=()
+fi
 
-NO_COLOR=1 "$PERFSWEEP_NEW" compare "$base" "$OUT/new" $COMPARE_ARGS \
+NO_COLOR=1 "$PERFSWEEP_NEW" compare "${compare_inputs[@]}" $COMPARE_ARGS \
   --save-markdown "$OUT/report.md" --save-json "$OUT/compare.json" \
   --save-junit "$OUT/junit.xml" --diff-dir "$OUT/flamegraphs" | tee "$OUT/report.txt"
 verdict=${PIPESTATUS[0]}
@@ -60,7 +84,7 @@ verdict=${PIPESTATUS[0]}
 if [ -n "${HISTORY_STORE:-}" ] && [ "$verdict" -ne 3 ]; then
   commit=${COMMIT:-$(git -C "$NEW_DIR" rev-parse HEAD 2>/dev/null || echo unknown)}
   branch=${BRANCH:-$(git -C "$NEW_DIR" rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)}
-  "$PERFSWEEP_NEW" history add "$OUT/new" --store "$HISTORY_STORE" --commit "$commit" \
-    --branch "$branch" || echo "perf-gate: warning: could not record the history" >&2
+  "$PERFSWEEP_NEW" history add "$new_results" "${select[@]}" --store "$HISTORY_STORE" \
+    --commit "$commit" --branch "$branch" || echo "perf-gate: warning: could not record the history" >&2
 fi
 exit "$verdict"

@@ -94,6 +94,44 @@ Test(ci, gate_flags_3x_slower_end_to_end)
   cr_assert(strstr(show, "\"slow0001\"") && strstr(show, "\"same0002\""), "%s", show);
 }
 
+/* The gate's interleaved mode (AB_CMD): base and change in one shuffled sweep, so the same
+ * workload twice is not flagged even while the machine's load changes. */
+static int gate_ab(const char *new_name, const char *out, const char *commit)
+{
+  char cmd[4096];
+  snprintf(cmd, sizeof(cmd),
+           "cd %s && BASE_DIR=base NEW_DIR=%s PERFSWEEP_NEW=%s OUT=%s "
+           "SWEEP_ARGS='--param size=s --runs 7 --warmup 1 --seed 2 --profile none' "
+           "AB_CMD='sh ./{side}/work.sh {size}' COMPARE_ARGS='--threshold 25' "
+           "HISTORY_STORE=%s/history-ab.jsonl COMMIT=%s BRANCH=main bash %s >%s.stdout 2>%s.stderr",
+           dir, new_name, BIN, out, dir, commit, GATE, out, out);
+  int st = system(cmd);
+  cr_assert(WIFEXITED(st), "the gate did not exit normally");
+  return WEXITSTATUS(st);
+}
+
+Test(ci, interleaved_gate_flags_3x_and_passes_the_same_twice)
+{
+  checkout("base", 12000);
+  checkout("slow", 36000);
+  checkout("same", 12000);
+  int rc = gate_ab("slow", "ab-slow", "slow0003");
+  char *txt = slurp("ab-slow/report.txt");
+  cr_assert_eq(rc, 1, "3x slower in an interleaved sweep must fail (exit %d); stderr: %s\n%s", rc,
+               slurp("ab-slow.stderr"), txt ? txt : "(no report)");
+  rc = gate_ab("same", "ab-same", "same0004");
+  txt = slurp("ab-same/report.txt");
+  cr_assert_eq(rc, 0, "the same workload twice must pass (exit %d); stderr: %s\n%s", rc,
+               slurp("ab-same.stderr"), txt ? txt : "(no report)");
+  /* only the new side was recorded, under its own cell name */
+  char cmd[1024];
+  snprintf(cmd, sizeof(cmd), "%s history show --store %s/history-ab.jsonl --cell size=s --json "
+           ">%s/show-ab.json", BIN, dir, dir);
+  cr_assert_eq(WEXITSTATUS(system(cmd)), 0);
+  char *show = slurp("show-ab.json");
+  cr_assert(strstr(show, "\"same0004\"") && !strstr(show, "side="), "%s", show);
+}
+
 Test(ci, gate_refuses_missing_base)
 {
   char cmd[1024];

@@ -179,3 +179,30 @@ Test(compare, sampled_allocation_estimates_use_their_intervals)
   json_decref(same);
   json_decref(more);
 }
+
+Test(compare, failing_runs_regress_the_error_rate)
+{
+  json_t *b = json_load_file(PERFSWEEP_FIXTURES "/compare/base.json", 0, NULL);
+  json_t *n = json_deep_copy(b);
+  json_t *cell = json_array_get(json_object_get(n, "cells"), 0);
+  json_object_del(cell, "error_rate");
+  json_object_set_new(json_array_get(json_object_get(cell, "runs"), 2), "status",
+                      json_string("failed"));
+  struct compare_opts o;
+  struct compare_report r;
+  char *err = NULL;
+  compare_opts_init(&o);
+  cr_assert_eq(compare_results(b, "b", n, "n", &o, &r, &err), 0, "%s", err);
+  const struct compare_metric *m = NULL;
+  for (size_t k = 0; k < r.cells[0].nmetrics; k++)
+    if (!strcmp(r.cells[0].metrics[k].metric, "error_rate"))
+      m = &r.cells[0].metrics[k];
+  cr_assert_not_null(m, "a failed run must bring error_rate into the comparison");
+  cr_assert_eq(m->verdict, CMP_REGRESSED, "0 -> 1/10 failed runs: %s", m->reason);
+  cr_assert_eq(r.verdict, CMP_REGRESSED);
+  for (size_t k = 0; k < r.cells[1].nmetrics; k++)
+    cr_assert_str_neq(r.cells[1].metrics[k].metric, "error_rate", "no failures, no error_rate row");
+  compare_report_free(&r);
+  json_decref(b);
+  json_decref(n);
+}
