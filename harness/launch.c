@@ -75,6 +75,23 @@ static void tl_push(struct ps_timeline *tl, double t, long rss, double cpu)
   tl->n++;
 }
 
+/* VmHWM (peak RSS of the process's current program) in kB; -1 when unreadable. */
+static long proc_hwm(pid_t pid)
+{
+  char path[64], buf[2048];
+  snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0)
+    return -1;
+  buf[n] = '\0';
+  char *h = strstr(buf, "VmHWM:");
+  return h ? strtol(h + 6, NULL, 10) : -1;
+}
+
 struct poller {
   pid_t pid;
   double start, last_t;
@@ -82,6 +99,7 @@ struct poller {
   long page_kb, hz;
   /* running sums for the derived figures (least squares slope of rss over t) */
   double n, sum_rss, sum_cpu, peak_rss, peak_cpu, st, stt, sr, str;
+  long hwm;
   size_t ncpu;
 };
 
@@ -106,6 +124,9 @@ static void poll_proc(struct poller *p, struct ps_launch_result *r, int keep)
   p->sum_rss += rss;
   if (rss > p->peak_rss)
     p->peak_rss = rss;
+  long hwm = proc_hwm(p->pid);
+  if (hwm > p->hwm)
+    p->hwm = hwm;
   p->st += t;
   p->stt += t * t;
   p->sr += rss;
@@ -170,6 +191,9 @@ int ps_launch(char *const *argv, char *const *envp, const struct ps_launch_opts 
   r->exit_code = -1;
   double interval = o->poll_interval > 0 ? o->poll_interval : 0.01;
   double grace = o->kill_grace > 0 ? o->kill_grace : 1.0;
+  struct rusage self;
+  getrusage(RUSAGE_SELF, &self);
+  long self_peak_kb = self.ru_maxrss;
   double start = now();
   pid_t pid;
   int e = spawn(&pid, argv, envp, o);
@@ -228,7 +252,15 @@ int ps_launch(char *const *argv, char *const *envp, const struct ps_launch_opts 
   finish_poller(&p, r);
   r->user = tv_sec(ru.ru_utime);
   r->sys = tv_sec(ru.ru_stime);
+  /* ru_maxrss also counts the launching process's own peak RSS (the child's pre-exec memory is
+   * ours, as with GNU time and hyperfine). Above our peak it is the child's; at or below it, the
+   * child's true peak is unknown from rusage and the sampled VmHWM (a lower bound) is used. */
   r->max_rss_kb = ru.ru_maxrss;
+  r->max_rss_exact = 1;
+  if (ru.ru_maxrss <= self_peak_kb && p.hwm > 0) {
+    r->max_rss_kb = p.hwm;
+    r->max_rss_exact = 0;
+  }
   r->minor_faults = ru.ru_minflt;
   r->major_faults = ru.ru_majflt;
   r->voluntary_cs = ru.ru_nvcsw;
@@ -241,6 +273,8 @@ int ps_launch(char *const *argv, char *const *envp, const struct ps_launch_opts 
   }
   if (isnan(r->peak_rss_kb) || r->peak_rss_kb < (double)r->max_rss_kb)
     r->peak_rss_kb = (double)r->max_rss_kb;
+  if (p.hwm > r->peak_rss_kb)
+    r->peak_rss_kb = (double)p.hwm;
   if (isnan(r->avg_rss_kb))
     r->avg_rss_kb = (double)r->max_rss_kb;
   return 0;

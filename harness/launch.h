@@ -31,7 +31,10 @@ struct ps_launch_result {
   int started;          /* 0: the command could not be executed (see exec_errno) */
   int exec_errno;
   double wall, user, sys; /* seconds */
-  long max_rss_kb, minor_faults, major_faults, voluntary_cs, involuntary_cs;
+  long max_rss_kb;       /* peak RSS: wait4's ru_maxrss, or the sampled VmHWM (see below) */
+  int max_rss_exact;     /* 0: ru_maxrss was hidden by the launcher's own RSS, max_rss_kb is the
+                          * highest VmHWM sampled from /proc (a lower bound) */
+  long minor_faults, major_faults, voluntary_cs, involuntary_cs;
   int exit_code;        /* -1 when killed by a signal */
   int signal;           /* 0 when it exited */
   int timed_out, interrupted;

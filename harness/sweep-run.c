@@ -196,6 +196,7 @@ static json_t *run_json(const struct ps_launch_result *r, unsigned index, int wa
   json_object_set_new(o, "sys", json_real(r->sys));
   json_object_set_new(o, "cpu", json_real(r->user + r->sys));
   json_object_set_new(o, "max_rss_kb", json_integer(r->max_rss_kb));
+  json_object_set_new(o, "max_rss_exact", json_boolean(r->max_rss_exact));
   json_object_set_new(o, "minor_faults", json_integer(r->minor_faults));
   json_object_set_new(o, "major_faults", json_integer(r->major_faults));
   json_object_set_new(o, "voluntary_cs", json_integer(r->voluntary_cs));
