@@ -40,12 +40,27 @@ static void skip(struct chart *ch, const char *fmt, ...)
   ch->ok = 0;
 }
 
-static FILE *open_data(struct ctx *c, const char *name)
+/* Opens <dir>/<chart>.dat; on failure the chart is marked skipped and NULL returned. */
+static FILE *open_data(struct ctx *c, struct chart *ch)
 {
-  char *p = ps_xasprintf("%s/%s.dat", c->dir, name);
+  char *p = ps_xasprintf("%s/%s.dat", c->dir, ch->name);
   FILE *f = fopen(p, "w");
+  if (!f)
+    skip(ch, "could not write %s: %s", p, strerror(errno));
   free(p);
   return f;
+}
+
+/* "set <axis>tics (label first, label first+1, ...)": every label quoted. */
+static void tics(FILE *f, const char *axis, char *const *labels, size_t n, size_t first)
+{
+  fprintf(f, "set %stics (", axis);
+  for (size_t i = 0; i < n; i++) {
+    fprintf(f, "%s", i ? ", " : "");
+    chart_quote(f, labels[i]);
+    fprintf(f, " %zu", i + first);
+  }
+  fputs(")\n", f);
 }
 
 /* Body builder over a memstream. */
@@ -105,13 +120,8 @@ static int x_axis_setup(struct ctx *c, FILE *f)
     fprintf(f, "set offsets graph 0.05, graph 0.05, 0, 0\n");
     return 1;
   }
-  fputs("set xtics (", f);
-  for (size_t i = 0; i < d->nx; i++) {
-    fprintf(f, "%s", i ? ", " : "");
-    chart_quote(f, d->xvals[i]);
-    fprintf(f, " %zu", i);
-  }
-  fprintf(f, ")\nset xrange [-0.5:%zu.5]\n", d->nx - 1);
+  tics(f, "x", d->xvals, d->nx, 0);
+  fprintf(f, "set xrange [-0.5:%zu.5]\n", d->nx - 1);
   return 0;
 }
 
@@ -141,11 +151,9 @@ static void chart_lines(struct ctx *c, const char *name, const char *title, cons
 {
   const struct report_data *d = c->d;
   struct chart *ch = add(c, name, title);
-  FILE *df = open_data(c, name);
-  if (!df) {
-    skip(ch, "could not write the data file in %s", c->dir);
+  FILE *df = open_data(c, ch);
+  if (!df)
     return;
-  }
   size_t points = 0;
   fprintf(df, "# %s: one block per series (%s); columns x median ci_low ci_high\n", title,
           d->s_axis ? d->s_axis : "all");
@@ -193,11 +201,9 @@ static void chart_memory(struct ctx *c)
 {
   const struct report_data *d = c->d;
   struct chart *ch = add(c, "memory", "Peak and average memory (RSS)");
-  FILE *df = open_data(c, "memory");
-  if (!df) {
-    skip(ch, "could not write the data file in %s", c->dir);
+  FILE *df = open_data(c, ch);
+  if (!df)
     return;
-  }
   size_t points = 0;
   fprintf(df, "# one block per series; columns x peak_MiB avg_MiB\n");
   for (size_t si = 0; si < d->ns; si++) {
@@ -250,11 +256,9 @@ static void chart_scaling(struct ctx *c)
          !d->s_axis ? "a single axis" : d->ns < 2 ? "only one worker count" : "a non-numeric series axis");
     return;
   }
-  FILE *df = open_data(c, "scaling");
-  if (!df) {
-    skip(ch, "could not write the data file in %s", c->dir);
+  FILE *df = open_data(c, ch);
+  if (!df)
     return;
-  }
   fprintf(df, "# one block per %s value; columns workers speedup efficiency\n", d->x_axis);
   double wmax = 0;
   for (size_t xi = 0; xi < d->nx; xi++) {
@@ -341,11 +345,9 @@ static void chart_heatmap(struct ctx *c)
          d->x_axis, d->nx, d->s_axis ? d->s_axis : "the series", d->s_axis ? d->ns : 0);
     return;
   }
-  FILE *df = open_data(c, "heatmap");
-  if (!df) {
-    skip(ch, "could not write the data file in %s", c->dir);
+  FILE *df = open_data(c, ch);
+  if (!df)
     return;
-  }
   fprintf(df, "# columns x_index series_index throughput (? = not measured)\n");
   for (size_t xi = 0; xi < d->nx; xi++) {
     for (size_t si = 0; si < d->ns; si++) {
@@ -364,19 +366,10 @@ static void chart_heatmap(struct ctx *c)
                                : "Runs per second over the sweep");
   label_axis(f, "x", d->x_axis);
   label_axis(f, "y", d->s_axis);
-  fputs("unset grid\nset palette defined (0 '#f7fbff', 0.5 '#6baed6', 1 '#08306b')\nset xtics (", f);
-  for (size_t i = 0; i < d->nx; i++) {
-    fprintf(f, "%s", i ? ", " : "");
-    chart_quote(f, d->xvals[i]);
-    fprintf(f, " %zu", i);
-  }
-  fputs(")\nset ytics (", f);
-  for (size_t i = 0; i < d->ns; i++) {
-    fprintf(f, "%s", i ? ", " : "");
-    chart_quote(f, d->svals[i]);
-    fprintf(f, " %zu", i);
-  }
-  fprintf(f, ")\nset xrange [-0.5:%zu.5]\nset yrange [-0.5:%zu.5]\n"
+  fputs("unset grid\nset palette defined (0 '#f7fbff', 0.5 '#6baed6', 1 '#08306b')\n", f);
+  tics(f, "x", d->xvals, d->nx, 0);
+  tics(f, "y", d->svals, d->ns, 0);
+  fprintf(f, "set xrange [-0.5:%zu.5]\nset yrange [-0.5:%zu.5]\n"
              "plot 'heatmap.dat' using 1:2:3 with image pixels notitle, \\\n"
              "  '' using 1:2:($3 >= 1e6 ? sprintf('%%.2fM', $3/1e6) : $3 >= 1e3 ? sprintf('%%.1fk', $3/1e3) : sprintf('%%.3g', $3)) with labels tc rgb '#d62728' font ',12' notitle\n",
           d->nx - 1, d->ns - 1);
@@ -385,24 +378,27 @@ static void chart_heatmap(struct ctx *c)
 
 /* ---- distribution of the runs per cell ---------------------------------------------- */
 
-static void cell_label(const struct report_data *d, const struct report_cell *cell, char *buf,
-                       size_t len)
+/* "set xtics" with one "batch=100 workers=1" label per cell, from position first. */
+static void cell_tics(FILE *f, const struct report_data *d, size_t first)
 {
-  if (d->s_axis)
-    snprintf(buf, len, "%s=%s %s=%s", d->x_axis, cell->xval, d->s_axis, cell->sval);
-  else
-    snprintf(buf, len, "%s=%s", d->x_axis, cell->xval);
+  char **labels = ps_xcalloc(d->ncells + 1, sizeof(char *));
+  for (size_t i = 0; i < d->ncells; i++)
+    labels[i] = d->s_axis ? ps_xasprintf("%s=%s %s=%s", d->x_axis, d->cells[i].xval, d->s_axis,
+                                         d->cells[i].sval)
+                          : ps_xasprintf("%s=%s", d->x_axis, d->cells[i].xval);
+  tics(f, "x", labels, d->ncells, first);
+  for (size_t i = 0; i < d->ncells; i++)
+    free(labels[i]);
+  free(labels);
 }
 
 static void chart_runs(struct ctx *c)
 {
   const struct report_data *d = c->d;
   struct chart *ch = add(c, "runs", "Run time of every run, per cell (box plot)");
-  FILE *df = open_data(c, "runs");
-  if (!df) {
-    skip(ch, "could not write the data file in %s", c->dir);
+  FILE *df = open_data(c, ch);
+  if (!df)
     return;
-  }
   size_t blocks = 0;
   for (size_t i = 0; i < d->ncells; i++) {
     size_t nr = json_array_size(json_object_get(d->cells[i].obj, "runs"));
@@ -426,15 +422,9 @@ static void chart_runs(struct ctx *c)
   title_line(f, ch->title);
   label_axis(f, "y", "run time (s)");
   fputs("set style fill solid 0.3 border -1\nset style boxplot outliers pointtype 7\n"
-        "set xtics rotate by -35 left\nset key off\nset xtics (", f);
-  char lab[256];
-  for (size_t i = 0; i < d->ncells; i++) {
-    cell_label(d, &d->cells[i], lab, sizeof(lab));
-    fprintf(f, "%s", i ? ", " : "");
-    chart_quote(f, lab);
-    fprintf(f, " %zu", i + 1);
-  }
-  fprintf(f, ")\nset xrange [0.3:%zu.7]\nset yrange [0:*]\nplot ", d->ncells);
+        "set xtics rotate by -35 left\nset key off\n", f);
+  cell_tics(f, d, 1);
+  fprintf(f, "set xrange [0.3:%zu.7]\nset yrange [0:*]\nplot ", d->ncells);
   for (size_t i = 0; i < d->ncells; i++)
     fprintf(f, "%s'runs.dat' index %zu using (%zu):1:(0.6) with boxplot lc %zu", i ? ", \\\n  " : "",
             i, i + 1, d->cells[i].si + 1);
@@ -468,11 +458,9 @@ static void chart_stages(struct ctx *c)
     skip(ch, "the workload reported no stage metrics ($PERFSWEEP_METRICS lines)");
     return;
   }
-  FILE *df = open_data(c, "stages");
-  if (!df) {
-    skip(ch, "could not write the data file in %s", c->dir);
+  FILE *df = open_data(c, ch);
+  if (!df)
     return;
-  }
   fputs("# cell", df);
   for (size_t k = 0; k < nn; k++)
     fprintf(df, " %.*s", (int)(strlen(names[k]) - 14), names[k] + 6);
@@ -492,16 +480,9 @@ static void chart_stages(struct ctx *c)
   title_line(f, ch->title);
   label_axis(f, "y", "seconds");
   fputs("set style data histograms\nset style histogram rowstacked\nset boxwidth 0.7\n"
-        "set style fill solid 0.8 border -1\nset xtics rotate by -35 left\nset yrange [0:*]\n"
-        "set xtics (", f);
-  char lab[256];
-  for (size_t i = 0; i < d->ncells; i++) {
-    cell_label(d, &d->cells[i], lab, sizeof(lab));
-    fprintf(f, "%s", i ? ", " : "");
-    chart_quote(f, lab);
-    fprintf(f, " %zu", i);
-  }
-  fputs(")\nplot ", f);
+        "set style fill solid 0.8 border -1\nset xtics rotate by -35 left\nset yrange [0:*]\n", f);
+  cell_tics(f, d, 0);
+  fputs("plot ", f);
   for (size_t k = 0; k < nn; k++) {
     char *t = ps_xasprintf("%.*s", (int)(strlen(names[k]) - 14), names[k] + 6);
     fprintf(f, "%s'stages.dat' using %zu title ", k ? ", \\\n  " : "", k + 2);
@@ -525,11 +506,9 @@ static void chart_timeline(struct ctx *c)
     skip(ch, "no profiled run with a timeline in the results (run the sweep with --profile)");
     return;
   }
-  FILE *df = open_data(c, "timeline");
-  if (!df) {
-    skip(ch, "could not write the data file in %s", c->dir);
+  FILE *df = open_data(c, ch);
+  if (!df)
     return;
-  }
   fputs("# block 0: t rss_MiB cpu_pct; block 1: t heap_MiB\n", df);
   for (size_t i = 0; i < n; i++) {
     double t = report_num(json_array_get(json_object_get(tl, "t"), i));
@@ -581,11 +560,9 @@ static void chart_alloc_sizes(struct ctx *c)
     skip(ch, "no allocation histogram in the results (profile with the allocation tracer)");
     return;
   }
-  FILE *df = open_data(c, "alloc-sizes");
-  if (!df) {
-    skip(ch, "could not write the data file in %s", c->dir);
+  FILE *df = open_data(c, ch);
+  if (!df)
     return;
-  }
   fputs("# bucket calls bytes\n", df);
   size_t i;
   json_t *bk;
@@ -602,16 +579,17 @@ static void chart_alloc_sizes(struct ctx *c)
   label_axis(f, "y", "calls");
   label_axis(f, "y2", "bytes");
   fputs("set style fill solid 0.6 border -1\nset boxwidth 0.7\nset y2tics\nset yrange [0:*]\n"
-        "set y2range [0:*]\nset xtics rotate by -30 left\nset key top right inside\nset xtics (", f);
-  json_array_foreach(h, i, bk) {
-    char lab[64];
-    snprintf(lab, sizeof(lab), "%.0f–%.0f", report_num(json_object_get(bk, "min")),
-             report_num(json_object_get(bk, "max")));
-    fprintf(f, "%s", i ? ", " : "");
-    chart_quote(f, lab);
-    fprintf(f, " %zu", i);
-  }
-  fprintf(f, ")\nset xrange [-0.6:%zu.6]\nplot 'alloc-sizes.dat' using 1:2 with boxes title 'calls', "
+        "set y2range [0:*]\nset xtics rotate by -30 left\nset key top right inside\n", f);
+  size_t nb = json_array_size(h);
+  char **labels = ps_xcalloc(nb, sizeof(char *));
+  json_array_foreach(h, i, bk)
+    labels[i] = ps_xasprintf("%.0f–%.0f", report_num(json_object_get(bk, "min")),
+                             report_num(json_object_get(bk, "max")));
+  tics(f, "x", labels, nb, 0);
+  for (i = 0; i < nb; i++)
+    free(labels[i]);
+  free(labels);
+  fprintf(f, "set xrange [-0.6:%zu.6]\nplot 'alloc-sizes.dat' using 1:2 with boxes title 'calls', "
              "\\\n  '' using 1:3 axes x1y2 with linespoints lw 2 pt 7 title 'bytes'\n",
           json_array_size(h) - 1);
   render(c, ch, &b, 820, 420);

@@ -156,6 +156,18 @@ static void tables(FILE *f, const struct report *r, const char *const *ids)
   }
 }
 
+/* <p class="skip">what: why</p>; what may be NULL. */
+static void skip_p(FILE *f, const char *what, const char *why)
+{
+  fputs("<p class=\"skip\">", f);
+  if (what) {
+    html_text(f, what);
+    fputs(": ", f);
+  }
+  html_text(f, why);
+  fputs("</p>\n", f);
+}
+
 static void charts(FILE *f, const struct report *r, const char *const *names)
 {
   fputs("<div class=\"charts\">\n", f);
@@ -167,11 +179,7 @@ static void charts(FILE *f, const struct report *r, const char *const *names)
     if (!wanted)
       continue;
     if (!c->ok) {
-      fputs("<p class=\"skip\">", f);
-      html_text(f, c->title);
-      fputs(": ", f);
-      html_text(f, c->why);
-      fputs("</p>\n", f);
+      skip_p(f, c->title, c->why);
       continue;
     }
     char *svg = ps_xasprintf("%s/charts/%s.svg", r->opts.out, c->name);
@@ -187,11 +195,8 @@ static void charts(FILE *f, const struct report *r, const char *const *names)
     free(svg);
   }
   fputs("</div>\n", f);
-  if (r->charts_why[0]) {
-    fputs("<p class=\"skip\">", f);
-    html_text(f, r->charts_why);
-    fputs("</p>\n", f);
-  }
+  if (r->charts_why[0])
+    skip_p(f, "Charts", r->charts_why);
 }
 
 static void flames(FILE *f, const struct report *r)
@@ -206,9 +211,7 @@ static void flames(FILE *f, const struct report *r)
     html_text(f, fl->title);
     fputs("</h3>\n", f);
     if (!fl->ok) {
-      fputs("<p class=\"skip\">", f);
-      html_text(f, fl->why);
-      fputs("</p>\n", f);
+      skip_p(f, NULL, fl->why);
       continue;
     }
     /* Each interactive flame graph keeps its own script and ids in a sandboxed frame. */

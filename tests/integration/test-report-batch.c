@@ -16,6 +16,7 @@
 
 #include "../../workloads/batch/batch-model.h"
 #include "../../workloads/batch/batch-model.c"
+#include "test-report-run.h"
 #include "util.h"
 
 #define PERFSWEEP PERFSWEEP_BIN_DIR "/perfsweep"
@@ -29,24 +30,6 @@ static char dir[] = "/tmp/ps-test-report-batch-XXXXXX";
 static void setup(void) { cr_assert_not_null(mkdtemp(dir)); }
 
 TestSuite(report_batch, .init = setup, .timeout = 300);
-
-static int run(char *const argv[], const char *out_path)
-{
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 1);
-    if (strstr(out_path, ".json"))
-      dup2(open("/dev/null", O_WRONLY), 2);
-    else
-      dup2(fd, 2);
-    execv(argv[0], argv);
-    _exit(127);
-  }
-  int st;
-  waitpid(pid, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static double median_rss(json_t *root, const char *id)
 {
@@ -70,7 +53,7 @@ Test(report_batch, plan_recovers_the_analytic_best_batch_under_a_memory_limit)
                   "none", "-q", "-o", sweep, "--", BATCH, "--items", "10000", "--batch-size",
                   "{batch}", "--workers", "{workers}", "--batch-cost-us", "20000",
                   "--item-cost-ns", "100", "--item-bytes", "4096", NULL};
-  int rc = run(argv, log);
+  int rc = report_test_run(argv, log, NULL);
   char *text = NULL;
   size_t len;
   ps_read_file(log, &text, &len);
@@ -91,7 +74,8 @@ Test(report_batch, plan_recovers_the_analytic_best_batch_under_a_memory_limit)
   char *out = ps_xasprintf("%s/report", dir);
   char *rargv[] = {PERFSWEEP, "report", sweep, "--out", out, "--no-charts", "--memory-limit",
                    lim, "--json", NULL};
-  cr_assert_eq(run(rargv, jpath), 0, "perfsweep report failed");
+  char *rlog = ps_xasprintf("%s/report.log", dir);
+  cr_assert_eq(report_test_run(rargv, jpath, rlog), 0, "perfsweep report failed");
   json_t *o = json_load_file(jpath, 0, &e);
   cr_assert_not_null(o, "report --json: %s", e.text);
   json_t *rec = json_object_get(json_object_get(o, "capacity"), "recommendation");
@@ -116,6 +100,7 @@ Test(report_batch, plan_recovers_the_analytic_best_batch_under_a_memory_limit)
   cr_expect_leq(json_number_value(json_object_get(rec, "memory_bytes")), limit,
                 "the recommendation exceeds the memory limit");
   json_decref(o);
+  free(rlog);
   free(lim);
   free(jpath);
   free(out);

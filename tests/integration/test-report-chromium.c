@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test-report-run.h"
 #include "util.h"
 
 #define PERFSWEEP PERFSWEEP_BIN_DIR "/perfsweep"
@@ -22,21 +23,6 @@ static void setup(void) { cr_assert_not_null(mkdtemp(dir)); }
 TestSuite(report_chromium, .init = setup, .timeout = 300);
 
 /* Runs argv with stdout and stderr into out_path; returns the exit status (or -1). */
-static int run(char *const argv[], const char *out_path)
-{
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    execv(argv[0], argv);
-    _exit(127);
-  }
-  int st;
-  waitpid(pid, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static const char *chromium(void)
 {
   static const char *c[] = {"/usr/bin/chromium", "/usr/bin/chromium-browser"};
@@ -60,7 +46,7 @@ static char *browse(const char *url, const char *extra, const char *extra2, cons
     argv[13] = (char *)url;
     argv[14] = NULL;
   }
-  int rc = run(argv, log);
+  int rc = report_test_run(argv, log, NULL);
   cr_assert_eq(rc, 0, "chromium failed (%d); see %s", rc, log);
   char *text = NULL;
   size_t len;
@@ -75,7 +61,7 @@ static void make_report(const char *results, const char *out)
 {
   char *log = ps_xasprintf("%s/report.log", dir);
   char *argv[] = {PERFSWEEP, "report", (char *)results, "--out", (char *)out, NULL};
-  int rc = run(argv, log);
+  int rc = report_test_run(argv, log, NULL);
   char *text = NULL;
   size_t len;
   ps_read_file(log, &text, &len);
@@ -134,7 +120,7 @@ Test(report_chromium, real_sweep_reports_end_to_end)
   char *argv[] = {PERFSWEEP, "run", "features", "--scale", "tiny", "--batch-sizes", "100,1000",
                   "--workers", "1,2,3", "--runs", "2", "--warmup", "0", "--seed", "1",
                   "-q", "-o", sweep, NULL};
-  int rc = run(argv, log);
+  int rc = report_test_run(argv, log, NULL);
   char *text = NULL;
   size_t len;
   ps_read_file(log, &text, &len);
