@@ -20,7 +20,7 @@ static const char *event_kind_name(uint8_t kind)
   return kind == FX_EV_VIEW ? "view" : "cart_add";
 }
 
-/* Encodes row i of table t into b. */
+/* Encodes row i of table t into b, in the column order of docs/features.md. */
 static void encode_row(const struct fx_dataset *ds, enum pg_table t, size_t i,
                        struct pg_copybuf *b, const char *origin)
 {
@@ -34,8 +34,8 @@ static void encode_row(const struct fx_dataset *ds, enum pg_table t, size_t i,
     break;
   case PG_T_PRODUCTS: {
     const struct fx_product *p = &ds->products[i];
-    pg_copybuf_i64(b, 1, ds->shops[p->shop].id);
-    pg_copybuf_i64(b, 0, p->id);
+    pg_copybuf_i64(b, 1, p->id);
+    pg_copybuf_i64(b, 0, ds->shops[p->shop].id);
     pg_copybuf_i64(b, 0, p->price_cents);
     pg_copybuf_i64(b, 0, p->created_at);
     pg_copybuf_i64(b, 0, p->updated_at);
@@ -43,46 +43,43 @@ static void encode_row(const struct fx_dataset *ds, enum pg_table t, size_t i,
   }
   case PG_T_COLLECTIONS: {
     const struct fx_collection *c = &ds->collections[i];
-    pg_copybuf_i64(b, 1, ds->shops[c->shop].id);
-    pg_copybuf_i64(b, 0, c->id);
+    pg_copybuf_i64(b, 1, c->id);
+    pg_copybuf_i64(b, 0, ds->shops[c->shop].id);
     pg_copybuf_i64(b, 0, c->updated_at);
     break;
   }
   case PG_T_COLLECTION_PRODUCTS: {
     const struct fx_link *l = &ds->links[i];
-    const struct fx_collection *c = &ds->collections[l->collection];
-    pg_copybuf_i64(b, 1, ds->shops[c->shop].id);
-    pg_copybuf_i64(b, 0, c->id);
+    pg_copybuf_i64(b, 1, ds->collections[l->collection].id);
     pg_copybuf_i64(b, 0, ds->products[l->product].id);
     break;
   }
   case PG_T_CUSTOMERS: {
     const struct fx_customer *c = &ds->customers[i];
-    pg_copybuf_i64(b, 1, ds->shops[c->shop].id);
-    pg_copybuf_i64(b, 0, c->id);
+    pg_copybuf_i64(b, 1, c->id);
+    pg_copybuf_i64(b, 0, ds->shops[c->shop].id);
     pg_copybuf_i64(b, 0, c->created_at);
     pg_copybuf_i64(b, 0, c->updated_at);
     break;
   }
   case PG_T_ORDERS: {
     const struct fx_order *o = &ds->orders[i];
-    pg_copybuf_i64(b, 1, ds->shops[o->shop].id);
-    pg_copybuf_i64(b, 0, o->id);
+    pg_copybuf_i64(b, 1, o->id);
+    pg_copybuf_i64(b, 0, ds->shops[o->shop].id);
     pg_copybuf_i64(b, 0, ds->customers[o->customer].id);
+    pg_copybuf_i64(b, 0, o->created_at);
+    pg_copybuf_i64(b, 0, o->updated_at);
     pg_copybuf_text(b, 0, fx_status_name(o->status));
     if (o->cancelled_at == FX_NONE)
       pg_copybuf_text(b, 0, NULL);
     else
       pg_copybuf_i64(b, 0, o->cancelled_at);
-    pg_copybuf_i64(b, 0, o->created_at);
-    pg_copybuf_i64(b, 0, o->updated_at);
     break;
   }
   case PG_T_ORDER_ITEMS: {
     const struct fx_item *it = &ds->items[i];
     const struct fx_order *o = &ds->orders[it->order];
-    pg_copybuf_i64(b, 1, ds->shops[o->shop].id);
-    pg_copybuf_i64(b, 0, o->id);
+    pg_copybuf_i64(b, 1, o->id);
     pg_copybuf_i64(b, 0, (long long)(i - o->first_item));
     pg_copybuf_i64(b, 0, ds->products[it->product].id);
     pg_copybuf_i64(b, 0, it->quantity);
@@ -91,8 +88,8 @@ static void encode_row(const struct fx_dataset *ds, enum pg_table t, size_t i,
   }
   case PG_T_EVENTS: {
     const struct fx_event *e = &ds->events[i];
-    pg_copybuf_i64(b, 1, ds->shops[e->shop].id);
-    pg_copybuf_i64(b, 0, e->id);
+    pg_copybuf_i64(b, 1, e->id);
+    pg_copybuf_i64(b, 0, ds->shops[e->shop].id);
     pg_copybuf_i64(b, 0, ds->customers[e->customer].id);
     pg_copybuf_i64(b, 0, ds->products[e->product].id);
     pg_copybuf_text(b, 0, event_kind_name(e->kind));

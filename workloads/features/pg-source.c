@@ -59,26 +59,24 @@ static const char *const job_table[J_COUNT] = {"events",    "orders",      "prod
 
 /* The page queries: $1,$2 the last key of the previous page, $3 the page size. */
 static const char *const job_sql[J_COUNT] = {
-    "SELECT shop_id, event_id, customer_id, product_id, kind, occurred_at FROM events"
-    " WHERE (shop_id, event_id) > ($1, $2) ORDER BY shop_id, event_id LIMIT $3",
-    "WITH o AS (SELECT * FROM orders WHERE (shop_id, order_id) > ($1, $2)"
-    " ORDER BY shop_id, order_id LIMIT $3)"
-    " SELECT o.shop_id, o.order_id, o.customer_id, o.financial_status, o.cancelled_at,"
+    "SELECT shop_id, id, customer_id, product_id, kind, occurred_at FROM events"
+    " WHERE (shop_id, id) > ($1, $2) ORDER BY shop_id, id LIMIT $3",
+    "WITH o AS (SELECT * FROM orders WHERE (shop_id, id) > ($1, $2)"
+    " ORDER BY shop_id, id LIMIT $3)"
+    " SELECT o.shop_id, o.id, o.customer_id, o.financial_status, o.cancelled_at,"
     " o.created_at, o.updated_at, i.product_id, i.quantity, i.price_cents"
-    " FROM o LEFT JOIN order_items i ON i.shop_id = o.shop_id AND i.order_id = o.order_id"
-    " ORDER BY o.shop_id, o.order_id, i.line_no",
-    "SELECT shop_id, product_id, price_cents, created_at, updated_at FROM products"
-    " WHERE (shop_id, product_id) > ($1, $2) ORDER BY shop_id, product_id LIMIT $3",
-    "SELECT shop_id, customer_id, created_at, updated_at FROM customers"
-    " WHERE (shop_id, customer_id) > ($1, $2) ORDER BY shop_id, customer_id LIMIT $3",
-    "WITH c AS (SELECT * FROM collections WHERE (shop_id, collection_id) > ($1, $2)"
-    " ORDER BY shop_id, collection_id LIMIT $3)"
-    " SELECT c.shop_id, c.collection_id, c.updated_at, l.product_id"
-    " FROM c LEFT JOIN collection_products l"
-    " ON l.shop_id = c.shop_id AND l.collection_id = c.collection_id"
-    " ORDER BY c.shop_id, c.collection_id, l.product_id",
-    "SELECT shop_id, shop_id FROM shops WHERE (shop_id, shop_id) > ($1, $2)"
-    " ORDER BY shop_id LIMIT $3"};
+    " FROM o LEFT JOIN order_items i ON i.order_id = o.id"
+    " ORDER BY o.shop_id, o.id, i.line_no",
+    "SELECT shop_id, id, price_cents, created_at, updated_at FROM products"
+    " WHERE (shop_id, id) > ($1, $2) ORDER BY shop_id, id LIMIT $3",
+    "SELECT shop_id, id, created_at, updated_at FROM customers"
+    " WHERE (shop_id, id) > ($1, $2) ORDER BY shop_id, id LIMIT $3",
+    "WITH c AS (SELECT * FROM collections WHERE (shop_id, id) > ($1, $2)"
+    " ORDER BY shop_id, id LIMIT $3)"
+    " SELECT c.shop_id, c.id, c.updated_at, l.product_id"
+    " FROM c LEFT JOIN collection_products l ON l.collection_id = c.id"
+    " ORDER BY c.shop_id, c.id, l.product_id",
+    "SELECT id, id FROM shops WHERE (id, id) > ($1, $2) ORDER BY id LIMIT $3"};
 
 struct fetched {
   vec_i64 shops;
