@@ -39,9 +39,12 @@ char *ps_probe_lib_path(const char *probe)
   char *dirs[3] = {NULL, NULL, NULL};
   const char *env = getenv("PERFSWEEP_LIBDIR");
   char *exe = ps_exe_dir();
-  dirs[0] = env && *env ? ps_xstrdup(env) : NULL;
-  dirs[1] = ps_xasprintf("%s/../lib", exe);
-  dirs[2] = ps_xasprintf("%s/../lib/perfsweep", exe);
+  if (env && *env) {
+    dirs[0] = ps_xstrdup(env); /* an explicit folder is the only one searched */
+  } else {
+    dirs[1] = ps_xasprintf("%s/../lib", exe);
+    dirs[2] = ps_xasprintf("%s/../lib/perfsweep", exe);
+  }
   free(exe);
   char *found = NULL;
   for (int i = 0; i < 3; i++) {

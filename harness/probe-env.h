@@ -32,7 +32,8 @@ struct ps_probe_opts {
 };
 
 /* Path of a probe library ("alloc" -> .../libperfsweep-alloc.so), malloc'd; NULL when it is
- * not found. Looks in $PERFSWEEP_LIBDIR, then <exe dir>/../lib, then <exe dir>/../lib/perfsweep. */
+ * not found. Looks only in $PERFSWEEP_LIBDIR when it is set, else in <exe dir>/../lib, then
+ * <exe dir>/../lib/perfsweep. */
 char *ps_probe_lib_path(const char *probe);
 
 /* A new environment for a child: base_env (NULL = environ) with the probe libraries put first in
