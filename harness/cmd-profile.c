@@ -46,7 +46,8 @@ static const char profile_usage[] =
     "  --mmap                 also trace anonymous mmap/munmap\n"
     "  --preload LIB          preload LIB after the probes (e.g. libjemalloc.so.2)\n"
     "  -o, --output DIR       output folder (default perfsweep-profile)\n"
-    "  --json                 print profile.json instead of the human summary\n"
+    "  --json                 print profile.json instead of the human summary (the command's\n"
+    "                         own stdout then goes to stderr)\n"
     "  --top N                rows in the top tables (default 20)\n"
     "  --diff BASE            compare with an earlier profile folder or trace (sites that grew)\n"
     "\n"
@@ -249,6 +250,8 @@ int cmd_profile(int argc, char **argv)
     return PS_EXIT_ENVIRONMENT;
   }
   if (pid == 0) {
+    if (json_out) /* keep our stdout pure JSON: the target's output goes to stderr */
+      dup2(STDERR_FILENO, STDOUT_FILENO);
     execve(path, cmd, env);
     fprintf(stderr, "perfsweep profile: error: cannot run %s: %s\n", path, strerror(errno));
     _exit(127);

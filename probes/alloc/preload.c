@@ -102,15 +102,25 @@ static void resolve(void)
       resolve();                                                                                  \
   } while (0)
 
-__attribute__((constructor(101))) static void init(void)
+/* Initialized at the first allocation (other libraries' constructors run before ours and
+ * allocate: libgnutls/libtasn1 under libpq make hundreds of calls) or by the constructor. */
+static int init_state; /* 0 not yet, 1 in progress, 2 done */
+
+static void init_now(void)
 {
+  if (init_state || t_guard)
+    return;
+  init_state = 1;
   ENSURE(real_malloc);
   t_guard = 1;
   ps_alloc_init();
   const char *m = getenv("PERFSWEEP_ALLOC_MMAP");
   trace_mmap = m && m[0] == '1';
   t_guard = 0;
+  init_state = 2;
 }
+
+__attribute__((constructor(101))) static void init(void) { init_now(); }
 
 __attribute__((destructor(101))) static void fini(void)
 {
@@ -128,6 +138,8 @@ __attribute__((destructor(101))) static void fini(void)
 
 #define RECORD(call)                                                                              \
   do {                                                                                            \
+    if (__builtin_expect(init_state != 2, 0))                                                     \
+      init_now();                                                                                 \
     if (ps_alloc_mode && !t_guard) {                                                              \
       int saved_errno = errno;                                                                    \
       t_guard = 1;                                                                                \
