@@ -161,6 +161,19 @@ static const char *history_unit(const char *metric)
   return info.unit;
 }
 
+/* Distinct machines in a series: steps across machines are not changes of the code. */
+static size_t history_machines(const struct history_point *p, const struct history_series *s)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < s->n; i++) {
+    size_t j = 0;
+    while (j < i && strcmp(p[s->idx[j]].machine, p[s->idx[i]].machine))
+      j++;
+    n += j == i;
+  }
+  return n;
+}
+
 static void history_print(const struct history_cli *c, const struct history_point *p,
                           const struct history_series *s, size_t ns)
 {
@@ -188,6 +201,10 @@ static void history_print(const struct history_cli *c, const struct history_poin
     if (!m)
       printf("  no lasting change (%zu runs; a step needs %zu runs on each side)\n", s[k].n,
              c->so.min_segment);
+    size_t nm = history_machines(p, &s[k]);
+    if (nm > 1)
+      printf("  warning: this series mixes %zu machines; a step may be a change of machine: "
+             "filter with --machine HOST\n", nm);
   }
 }
 
@@ -214,8 +231,9 @@ static json_t *history_json(const struct history_cli *c, const struct history_po
                                              "after", st[j].after, "change",
                                              isfinite(st[j].change) ? json_real(st[j].change)
                                                                     : json_null()));
-    json_array_append_new(cells, json_pack("{s:s, s:o, s:o}", "cell", s[k].cell, "points", pts,
-                                           "steps", steps));
+    json_array_append_new(cells, json_pack("{s:s, s:I, s:o, s:o}", "cell", s[k].cell,
+                                           "machines", (json_int_t)history_machines(p, &s[k]),
+                                           "points", pts, "steps", steps));
   }
   return json_pack("{s:s, s:s, s:o}", "schema", "perfsweep.history-show/1", "metric", c->metric,
                    "cells", cells);
