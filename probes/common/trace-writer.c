@@ -90,6 +90,7 @@ static void reset_buf(struct ps_tbuf *b)
   b->nrec = 0;
   b->last_ptr = 0;
   b->since_time = PS_TW_TIME_EVERY; /* a TIME record starts every chunk */
+  b->last_time = 0;
 }
 
 static void flush_buf(struct ps_tbuf *b)
@@ -198,9 +199,17 @@ uint8_t *ps_tw_reserve(size_t max)
   if (b->len + max + 32 > PS_TW_BUF_SIZE)
     flush_buf(b);
   if (b->since_time >= PS_TW_TIME_EVERY) {
-    uint8_t *p = ps_tw_rec_start(b, b->data + b->len, PS_REC_TIME, 0);
-    p = ps_put_varint(p, ps_tw_now_ns());
-    b->len = (size_t)(p - b->data);
+    /* CLOCK_MONOTONIC_COARSE is a vDSO read of a tick-updated value (~4 ms steps): a TIME
+     * record only when it moved, so dense events cost a few ns and sparse ones keep their time */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    uint64_t coarse = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    if (coarse != b->last_time) {
+      b->last_time = coarse;
+      uint8_t *p = ps_tw_rec_start(b, b->data + b->len, PS_REC_TIME, 0);
+      p = ps_put_varint(p, ps_tw_now_ns());
+      b->len = (size_t)(p - b->data);
+    }
     b->since_time = 0;
   }
   b->since_time++;

@@ -25,7 +25,7 @@
 #include "trace-format.h"
 
 #define PS_TW_BUF_SIZE (64u * 1024u)  /* one chunk at most, header included */
-#define PS_TW_TIME_EVERY 1024u        /* a TIME record every that many records of a thread */
+#define PS_TW_TIME_EVERY 4u           /* look at the coarse clock every that many records */
 
 struct ps_tbuf {
   struct ps_tbuf *next;   /* registry of all buffers (for flush at exit / crash) */
@@ -37,6 +37,7 @@ struct ps_tbuf {
   uint64_t last_ptr;      /* ptr fields are deltas to this */
   uint32_t nrec;
   uint32_t since_time;
+  uint64_t last_time;     /* coarse clock of the last TIME record */
   size_t len;             /* bytes used in data, chunk header included */
   uint8_t data[PS_TW_BUF_SIZE];
 };
