@@ -99,7 +99,7 @@ void pg_stats_record(struct pg_stats *st, enum pg_query_kind kind, const char *s
   st->rows_written += rows_written;
   st->busy_s += seconds;
   lat_push(&st->lat[kind], ms);
-  if (st->slow_threshold_ms > 0 && ms >= st->slow_threshold_ms) {
+  if (st->slow_threshold_ms >= 0 && ms >= st->slow_threshold_ms) {
     st->slow_count++;
     slow_keep(st, stmt ? strndup(stmt, 200) : NULL, ms);
   }

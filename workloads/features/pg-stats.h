@@ -57,7 +57,8 @@ struct pg_stats {
   struct pg_latencies lat[PG_Q__COUNT];
 };
 
-/* Zeroes st; statements slower than slow_ms milliseconds are counted as slow. */
+/* Zeroes st; statements of at least slow_ms milliseconds are counted as slow (0: every
+ * statement, negative: none). */
 void pg_stats_init(struct pg_stats *st, double slow_ms);
 /* Frees what st owns (NULL-safe); st can be re-initialized afterwards. */
 void pg_stats_release(struct pg_stats *st);
