@@ -162,6 +162,7 @@ static json_t *cpu_summary(const struct cpu_profile *p, size_t top_n)
   json_object_set_new(o, "degraded", json_integer((json_int_t)p->degraded));
   json_object_set_new(o, "processes", json_integer((json_int_t)p->processes));
   json_object_set_new(o, "truncated", json_boolean(p->truncated));
+  json_object_set_new(o, "threads_fallback", json_integer((json_int_t)p->threads_fallback));
   struct cpu_pthread *ths = ps_xcalloc(p->nthreads ? p->nthreads : 1, sizeof *ths);
   memcpy(ths, p->threads, p->nthreads * sizeof *ths);
   qsort(ths, p->nthreads, sizeof *ths, cpu_thread_cmp);

@@ -403,6 +403,8 @@ static int cpu_load_trace(struct cpu_profile *p, const char *path, int first)
         if (rec.id == PS_NOTE_ENGINE && !got_engine) {
           cpu_engine_note(p, rec.str, rec.str_len, first);
           got_engine = 1;
+        } else if (rec.id == PS_NOTE_INFO && rec.str_len >= 9 && !memcmp(rec.str, "fallback:", 9)) {
+          p->threads_fallback++;
         }
         break;
       default:

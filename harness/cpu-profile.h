@@ -46,6 +46,7 @@ struct cpu_profile {
   char *engine_reason;    /* NULL when the first choice ran */
   size_t processes;
   int truncated;          /* a trace ended in a torn chunk (crash, kill) */
+  size_t threads_fallback; /* threads sampled by timer_create while the process ran perf_event */
   /* private: hash indexes */
   void *ix_frames, *ix_stacks;
   size_t cap_frames, cap_threads, cap_stacks;

@@ -150,6 +150,15 @@ out:
   errno = saved_errno;
 }
 
+int cpu_handler_target_action(const struct sigaction *act, struct sigaction *old)
+{
+  if (old)
+    *old = cpu_prev_action;
+  if (act)
+    cpu_prev_action = *act;
+  return 0;
+}
+
 int cpu_handler_install(const struct cpu_config *cfg)
 {
   cpu_depth = cfg->depth;

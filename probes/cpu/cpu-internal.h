@@ -66,6 +66,9 @@ const char *cpu_engine_reason(void);
 /* ---- signal handler (cpu-handler.c) --------------------------------------------------------- */
 /* Installs the sampling handler for cfg->signo. Returns 0 or -errno. */
 int cpu_handler_install(const struct cpu_config *cfg);
+/* The target's own disposition of our signal: sigaction() calls on it land here instead of
+ * replacing the sampler; signals that are not ours are passed to it. Returns 0. */
+int cpu_handler_target_action(const struct sigaction *act, struct sigaction *old);
 /* 0 makes the handler drop every later signal (shutdown); async-signal-safe. */
 void cpu_handler_enable(int on);
 

@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <stdlib.h>
@@ -117,6 +118,19 @@ static void cpu_thread_begin(void)
     atomic_fetch_add(&cpu_unsampled_threads, 1);
     cpu_tls = NULL;
     atomic_store(&t->state, CPU_T_FREE);
+  } else if (t->engine != cpu_engine_kind()) {
+    /* this thread alone fell back (e.g. out of descriptors): "fallback: <tid>" */
+    char text[48] = "fallback: timer_create for thread ";
+    char *p = text + strlen(text), tmp[16];
+    unsigned v = (unsigned)t->tid;
+    int k = 0;
+    do
+      tmp[k++] = (char)('0' + v % 10);
+    while ((v /= 10) && k < 15);
+    while (k)
+      *p++ = tmp[--k];
+    *p = 0;
+    ps_tw_note(PS_NOTE_INFO, text);
   }
 }
 
@@ -257,7 +271,10 @@ CPU_EXPORT int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *),
   return r;
 }
 
-/* ---- sleeps: our signal must not shorten them (nanosleep ignores SA_RESTART) ------------------ */
+/* ---- sleeps and waits: our signal must not shorten them (nanosleep, clock_nanosleep, poll and
+ * epoll_wait ignore SA_RESTART and fail with EINTR). A retry happens only when our sampler ran
+ * during the call: its sample count moved. A target signal arriving in the same call is then
+ * absorbed (the call goes on); documented in docs/cpu-profiler.md. ------------------------------ */
 static uint64_t cpu_samples_now(void)
 {
   struct cpu_thread *t = cpu_tls;
@@ -313,6 +330,96 @@ CPU_EXPORT unsigned sleep(unsigned s)
   if (nanosleep(&ts, &rem) < 0 && errno == EINTR)
     return (unsigned)rem.tv_sec + (rem.tv_nsec > 0);
   return 0;
+}
+
+/* poll and epoll_wait are never restarted after a handler either: retry them with what is left
+ * of the timeout when the interruption was ours. */
+static int cpu_left_ms(const struct timespec *deadline, int timeout)
+{
+  if (timeout < 0)
+    return timeout;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  long long ms = (deadline->tv_sec - now.tv_sec) * 1000LL + (deadline->tv_nsec - now.tv_nsec) / 1000000;
+  return ms < 0 ? 0 : (int)ms;
+}
+
+static struct timespec cpu_deadline(int timeout)
+{
+  struct timespec d;
+  clock_gettime(CLOCK_MONOTONIC, &d);
+  if (timeout > 0) {
+    d.tv_sec += timeout / 1000;
+    d.tv_nsec += (long)(timeout % 1000) * 1000000L;
+    if (d.tv_nsec >= 1000000000L) {
+      d.tv_sec++;
+      d.tv_nsec -= 1000000000L;
+    }
+  }
+  return d;
+}
+
+static int (*real_poll)(struct pollfd *, nfds_t, int);
+static int (*real_epoll_wait)(int, struct epoll_event *, int, int);
+
+CPU_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+  if (!real_poll)
+    real_poll = dlsym(RTLD_NEXT, "poll");
+  struct timespec deadline = cpu_deadline(timeout);
+  int left = timeout;
+  for (;;) {
+    uint64_t before = cpu_samples_now();
+    int r = real_poll(fds, n, left);
+    if (r >= 0 || errno != EINTR || !cpu_tls || cpu_samples_now() == before)
+      return r;
+    left = cpu_left_ms(&deadline, timeout);
+  }
+}
+
+CPU_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
+{
+  if (!real_epoll_wait)
+    real_epoll_wait = dlsym(RTLD_NEXT, "epoll_wait");
+  struct timespec deadline = cpu_deadline(timeout);
+  int left = timeout;
+  for (;;) {
+    uint64_t before = cpu_samples_now();
+    int r = real_epoll_wait(epfd, ev, max, left);
+    if (r >= 0 || errno != EINTR || !cpu_tls || cpu_samples_now() == before)
+      return r;
+    left = cpu_left_ms(&deadline, timeout);
+  }
+}
+
+/* ---- the target's own use of our signal ------------------------------------------------------- */
+static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
+static sighandler_t (*real_signal)(int, sighandler_t);
+
+/* While sampling, our handler keeps the signal; the target's handler is remembered and called
+ * for the signals that are not samples (its own setitimer, kill), so neither breaks. */
+CPU_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+  if (!real_sigaction)
+    real_sigaction = dlsym(RTLD_NEXT, "sigaction");
+  if (!atomic_load(&cpu_on) || sig != cpu_cfg.signo)
+    return real_sigaction(sig, act, old);
+  return cpu_handler_target_action(act, old);
+}
+
+CPU_EXPORT sighandler_t signal(int sig, sighandler_t handler)
+{
+  if (!atomic_load(&cpu_on) || sig != cpu_cfg.signo) {
+    if (!real_signal)
+      real_signal = dlsym(RTLD_NEXT, "signal");
+    return real_signal(sig, handler);
+  }
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = handler;
+  sa.sa_flags = SA_RESTART;
+  cpu_handler_target_action(&sa, &old);
+  return old.sa_handler;
 }
 
 /* ---- process lifetime ------------------------------------------------------------------------ */
@@ -387,6 +494,7 @@ __attribute__((constructor)) static void cpu_init(void)
   real_nanosleep = dlsym(RTLD_NEXT, "nanosleep");
   real_clock_nanosleep = dlsym(RTLD_NEXT, "clock_nanosleep");
   real_setname = dlsym(RTLD_NEXT, "pthread_setname_np");
+  real_sigaction = dlsym(RTLD_NEXT, "sigaction");
   cpu_real_dl_iterate_phdr = dlsym(RTLD_NEXT, "dl_iterate_phdr");
   if (!real_pthread_create || !real_nanosleep || !cpu_real_dl_iterate_phdr)
     return;

@@ -323,3 +323,58 @@ Test(cpu_profiler, crashing_target_leaves_a_readable_profile)
   cr_expect_gt(jint(s, "samples"), 50, "what ran before the crash is in the profile");
   json_decref(s);
 }
+
+/* run cpu-stress MODE under the given mode/signal; returns the summary, asserts a clean exit */
+static json_t *stress_mode(const char *mode, enum ps_cpu_mode cm, int signo)
+{
+  char *path = bin("cpu-stress-nofp");
+  char *argv[] = {path, (char *)mode, NULL};
+  struct run r;
+  memset(&r, 0, sizeof r);
+  char *extra = signo ? ps_xasprintf("PERFSWEEP_CPU_SIGNAL=%d", signo) : NULL;
+  run_target(&r, argv, cm, 999, extra);
+  cr_assert(!r.timed_out, "%s hung", mode);
+  cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0, "%s: status %d, output: %s", mode,
+            r.status, r.out);
+  free(extra);
+  free(path);
+  return analyze(&r, NULL);
+}
+
+Test(cpu_profiler, target_keeps_its_own_sigprof_handler)
+{
+  json_t *s = stress_mode("ownprof", PS_CPU_CLOCK, 0); /* same signal as ours: shared */
+  cr_expect_gt(jint(s, "samples"), 100, "our samples go on while the target uses SIGPROF");
+  json_decref(s);
+  s = stress_mode("ownprof", PS_CPU_CLOCK, SIGRTMIN + 2); /* a signal of its own: no clash */
+  cr_expect_gt(jint(s, "samples"), 100);
+  json_decref(s);
+}
+
+Test(cpu_profiler, blocked_signal_counts_lost_samples)
+{
+  json_t *s = stress_mode("blocked", PS_CPU_CLOCK, 0);
+  long long lost = jint(s, "lost"), got = jint(s, "samples");
+  /* 200 of 300 units ran with the signal blocked */
+  cr_expect_gt(lost, got, "lost %lld must outnumber the %lld samples taken", lost, got);
+  json_decref(s);
+}
+
+Test(cpu_profiler, threads_without_descriptors_fall_back_to_timers)
+{
+  json_t *s = stress_mode("emfile", PS_CPU_CLOCK, 0);
+  cr_expect_eq(jint(s, "threads_fallback"), 4, "the 4 threads born at EMFILE use timer_create");
+  size_t i, sampled = 0;
+  const json_t *t;
+  json_array_foreach(json_object_get(s, "threads"), i, t) sampled +=
+      json_integer_value(json_object_get(t, "samples")) > 10;
+  cr_expect_geq(sampled, 4, "the fallback threads are sampled");
+  json_decref(s);
+}
+
+Test(cpu_profiler, wall_mode_keeps_poll_timeouts_whole)
+{
+  json_t *s = stress_mode("poll", PS_CPU_WALL, 0);
+  cr_expect_gt(jint(s, "samples"), 100, "the blocked poll is sampled in wall mode");
+  json_decref(s);
+}

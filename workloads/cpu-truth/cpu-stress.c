@@ -1,6 +1,9 @@
 /* cpu-stress.c - what must not break a profiled target: `threads` (64 short-lived threads),
  * `fork` (the child works and exits), `exec` (re-executes itself with `spin`), `dlopen` (loads,
- * calls and unloads libcpu-truth-lib.so repeatedly), `crash` (dies of SIGSEGV after working).
+ * calls and unloads libcpu-truth-lib.so repeatedly), `crash` (dies of SIGSEGV after working),
+ * `ownprof` (its own SIGPROF handler and ITIMER_PROF must keep working), `blocked` (works with
+ * SIGPROF blocked: the profiler must count lost samples), `emfile` (threads started with no file
+ * descriptor left), `poll` (poll() with a timeout must not return early with EINTR).
  * Usage: cpu-stress MODE [LIBPATH]. Prints "ok MODE" when it finished normally.
  */
 #include <dlfcn.h>
@@ -10,6 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <sys/time.h>
+#include <sys/resource.h>
+#include <fcntl.h>
+#include <errno.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include "truth-spin.h"
@@ -19,6 +27,14 @@ __attribute__((noinline)) static uint64_t spin_units(unsigned u)
   uint64_t acc = u;
   TRUTH_SPIN(u, acc);
   return acc;
+}
+
+static volatile sig_atomic_t prof_ticks;
+static void on_prof(int sig) { prof_ticks++; }
+
+static void *work_thread(void *p)
+{
+  return (void *)(uintptr_t)(spin_units(60) & 1);
 }
 
 static void *short_thread(void *p)
@@ -69,6 +85,55 @@ int main(int argc, char **argv)
         return 4;
       fn(15);
       dlclose(h);
+    }
+  } else if (!strcmp(mode, "ownprof")) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_prof;
+    sigaction(SIGPROF, &sa, NULL);
+    struct itimerval it = {{0, 10000}, {0, 10000}};
+    setitimer(ITIMER_PROF, &it, NULL);
+    spin_units(200);
+    struct itimerval off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_PROF, &off, NULL);
+    if (prof_ticks < 5) {
+      printf("own SIGPROF handler ran only %d times\n", (int)prof_ticks);
+      return 5;
+    }
+  } else if (!strcmp(mode, "blocked")) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPROF);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    spin_units(200);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    spin_units(100);
+  } else if (!strcmp(mode, "emfile")) {
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    struct rlimit low = {64, rl.rlim_max};
+    setrlimit(RLIMIT_NOFILE, &low);
+    int fds[64], n = 0;
+    while (n < 64 && (fds[n] = open("/dev/null", O_RDONLY)) >= 0)
+      n++;
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+      if (pthread_create(&th[i], NULL, work_thread, NULL) != 0)
+        return 4;
+    for (int i = 0; i < 4; i++)
+      pthread_join(th[i], NULL);
+    while (n > 0)
+      close(fds[--n]);
+    setrlimit(RLIMIT_NOFILE, &rl);
+  } else if (!strcmp(mode, "poll")) {
+    int pfd[2];
+    if (pipe(pfd) < 0)
+      return 4;
+    struct pollfd p = {pfd[0], POLLIN, 0};
+    int r = poll(&p, 1, 300);
+    if (r != 0) {
+      printf("poll returned %d (%s) instead of timing out\n", r, r < 0 ? strerror(errno) : "ready");
+      return 5;
     }
   } else if (!strcmp(mode, "crash")) {
     spin_units(200);
