@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc-live.h"
 #include "alloc-sites.h"
@@ -447,6 +448,19 @@ int alloc_analyze(char *const *traces, size_t ntraces, const struct alloc_analys
   if (!err)
     json_object_set_new(*summary, "diff", alloc_sites_diff(bsites, sites, bsum, *summary,
                                                            opts->top_n ? opts->top_n : 20));
+  /* a differential flame graph when the base is a profile folder with its folded stacks */
+  char *bf = ps_xasprintf("%s/alloc-bytes.folded", opts->diff_base);
+  if (!err && opts->out_dir && access(bf, R_OK) == 0) {
+    char *nf = ps_xasprintf("%s/alloc-bytes.folded", opts->out_dir);
+    char *svg = ps_xasprintf("%s/alloc-bytes-diff.svg", opts->out_dir);
+    struct flame_opts fo = {.title = "Allocated bytes: red grew, blue shrank", .unit = "bytes"};
+    if (flamegraph_write_diff_svg(bf, nf, svg, &fo) == 0)
+      json_object_set_new(json_object_get(*summary, "files"), "flamegraph_diff",
+                          json_string("alloc-bytes-diff.svg"));
+    free(nf);
+    free(svg);
+  }
+  free(bf);
   ps_trace_paths_free(base, nbase);
   json_decref(bsum);
   json_decref(bsites);

@@ -305,3 +305,30 @@ Test(alloc, diff_shows_grown_sites)
                    "the site that grew most comes first");
   json_decref(root);
 }
+
+Test(alloc, mmap_tracked_on_request)
+{
+  json_t *a = profile(" --mmap", "alloc-truth", "mmap", 0);
+  cr_expect_eq(num(json_object_get(a, "calls"), "mmap"), 3, "3 anonymous mappings");
+  cr_expect_eq(site_sum(a, "map_regions", "leaked_bytes"), 1 << 20, "one mapping left");
+  json_decref(a);
+}
+
+Test(alloc, full_disk_stops_tracing_target_runs_on)
+{
+  /* a 64 KiB file size limit stands for a full disk; SIGXFSZ ignored so writes fail with EFBIG */
+  char cmd[1200];
+  snprintf(cmd, sizeof cmd, "mkdir -p %s/t && sh -c 'ulimit -f 64; trap \"\" XFSZ; "
+           "PERFSWEEP_TRACE_DIR=%s/t PERFSWEEP_ALLOC=exact LD_PRELOAD=%s/libperfsweep-alloc.so "
+           "exec %s/alloc-truth bench 100000' && %s/perfsweep analyze --json %s/t/alloc.*.pst 2>/dev/null",
+           tmpdir, tmpdir, PERFSWEEP_LIB_DIR, BIN, BIN, tmpdir);
+  int rc;
+  char *out = run(cmd, &rc);
+  cr_assert_eq(rc, 0, "the target ran to its end and the partial trace is readable: %s", cmd);
+  json_t *root = json_loads(out, 0, NULL);
+  free(out);
+  cr_assert_not_null(root, "analyze --json output");
+  json_t *p = json_array_get(json_object_get(json_object_get(root, "alloc"), "processes"), 0);
+  cr_expect(json_is_true(json_object_get(p, "disk_full")), "the trace says the disk filled up");
+  json_decref(root);
+}

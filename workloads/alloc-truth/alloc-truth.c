@@ -2,7 +2,7 @@
  * known number of allocation calls from named sites (noinline functions), so tests can assert the
  * tracer's counts, leaks and peak. No stdio before the scenario's end (stdio allocates).
  *
- *   alloc-truth sites|peak|threads|realloc|aligned|fork|dlopen|crash|sigkill|bench [N]
+ *   alloc-truth sites|peak|threads|realloc|aligned|fork|dlopen|crash|sigkill|mmap|bench [N]
  */
 #include <dlfcn.h>
 #include <malloc.h>
@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -200,6 +201,17 @@ NOINLINE static void crash_allocs(void)
     keep[i] = malloc(8);
 }
 
+/* mmap: 3 anonymous 1 MiB mappings, 2 unmapped (traced with PERFSWEEP_ALLOC_MMAP=1). */
+NOINLINE static void map_regions(void)
+{
+  void *m[3];
+  for (int i = 0; i < 3; i++)
+    m[i] = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  munmap(m[0], 1 << 20);
+  munmap(m[1], 1 << 20);
+  keep[0] = m[2];
+}
+
 /* bench: 2 threads x n allocations of mixed small sizes, most freed soon, some kept a while. */
 static long bench_n = 5000000;
 
@@ -273,10 +285,14 @@ int main(int argc, char **argv)
       site_temporary();
     raise(SIGKILL);
   }
+  if (!strcmp(s, "mmap")) {
+    map_regions();
+    return 0;
+  }
   if (!strcmp(s, "bench"))
     return scenario_bench();
   static const char msg[] = "usage: alloc-truth sites|peak|threads|realloc|aligned|fork|dlopen|"
-                            "crash|sigkill|bench [N]\n";
+                            "crash|sigkill|mmap|bench [N]\n";
   (void)!write(2, msg, sizeof msg - 1);
   return 3;
 }
