@@ -130,6 +130,8 @@ void compare_print_table(FILE *out, const struct compare_report *r, int color)
   }
   fputc('\n', out);
   compare_print_unmatched(out, r, "");
+  if (r->machine_note)
+    fprintf(out, "warning: %s\n", r->machine_note);
   const char *on = color ? compare_color(r->verdict) : "", *off = color && *on ? "\033[0m" : "";
   fprintf(out, "verdict: %s%s%s (%zu regressed, %zu improved, %zu unchanged, %zu inconclusive "
                "cells; %zu unmatched)\n",
@@ -163,7 +165,10 @@ void compare_print_markdown(FILE *out, const struct compare_report *r)
           r->counts[CMP_INCONCLUSIVE]);
   if (r->nbase_only + r->nnew_only)
     fprintf(out, "; %zu unmatched", r->nbase_only + r->nnew_only);
-  fprintf(out, ".\n\n| cell | metric | base | new | change | 95%% CI | p | verdict |\n"
+  fprintf(out, ".\n");
+  if (r->machine_note)
+    fprintf(out, "\n> :warning: %s\n", r->machine_note);
+  fprintf(out, "\n| cell | metric | base | new | change | 95%% CI | p | verdict |\n"
                "| --- | --- | ---: | ---: | ---: | --- | ---: | --- |\n");
   for (size_t i = 0; i < r->ncells; i++) {
     const struct compare_cell *c = &r->cells[i];
@@ -273,7 +278,7 @@ json_t *compare_report_json(const struct compare_report *r)
     json_array_append_new(bo, json_string(r->base_only[i]));
   for (size_t i = 0; i < r->nnew_only; i++)
     json_array_append_new(no, json_string(r->new_only[i]));
-  return json_pack("{s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I, s:I}, s:o, s:{s:o, s:o}}", "schema",
+  json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I, s:I}, s:o, s:{s:o, s:o}}", "schema",
                    "perfsweep.compare/1", "base", r->base_path, "new", r->new_path, "verdict",
                    compare_verdict_name(r->verdict), "counts", "regressed",
                    (json_int_t)r->counts[CMP_REGRESSED], "improved",
@@ -281,4 +286,7 @@ json_t *compare_report_json(const struct compare_report *r)
                    (json_int_t)r->counts[CMP_UNCHANGED], "inconclusive",
                    (json_int_t)r->counts[CMP_INCONCLUSIVE], "cells", cells, "unmatched",
                    "base_only", bo, "new_only", no);
+  json_object_set_new(j, "machine_warning",
+                      r->machine_note ? json_string(r->machine_note) : json_null());
+  return j;
 }

@@ -440,6 +440,26 @@ static void compare_cell(struct compare_cell *cc, json_t *bc, const char *bfile,
   compare_where(cc, bc, bfile, nc, nfile, o);
 }
 
+/* Timings from two different machines compare the machines as much as the code: say so. */
+static char *compare_machine_note(json_t *base, json_t *now)
+{
+  static const char *keys[] = {"hostname", "cpu_model", "cores", "kernel"};
+  json_t *bm = json_object_get(base, "machine"), *nm = json_object_get(now, "machine");
+  for (size_t i = 0; i < PS_ARRAY_SIZE(keys); i++) {
+    json_t *a = json_object_get(bm, keys[i]), *b = json_object_get(nm, keys[i]);
+    if (!a || !b || json_equal(a, b))
+      continue;
+    char *av = json_dumps(a, JSON_ENCODE_ANY), *bv = json_dumps(b, JSON_ENCODE_ANY);
+    char *note = ps_xasprintf("base and new ran on different machines (%s %s vs %s): timings "
+                              "compare the machines too; run both on one machine (docs/ci.md)",
+                              keys[i], av ? av : "?", bv ? bv : "?");
+    free(av);
+    free(bv);
+    return note;
+  }
+  return NULL;
+}
+
 int compare_results(json_t *base, const char *base_file, json_t *now, const char *new_file,
                     const struct compare_opts *o, struct compare_report *r, char **err)
 {
@@ -490,6 +510,7 @@ int compare_results(json_t *base, const char *base_file, json_t *now, const char
     compare_report_free(r);
     return PS_EXIT_USAGE;
   }
+  r->machine_note = compare_machine_note(base, now);
   r->verdict = r->counts[CMP_REGRESSED]      ? CMP_REGRESSED
                : r->counts[CMP_INCONCLUSIVE] ? CMP_INCONCLUSIVE
                : r->counts[CMP_IMPROVED]     ? CMP_IMPROVED
@@ -525,5 +546,6 @@ void compare_report_free(struct compare_report *r)
   free(r->cells);
   free(r->base_path);
   free(r->new_path);
+  free(r->machine_note);
   *r = (struct compare_report){0};
 }

@@ -80,6 +80,7 @@ struct compare_report {
   struct compare_cell *cells;
   size_t ncells;
   char **base_only, **new_only; /* ids of unmatched cells */
+  char *machine_note;           /* "base ran on X, new on Y: …" when they differ, else NULL */
   size_t nbase_only, nnew_only;
   enum compare_verdict verdict;
   size_t counts[4];             /* cells per verdict */

@@ -206,3 +206,23 @@ Test(compare, failing_runs_regress_the_error_rate)
   json_decref(b);
   json_decref(n);
 }
+
+Test(compare, different_machines_are_warned_about)
+{
+  json_t *b = json_load_file(PERFSWEEP_FIXTURES "/compare/base.json", 0, NULL);
+  json_t *n = json_deep_copy(b);
+  struct compare_opts o;
+  struct compare_report r;
+  char *err = NULL;
+  compare_opts_init(&o);
+  cr_assert_eq(compare_results(b, "b", n, "n", &o, &r, &err), 0, "%s", err);
+  cr_assert_null(r.machine_note, "same machine, no warning: %s", r.machine_note);
+  compare_report_free(&r);
+  json_object_set_new(json_object_get(n, "machine"), "cpu_model", json_string("Other CPU"));
+  cr_assert_eq(compare_results(b, "b", n, "n", &o, &r, &err), 0, "%s", err);
+  cr_assert(r.machine_note && strstr(r.machine_note, "Other CPU"), "warning expected: %s",
+            r.machine_note ? r.machine_note : "(none)");
+  compare_report_free(&r);
+  json_decref(b);
+  json_decref(n);
+}
