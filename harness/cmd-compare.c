@@ -251,6 +251,22 @@ static int compare_parse_args(int argc, char **argv, struct compare_cli *c, int 
   return 0;
 }
 
+/* A --threshold/--floor naming a metric no cell has is most likely a typo: say so. */
+static void compare_check_settings(const struct compare_setting *set, size_t n, const char *flag,
+                                   const struct compare_report *r)
+{
+  for (size_t i = 0; i < n; i++) {
+    int seen = 0;
+    for (size_t c = 0; c < r->ncells && !seen; c++)
+      for (size_t k = 0; k < r->cells[c].nmetrics && !seen; k++)
+        seen = !strcmp(r->cells[c].metrics[k].metric, set[i].metric);
+    if (!seen)
+      ps_warn("%s names '%s', which no compared cell measured; metrics are wall, cpu, "
+              "max_rss_kb, throughput, stage.<name>.seconds, alloc.calls, alloc.bytes, error_rate",
+              flag, set[i].metric);
+  }
+}
+
 /* --ab PARAM=A,B: splits the one loaded results (*now) into the A side (*base) and B side. */
 static int compare_ab_split(const struct compare_cli *c, json_t **base, char **base_file,
                             json_t **now, char **new_file, char **err)
@@ -324,6 +340,8 @@ int cmd_compare(int argc, char **argv)
     if ((rc = compare_results(base, base_file, now, new_file, &c.opts, &report, &err)))
       goto out_err;
     have_report = 1;
+    compare_check_settings(c.opts.thresholds, c.opts.nthresholds, "--threshold", &report);
+    compare_check_settings(c.opts.floors, c.opts.nfloors, "--floor", &report);
   }
   if (c.budget)
     nalerts = budget_check(&budget, now, &alerts);
