@@ -423,6 +423,15 @@ int cmd_run(int argc, char **argv)
     }
   }
 
+  if (resume && (plan.sweep.naxes || spec || shell || runs.set || warmup.set || min_time >= 0 ||
+                 timeout >= 0 || poll >= 0 || have_seed || profile || shard || out ||
+                 batches || workers || scale || optind < nopts || nopts < argc)) {
+    ps_error("--resume takes the plan from %s/results.json; give it alone (with -q, --json or "
+             "--log-json at most)",
+             resume);
+    rc = PS_EXIT_USAGE;
+    goto out;
+  }
   if (resume) {
     json_t *old;
     if ((rc = ps_results_load_or_report(resume, &old)))

@@ -210,7 +210,7 @@ int ps_launch(char *const *argv, char *const *envp, const struct ps_launch_opts 
   int status = 0;
   struct rusage ru;
   memset(&ru, 0, sizeof(ru));
-  poll_proc(&p, r, o->keep_timeline);
+  /* no sample at t = 0: it would compete with the starting child for the CPU and tell nothing */
   for (;;) {
     pid_t w = wait4(pid, &status, WNOHANG, &ru);
     if (w == pid)
@@ -257,9 +257,10 @@ int ps_launch(char *const *argv, char *const *envp, const struct ps_launch_opts 
    * child's true peak is unknown from rusage and the sampled VmHWM (a lower bound) is used. */
   r->max_rss_kb = ru.ru_maxrss;
   r->max_rss_exact = 1;
-  if (ru.ru_maxrss <= self_peak_kb && p.hwm > 0) {
-    r->max_rss_kb = p.hwm;
+  if (ru.ru_maxrss <= self_peak_kb) {
     r->max_rss_exact = 0;
+    if (p.hwm > 0)
+      r->max_rss_kb = p.hwm;
   }
   r->minor_faults = ru.ru_minflt;
   r->major_faults = ru.ru_majflt;

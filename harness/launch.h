@@ -32,8 +32,9 @@ struct ps_launch_result {
   int exec_errno;
   double wall, user, sys; /* seconds */
   long max_rss_kb;       /* peak RSS: wait4's ru_maxrss, or the sampled VmHWM (see below) */
-  int max_rss_exact;     /* 0: ru_maxrss was hidden by the launcher's own RSS, max_rss_kb is the
-                          * highest VmHWM sampled from /proc (a lower bound) */
+  int max_rss_exact;     /* 0: ru_maxrss was hidden by the launcher's own RSS; max_rss_kb is then
+                          * the highest VmHWM sampled from /proc (a lower bound), or, for a run
+                          * too short to be sampled, ru_maxrss (an upper bound) */
   long minor_faults, major_faults, voluntary_cs, involuntary_cs;
   int exit_code;        /* -1 when killed by a signal */
   int signal;           /* 0 when it exited */
