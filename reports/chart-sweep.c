@@ -244,6 +244,20 @@ static void chart_memory(struct ctx *c)
   render(c, ch, &b, 820, 460);
 }
 
+/* How many distinct values of the x (which = 0) or series (1) axis have a cell with a
+ * throughput: the charts across an axis need two. */
+static size_t measured_values(const struct report_data *d, int which)
+{
+  size_t n = 0, lim = which ? d->ns : d->nx;
+  for (size_t v = 0; v < lim; v++)
+    for (size_t i = 0; i < d->ncells; i++)
+      if ((which ? d->cells[i].si : d->cells[i].xi) == v && isfinite(d->cells[i].thr.med)) {
+        n++;
+        break;
+      }
+  return n;
+}
+
 /* ---- scaling: speedup and efficiency vs workers with the USL ------------------------ */
 
 static void chart_scaling(struct ctx *c)
@@ -251,9 +265,11 @@ static void chart_scaling(struct ctx *c)
   const struct report_data *d = c->d;
   const struct capacity_plan *p = c->plan;
   struct chart *ch = add(c, "scaling", "Speedup and efficiency vs workers (USL fit)");
-  if (!d->s_axis || !d->s_numeric || d->ns < 2) {
+  size_t ns = measured_values(d, 1);
+  if (!d->s_axis || !d->s_numeric || ns < 2) {
     skip(ch, "no scalability chart: the sweep has %s, so speedup cannot be measured",
-         !d->s_axis ? "a single axis" : d->ns < 2 ? "only one worker count" : "a non-numeric series axis");
+         !d->s_axis ? "a single axis" : !d->s_numeric ? "a non-numeric series axis"
+                                                     : "throughput at fewer than two worker counts");
     return;
   }
   FILE *df = open_data(c, ch);
@@ -340,9 +356,10 @@ static void chart_heatmap(struct ctx *c)
 {
   const struct report_data *d = c->d;
   struct chart *ch = add(c, "heatmap", "Throughput heatmap");
-  if (d->nx < 2 || d->ns < 2) {
-    skip(ch, "no heatmap: it needs at least two values on each axis (%s has %zu, %s has %zu)",
-         d->x_axis, d->nx, d->s_axis ? d->s_axis : "the series", d->s_axis ? d->ns : 0);
+  size_t mx = measured_values(d, 0), ms = d->s_axis ? measured_values(d, 1) : 0;
+  if (mx < 2 || ms < 2) {
+    skip(ch, "no heatmap: it needs throughput at two or more values of each axis (%s has %zu, "
+         "%s has %zu)", d->x_axis, mx, d->s_axis ? d->s_axis : "the series", ms);
     return;
   }
   FILE *df = open_data(c, ch);

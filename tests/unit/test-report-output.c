@@ -193,3 +193,34 @@ Test(report, generic_axes_are_labels_and_say_why_no_plan)
   free(out2);
   free(out);
 }
+
+Test(report, results_without_runs_say_so_and_draw_no_empty_chart)
+{
+  json_error_t e;
+  json_t *root = json_load_file(FIX "/sweep-3x3/results.json", 0, &e);
+  cr_assert_not_null(root, "%s", e.text);
+  size_t i;
+  json_t *c;
+  json_array_foreach(json_object_get(root, "cells"), i, c) {
+    json_object_set_new(c, "runs", json_array());
+    json_object_set_new(c, "stats", json_object());
+    if (i)
+      json_object_del(c, "profile");
+  }
+  char *in = ps_xasprintf("%s/empty.json", dir), *out = ps_xasprintf("%s/empty", dir);
+  cr_assert_eq(json_dump_file(root, in, 0), 0);
+  json_decref(root);
+  cr_assert_eq(run(in, out, NULL, NULL), PS_EXIT_OK);
+  char *path = ps_xasprintf("%s/report.html", out), *html = slurp(path);
+  cr_expect_not_null(strstr(html, "nothing to plan from"), "the missing plan is not explained");
+  char *png = ps_xasprintf("%s/charts/throughput.png", out);
+  cr_expect_neq(access(png, F_OK), 0, "an empty throughput chart was drawn");
+  char *heat = ps_xasprintf("%s/charts/heatmap.png", out);
+  cr_expect_neq(access(heat, F_OK), 0, "an empty heatmap was drawn");
+  free(heat);
+  free(png);
+  free(html);
+  free(path);
+  free(in);
+  free(out);
+}
