@@ -98,13 +98,66 @@ double ps_stats_quantile_sorted(const double *sorted, size_t n, double q)
   return sorted[lo] + (h - (double)lo) * (sorted[lo + 1] - sorted[lo]);
 }
 
+/* Puts the k-th smallest of a[0..n) at a[k], smaller ones before, larger after (quickselect,
+ * median-of-three pivot, expected O(n)). */
+static void select_kth(double *a, size_t n, size_t k)
+{
+  size_t lo = 0, hi = n - 1;
+  while (hi > lo) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (a[mid] < a[lo]) { double t = a[mid]; a[mid] = a[lo]; a[lo] = t; }
+    if (a[hi] < a[lo]) { double t = a[hi]; a[hi] = a[lo]; a[lo] = t; }
+    if (a[hi] < a[mid]) { double t = a[hi]; a[hi] = a[mid]; a[mid] = t; }
+    double pivot = a[mid];
+    size_t i = lo, j = hi;
+    while (i <= j) {
+      while (a[i] < pivot)
+        i++;
+      while (a[j] > pivot)
+        j--;
+      if (i <= j) {
+        double t = a[i]; a[i] = a[j]; a[j] = t;
+        i++;
+        if (j == 0)
+          break;
+        j--;
+      }
+    }
+    if (k <= j)
+      hi = j;
+    else if (k >= i)
+      lo = i;
+    else
+      return;
+  }
+}
+
+/* Type-7 quantile of a scratch array (reordered). */
+static double quantile_inplace(double *a, size_t n, double q)
+{
+  double h = (double)(n - 1) * q;
+  size_t lo = (size_t)floor(h);
+  select_kth(a, n, lo);
+  double v = a[lo];
+  if (lo + 1 >= n || h == (double)lo)
+    return v;
+  double next = a[lo + 1];
+  for (size_t i = lo + 2; i < n; i++)
+    if (a[i] < next)
+      next = a[i];
+  return v + (h - (double)lo) * (next - v);
+}
+
 double ps_stats_quantile(const double *x, size_t n, double q)
 {
-  if (!n)
+  if (!n || !(q >= 0 && q <= 1))
     return NAN;
-  double *c = ps_stats_sorted_copy(x, n);
-  double r = ps_stats_quantile_sorted(c, n, q);
-  free(c);
+  double buf[256];
+  double *c = n <= 256 ? buf : ps_xmalloc(n * sizeof(double));
+  memcpy(c, x, n * sizeof(double));
+  double r = quantile_inplace(c, n, q);
+  if (c != buf)
+    free(c);
   return r;
 }
 

@@ -147,3 +147,22 @@ Test(stats, shuffle_is_deterministic_and_a_permutation)
     cr_assert_eq(seen[i], 1, "value %d appears once", i);
   cr_assert_gt(moved, 0, "a shuffle of 20 moved something");
 }
+
+Test(stats, selection_quantile_matches_sorted_quantile)
+{
+  struct ps_rng rng;
+  ps_rng_seed(&rng, 2024);
+  double x[300];
+  for (int round = 0; round < 200; round++) {
+    size_t n = 1 + (size_t)ps_rng_below(&rng, 300);
+    for (size_t i = 0; i < n; i++)
+      x[i] = (double)ps_rng_below(&rng, round % 2 ? 5 : 1000); /* many ties every other round */
+    double *s = ps_stats_sorted_copy(x, n);
+    double qs[] = {0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1};
+    for (size_t k = 0; k < sizeof(qs) / sizeof(qs[0]); k++) {
+      double a = ps_stats_quantile(x, n, qs[k]), b = ps_stats_quantile_sorted(s, n, qs[k]);
+      cr_assert_float_eq(a, b, 1e-12, "n=%zu q=%g: selection %g, sorted %g", n, qs[k], a, b);
+    }
+    free(s);
+  }
+}
