@@ -67,10 +67,11 @@ static int parse_only_main(int argc, char **argv)
     rc = PS_EXIT_USAGE;
   }
   uint64_t records = 0;
-  double t0 = fx_now(), secs = 0;
+  double t0 = fx_now(), c0 = fx_cpu_now(), secs = 0, cpu = 0;
   if (rc == 0) {
     rc = fx_parse_only(&raw, &records, err, sizeof err);
     secs = fx_now() - t0;
+    cpu = fx_cpu_now() - c0;
   }
   fx_raw_free(&raw);
   if (rc) {
@@ -78,11 +79,11 @@ static int parse_only_main(int argc, char **argv)
     return rc;
   }
   if (json)
-    printf("{\"source\":\"%s\",\"records\":%llu,\"seconds\":%.6f}\n", source,
-           (unsigned long long)records, secs);
+    printf("{\"source\":\"%s\",\"records\":%llu,\"seconds\":%.6f,\"cpu_seconds\":%.6f}\n",
+           source, (unsigned long long)records, secs, cpu);
   else
-    printf("parse-only %s: %llu records in %.4f s (%.0f records/s)\n", source,
-           (unsigned long long)records, secs, secs > 0 ? (double)records / secs : 0.0);
+    printf("parse-only %s: %llu records in %.4f s, %.4f cpu s (%.0f records/s)\n", source,
+           (unsigned long long)records, secs, cpu, secs > 0 ? (double)records / secs : 0.0);
   return PS_EXIT_OK;
 }
 

@@ -210,14 +210,14 @@ static int run_main(int argc, char **argv)
   uint32_t *todo[FX_KIND_COUNT] = {0};
   size_t n_todo[FX_KIND_COUNT] = {0};
   char err[2048];
-  double t_start = fx_now();
+  double t_start = fx_now(), c_start = fx_cpu_now();
 
   rc = src->load(src_arg, &sp, &ds, &st[COLLECT], &st[NORMALIZE], err, sizeof err);
   if (rc) {
     fx_cli_error("run", "%s", err);
     goto out;
   }
-  double t0 = fx_now();
+  double t0 = fx_now(), c0 = fx_cpu_now();
   if (fx_dataset_index(&ds) != 0 || fx_features_alloc(&ds, &f) != 0) {
     fx_cli_error("run", "out of memory indexing %llu records; use a smaller dataset",
                  (unsigned long long)ds.records_in);
@@ -225,6 +225,7 @@ static int run_main(int argc, char **argv)
     goto out;
   }
   st[NORMALIZE].seconds += fx_now() - t0; /* the lookup indexes belong to normalized tables */
+  st[NORMALIZE].cpu_seconds += fx_cpu_now() - c0;
 
   if (o.state) {
     rc = fx_state_plan(o.state, &ds, &f, todo, n_todo, &plan, err, sizeof err);
@@ -239,6 +240,7 @@ static int run_main(int argc, char **argv)
   struct fx_compute_opts co = {o.batch, (int)o.workers, o.fault};
   struct fx_compute_stats cs;
   t0 = fx_now();
+  c0 = fx_cpu_now();
   if (fx_compute(&ds, &co, todo, n_todo, &f, &cs) != 0) {
     fx_cli_error("run", "a compute worker could not start or allocate its batch buffers; "
                  "lower --workers or --batch-size");
@@ -246,6 +248,7 @@ static int run_main(int argc, char **argv)
     goto out;
   }
   st[COMPUTE] = (struct fx_stage){.name = "compute", .seconds = fx_now() - t0,
+                                  .cpu_seconds = fx_cpu_now() - c0,
                                   .records_in = cs.source_rows, .records_out = cs.entities,
                                   .batches = cs.batches, .workers = (int)o.workers,
                                   .peak_rss_kb = fx_peak_rss_kb(),
@@ -258,6 +261,7 @@ static int run_main(int argc, char **argv)
   }
   uint64_t rows = f.n_rows[0] + f.n_rows[1] + f.n_rows[2];
   t0 = fx_now();
+  c0 = fx_cpu_now();
   rc = sink->write(sink_arg, &ds, &f, err, sizeof err);
   if (rc == 0 && o.state)
     rc = fx_state_save(o.state, &ds, &f, err, sizeof err);
@@ -265,11 +269,13 @@ static int run_main(int argc, char **argv)
     fx_cli_error("run", "%s", err);
     goto out;
   }
-  st[SINK] = (struct fx_stage){.name = "sink", .seconds = fx_now() - t0, .records_in = rows,
+  st[SINK] = (struct fx_stage){.name = "sink", .seconds = fx_now() - t0,
+                               .cpu_seconds = fx_cpu_now() - c0, .records_in = rows,
                                .records_out = rows, .batches = 1, .workers = 1,
                                .peak_rss_kb = fx_peak_rss_kb()};
   uint64_t digest = fx_digest(&f);
   st[TOTAL] = (struct fx_stage){.name = "total", .seconds = fx_now() - t_start,
+                                .cpu_seconds = fx_cpu_now() - c_start,
                                 .records_in = ds.records_in, .records_out = rows,
                                 .errors = ds.rejects, .batches = cs.batches,
                                 .workers = (int)o.workers, .peak_rss_kb = fx_peak_rss_kb()};

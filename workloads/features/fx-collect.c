@@ -99,9 +99,10 @@ int fx_collect_normalize(const struct fx_raw *raw, const struct fx_source_params
                          struct fx_dataset *ds, struct fx_stage *normalize, char *err,
                          size_t errlen)
 {
-  double t0 = fx_now();
+  double t0 = fx_now(), c0 = fx_cpu_now();
   int rc = fx_normalize(raw, ds, err, errlen);
   normalize->seconds = fx_now() - t0;
+  normalize->cpu_seconds = fx_cpu_now() - c0;
   normalize->records_in = ds->records_in;
   normalize->errors = ds->rejects;
   normalize->records_out = ds->records_in - fx_rejects_total(&ds->rejects);

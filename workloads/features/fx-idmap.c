@@ -19,28 +19,24 @@ static inline size_t slot(int64_t id, size_t cap)
 static void grow(struct fx_idmap *m)
 {
   size_t cap = m->cap ? m->cap * 2 : 1024;
-  int64_t *keys = malloc(cap * sizeof *keys);
-  uint32_t *vals = malloc(cap * sizeof *vals);
-  if (!keys || !vals) {
+  struct fx_idmap_slot *slots = malloc(cap * sizeof *slots);
+  if (!slots) {
     fprintf(stderr, "perfsweep-features: error: out of memory for an id index of %zu slots; "
                     "use a smaller --scale\n", cap);
     exit(PS_EXIT_ENVIRONMENT);
   }
   for (size_t i = 0; i < cap; i++)
-    keys[i] = FREE_SLOT;
+    slots[i].key = FREE_SLOT;
   for (size_t i = 0; i < m->cap; i++) {
-    if (m->keys[i] == FREE_SLOT)
+    if (m->slots[i].key == FREE_SLOT)
       continue;
-    size_t s = slot(m->keys[i], cap);
-    while (keys[s] != FREE_SLOT)
+    size_t s = slot(m->slots[i].key, cap);
+    while (slots[s].key != FREE_SLOT)
       s = (s + 1) & (cap - 1);
-    keys[s] = m->keys[i];
-    vals[s] = m->vals[i];
+    slots[s] = m->slots[i];
   }
-  free(m->keys);
-  free(m->vals);
-  m->keys = keys;
-  m->vals = vals;
+  free(m->slots);
+  m->slots = slots;
   m->cap = cap;
 }
 
@@ -49,16 +45,16 @@ int fx_idmap_put(struct fx_idmap *m, int64_t id, uint32_t val, uint32_t *old)
   if ((m->n + 1) * 2 > m->cap)
     grow(m);
   size_t s = slot(id, m->cap);
-  while (m->keys[s] != FREE_SLOT) {
-    if (m->keys[s] == id) {
+  while (m->slots[s].key != FREE_SLOT) {
+    if (m->slots[s].key == id) {
       if (old)
-        *old = m->vals[s];
+        *old = m->slots[s].val;
       return 0;
     }
     s = (s + 1) & (m->cap - 1);
   }
-  m->keys[s] = id;
-  m->vals[s] = val;
+  m->slots[s].key = id;
+  m->slots[s].val = val;
   m->n++;
   return 1;
 }
@@ -68,9 +64,9 @@ uint32_t fx_idmap_get(const struct fx_idmap *m, int64_t id)
   if (!m->cap)
     return FX_IDMAP_NONE;
   size_t s = slot(id, m->cap);
-  while (m->keys[s] != FREE_SLOT) {
-    if (m->keys[s] == id)
-      return m->vals[s];
+  while (m->slots[s].key != FREE_SLOT) {
+    if (m->slots[s].key == id)
+      return m->slots[s].val;
     s = (s + 1) & (m->cap - 1);
   }
   return FX_IDMAP_NONE;
@@ -78,9 +74,7 @@ uint32_t fx_idmap_get(const struct fx_idmap *m, int64_t id)
 
 void fx_idmap_free(struct fx_idmap *m)
 {
-  free(m->keys);
-  free(m->vals);
-  m->keys = NULL;
-  m->vals = NULL;
+  free(m->slots);
+  m->slots = NULL;
   m->cap = m->n = 0;
 }

@@ -7,7 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct fx_idmap { int64_t *keys; uint32_t *vals; size_t cap, n; };
+struct fx_idmap_slot { int64_t key; uint32_t val; };
+struct fx_idmap { struct fx_idmap_slot *slots; size_t cap, n; };
 
 #define FX_IDMAP_NONE UINT32_MAX
 

@@ -17,6 +17,15 @@ double fx_now(void)
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+double fx_cpu_now(void)
+{
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) != 0)
+    return 0.0;
+  return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+         ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) * 1e-6;
+}
+
 long fx_peak_rss_kb(void)
 {
   struct rusage ru;
@@ -42,11 +51,12 @@ double fx_stage_success_rate(const struct fx_stage *s)
 
 void fx_metrics_print_table(FILE *out, const struct fx_stage *st, int n)
 {
-  fprintf(out, "%-10s %10s %12s %12s %9s %8s %7s %8s %11s\n", "stage", "seconds", "records_in",
+  fprintf(out, "%-10s %10s %9s %12s %12s %9s %8s %7s %8s %11s\n", "stage", "seconds", "cpu_s",
+          "records_in",
           "records_out", "rejected", "batches", "workers", "success", "peak_rss_kb");
   for (int i = 0; i < n; i++)
-    fprintf(out, "%-10s %10.4f %12llu %12llu %9llu %8llu %7d %7.2f%% %11ld\n", st[i].name,
-            st[i].seconds, (unsigned long long)st[i].records_in,
+    fprintf(out, "%-10s %10.4f %9.4f %12llu %12llu %9llu %8llu %7d %7.2f%% %11ld\n", st[i].name,
+            st[i].seconds, st[i].cpu_seconds, (unsigned long long)st[i].records_in,
             (unsigned long long)st[i].records_out,
             (unsigned long long)fx_rejects_total(&st[i].errors),
             (unsigned long long)st[i].batches, st[i].workers,
@@ -57,9 +67,9 @@ static int stage_json(char *buf, size_t len, const struct fx_stage *s)
 {
   int n = snprintf(buf, len,
                    "{\"schema\":\"perfsweep.metrics/1\",\"workload\":\"perfsweep-features\","
-                   "\"stage\":\"%s\",\"seconds\":%.6f,\"records_in\":%llu,\"records_out\":%llu,"
-                   "\"errors\":{",
-                   s->name, s->seconds, (unsigned long long)s->records_in,
+                   "\"stage\":\"%s\",\"seconds\":%.6f,\"cpu_seconds\":%.6f,\"records_in\":%llu,"
+                   "\"records_out\":%llu,\"errors\":{",
+                   s->name, s->seconds, s->cpu_seconds, (unsigned long long)s->records_in,
                    (unsigned long long)s->records_out);
   int first = 1;
 #define FX_ERR_JSON(f)                                                                        \

@@ -12,6 +12,7 @@
 struct fx_stage {
   const char *name;          /* collect | normalize | compute | sink | total */
   double seconds;
+  double cpu_seconds;        /* process CPU time (user + system, all threads) of the stage */
   uint64_t records_in, records_out;
   struct fx_rejects errors;
   uint64_t batches;
@@ -24,6 +25,8 @@ struct fx_stage {
 
 /* Monotonic seconds. */
 double fx_now(void);
+/* CPU seconds (user + system) of the whole process so far, all threads. */
+double fx_cpu_now(void);
 /* Peak resident set of this process in KiB (getrusage), 0 if unknown. */
 long fx_peak_rss_kb(void);
 /* Sum of the error counters. */

@@ -21,10 +21,11 @@ static int gen_load(const char *arg, const struct fx_source_params *p, struct fx
   }
   struct fx_raw raw = {0};
   struct fx_gen_opts o = {.scale = arg, .seed = p->seed};
-  double t0 = fx_now();
+  double t0 = fx_now(), c0 = fx_cpu_now();
   fx_gen(&o, &raw, NULL);
   fx_collect_count(&raw, p->batch_size, collect);
   collect->seconds = fx_now() - t0;
+  collect->cpu_seconds = fx_cpu_now() - c0;
   collect->peak_rss_kb = fx_peak_rss_kb();
   int rc = fx_collect_normalize(&raw, p, ds, normalize, err, errlen);
   fx_raw_free(&raw);

@@ -11,11 +11,12 @@ static int jsonl_load(const char *arg, const struct fx_source_params *p, struct 
                       size_t errlen)
 {
   struct fx_raw raw = {0};
-  double t0 = fx_now();
+  double t0 = fx_now(), c0 = fx_cpu_now();
   int rc = fx_collect_dir(arg, &raw, err, errlen);
   if (rc == 0) {
     fx_collect_count(&raw, p->batch_size, collect);
     collect->seconds = fx_now() - t0;
+    collect->cpu_seconds = fx_cpu_now() - c0;
     collect->peak_rss_kb = fx_peak_rss_kb();
     rc = fx_collect_normalize(&raw, p, ds, normalize, err, errlen);
   }
