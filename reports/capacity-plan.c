@@ -272,6 +272,10 @@ int capacity_plan_build(const struct capacity_point *pts, size_t count,
     capacity_usl_fit(n, x, m, u);
     if (!u->ok)
       continue; /* said once for all batch sizes below */
+    else if (u->flat)
+      note(p, "Batch %g: throughput is flat across worker counts (within 10%%): more workers do "
+              "not help this workload here%s.", p->batches[i],
+           u->poor ? "; measured medians are used instead of the model" : "");
     else if (u->poor)
       note(p, "Batch %g: the scalability fit is poor (R² = %.2f over %zu points); measured "
               "medians are used instead of the model.", p->batches[i], u->r2, u->npoints);
@@ -348,6 +352,7 @@ json_t *capacity_plan_json(const struct capacity_plan *p)
       json_object_set_new(f, "gamma_ci95", pair(u->ci_gamma));
       json_object_set_new(f, "r2", num(u->r2));
       json_object_set_new(f, "poor", json_boolean(u->poor));
+      json_object_set_new(f, "flat", json_boolean(u->flat));
       json_object_set_new(f, "peak_workers", num(u->nstar));
       json_object_set_new(f, "max_throughput", num(u->xmax));
     } else {

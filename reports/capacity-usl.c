@@ -81,7 +81,7 @@ static double sse(const double p[3], const double *n, const double *x, size_t m)
   return s;
 }
 
-/* Bounded Levenberg-Marquardt from p (alpha, beta >= 0, gamma > 0); p is updated in place. */
+/* Bounded Levenberg-Marquardt from p (0 <= alpha <= 1, beta >= 0, gamma > 0); p is updated in place. */
 static double lm(double p[3], const double *n, const double *x, size_t m)
 {
   double lambda = 1e-3, cur = sse(p, n, x, m);
@@ -105,7 +105,7 @@ static double lm(double p[3], const double *n, const double *x, size_t m)
         a[k * 3 + k] += lambda * (jtj[k * 3 + k] > 0 ? jtj[k * 3 + k] : 1e-12);
       if (capacity_solve(a, d, 3) == 0) {
         double q[3] = {p[0] + d[0], p[1] + d[1], p[2] + d[2]};
-        q[0] = q[0] < 0 ? 0 : q[0];
+        q[0] = q[0] < 0 ? 0 : (q[0] > 1 ? 1 : q[0]); /* contention is a fraction */
         q[1] = q[1] < 0 ? 0 : q[1];
         if (q[2] <= 0)
           q[2] = p[2] * 0.5;
@@ -144,7 +144,7 @@ static void linear_start(const double *n, const double *x, size_t m, double gamm
   p[0] = p[1] = 0;
   p[2] = gamma;
   if (capacity_solve(a, b, 2) == 0) {
-    p[0] = b[0] > 0 ? b[0] : 0;
+    p[0] = b[0] > 0 ? (b[0] < 1 ? b[0] : 1) : 0;
     p[1] = b[1] > 0 ? b[1] : 0;
   }
 }
@@ -173,6 +173,18 @@ int capacity_usl_fit(const double *n_in, const double *x_in, size_t count, struc
       seen |= n[j] == n[i];
     u->nlevels += !seen;
   }
+  /* Flat: the mean throughput per worker count varies by less than 10 %. */
+  double lo = INFINITY, hi = 0;
+  for (size_t i = 0; i < m; i++) {
+    double sum = 0;
+    size_t k = 0;
+    for (size_t j = 0; j < m; j++)
+      if (n[j] == n[i])
+        sum += x[j], k++;
+    lo = sum / k < lo ? sum / k : lo;
+    hi = sum / k > hi ? sum / k : hi;
+  }
+  u->flat = u->nlevels >= 2 && hi > 0 && (hi - lo) / hi < 0.10;
   if (u->nlevels < 3) {
     u->reason = u->nlevels <= 1
                     ? "only one worker count was measured: no scalability fit is possible"
@@ -244,6 +256,8 @@ int capacity_usl_fit(const double *n_in, const double *x_in, size_t count, struc
       ci[k][1] = val[k] + h;
       if (k < 2 && ci[k][0] < 0)
         ci[k][0] = 0;
+      if (k == 0 && ci[k][1] > 1)
+        ci[k][1] = 1;
     }
   }
   u->poor = !(u->r2 >= 0.9) || dof == 0;

@@ -1,7 +1,7 @@
 /* capacity-usl.h - the Universal Scalability Law fit behind the capacity plan.
  *
  * X(N) = gamma*N / (1 + alpha*(N-1) + beta*N*(N-1)), fitted by bounded Levenberg-Marquardt
- * (alpha, beta >= 0) from a linearized start; confidence intervals from the Jacobian.
+ * (0 <= alpha <= 1, beta >= 0) from a linearized start; confidence intervals from the Jacobian.
  */
 #ifndef PERFSWEEP_CAPACITY_USL_H
 #define PERFSWEEP_CAPACITY_USL_H
@@ -12,6 +12,8 @@ struct capacity_usl {
   int ok;                 /* 1 when a fit was made; else reason says why */
   const char *reason;     /* static sentence, NULL when ok */
   int poor;               /* 1 when R^2 < 0.9 or too few degrees of freedom to trust it */
+  int flat;               /* 1 when the medians per worker count differ by less than 10 %:
+                           * the workload does not scale with workers (R^2 then means little) */
   double alpha, beta, gamma;
   double ci_alpha[2], ci_beta[2], ci_gamma[2]; /* 95 %; NAN when not estimable */
   double r2;

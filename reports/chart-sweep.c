@@ -319,8 +319,8 @@ static void chart_scaling(struct ctx *c)
       chart_quote(f, t);
     if (u && u->ok) {
       /* Speedup relative to gamma (the model's one-worker throughput). */
-      fprintf(f, ", \\\n  x/(1+%.17g*(x-1)+%.17g*x*(x-1)) with lines lw 2 lc %zu title ", u->alpha,
-              u->beta, xi + 1);
+      fprintf(f, ", \\\n  (x >= 1 ? x/(1+%.17g*(x-1)+%.17g*x*(x-1)) : 1/0) with lines lw 2 lc %zu "
+                 "title ", u->alpha, u->beta, xi + 1);
       char *ft = ps_xasprintf("USL %s (R²=%.2f%s)", t, u->r2, u->poor ? ", poor" : "");
       chart_quote(f, ft);
       free(ft);

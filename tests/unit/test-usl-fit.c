@@ -92,3 +92,14 @@ Test(usl, fit_flags_poor_fit_on_noise)
   cr_assert(capacity_usl_fit(n, x, 9, &u));
   cr_expect(u.poor, "noise fitted with R² %g was not flagged poor", u.r2);
 }
+
+Test(usl, fit_flat_throughput_is_called_flat_with_alpha_at_most_one)
+{
+  double n[9] = {1, 1, 1, 2, 2, 2, 4, 4, 4}, x[9] = {100, 103, 98, 99, 101, 104, 97, 100, 102};
+  struct capacity_usl u;
+  cr_assert(capacity_usl_fit(n, x, 9, &u));
+  cr_expect(u.flat, "flat throughput (±4%%) was not called flat");
+  cr_expect_leq(u.alpha, 1.0, "alpha %g exceeds 1", u.alpha);
+  cr_expect(isnan(u.ci_alpha[1]) || u.ci_alpha[1] <= 1.0, "alpha CI upper %g exceeds 1",
+            u.ci_alpha[1]);
+}
