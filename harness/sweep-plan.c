@@ -195,24 +195,33 @@ out:
 
 /* ---------------------------------------------------------------- checks */
 
-/* Whether a command word resolves to an executable (PATH search when it has no '/'). */
-static int command_exists(const char *cmd)
+/* The executable a command word names: itself when it has a '/', else the first match on PATH.
+ * malloc'd, or NULL when there is none. */
+static char *command_path(const char *cmd)
 {
   if (strchr(cmd, '/'))
-    return access(cmd, X_OK) == 0;
+    return access(cmd, X_OK) == 0 ? ps_xstrdup(cmd) : NULL;
   const char *path = getenv("PATH");
   if (!path || !*path)
     path = "/usr/local/bin:/usr/bin:/bin";
-  char *copy = ps_xstrdup(path), *save = NULL;
-  int found = 0;
+  char *copy = ps_xstrdup(path), *save = NULL, *found = NULL;
   for (char *d = strtok_r(copy, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
     char *f = ps_xasprintf("%s/%s", *d ? d : ".", cmd);
     struct stat st;
-    found = stat(f, &st) == 0 && S_ISREG(st.st_mode) && access(f, X_OK) == 0;
-    free(f);
+    if (stat(f, &st) == 0 && S_ISREG(st.st_mode) && access(f, X_OK) == 0)
+      found = f;
+    else
+      free(f);
   }
   free(copy);
   return found;
+}
+
+static int command_exists(const char *cmd)
+{
+  char *p = command_path(cmd);
+  free(p);
+  return p != NULL;
 }
 
 char *ps_find_jemalloc(void)
@@ -405,6 +414,12 @@ char **ps_plan_cell_argv(const struct ps_plan *p, size_t cell)
   char **argv = ps_xcalloc(p->argc + 1, sizeof(char *));
   for (size_t i = 0; i < p->argc; i++)
     argv[i] = ps_sweep_expand(&p->sweep, cell, p->argv[i], 0);
+  /* resolve PATH here, outside the timed window, not by execvp in the child */
+  char *resolved = command_path(argv[0]);
+  if (resolved) {
+    free(argv[0]);
+    argv[0] = resolved;
+  }
   return argv;
 }
 

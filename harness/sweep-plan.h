@@ -53,8 +53,8 @@ int ps_plan_from_results(struct ps_plan *p, const json_t *root, char *err, size_
  * axes, runs, warm-ups, seed and shard count. 1 yes; 0 with the difference in err. */
 int ps_plan_same_sweep(const json_t *a, const json_t *b, char *err, size_t errlen);
 
-/* The argv of one cell (placeholders replaced; with shell: /bin/sh -c SCRIPT), malloc'd and
- * NULL-terminated; free with ps_argv_free. */
+/* The argv of one cell (placeholders replaced, the command resolved on PATH; with shell:
+ * /bin/sh -c SCRIPT), malloc'd and NULL-terminated; free with ps_argv_free. */
 char **ps_plan_cell_argv(const struct ps_plan *p, size_t cell);
 void ps_argv_free(char **argv);
 /* The environment of one cell: environ plus the env axes, PERFSWEEP_METRICS=metrics and the

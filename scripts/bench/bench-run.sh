@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # bench-run.sh - the sweep runner against hyperfine on the same machine, in the same script run:
-#   1. overhead per run of `true` (measured median, and tool wall time per run),
+#   1. overhead per run of `true`: measured median, tool wall time per run, and the tool's own
+#      CPU time per run (perf stat --no-inherit task-clock: children excluded, so it does not
+#      depend on how loaded the machine is),
 #   2. accuracy on `sleep 0.05` (measured median vs 50 ms),
 #   3. the seconds a 3x3 sweep of the tiny features workload with profiling takes.
 # Alternates A B A B, REPS rounds (default 5), prints medians and ratios against hyperfine.
@@ -17,6 +19,18 @@ tmp=$(mktemp -d /tmp/bench-run-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
 now() { date +%s.%N; }
+have_perf=0
+perf stat --no-inherit -e task-clock -x, -o /dev/null true 2>/dev/null && have_perf=1
+# runs "$@" under perf stat (own CPU only) when available; appends ms per run to file $1, runs in $2
+self_cpu() {
+  local file=$1 n=$2; shift 2
+  if [ $have_perf = 1 ]; then
+    perf stat --no-inherit -e task-clock -x, -o "$tmp/stat" "$@"
+    awk -F, -v n="$n" '/task-clock/ {print $1 / n}' "$tmp/stat" >>"$file"
+  else
+    "$@"
+  fi
+}
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 # perfsweep: median wall of the timed runs of one sweep (from the CSV export)
@@ -27,16 +41,16 @@ ps_median() {
 
 bench_cmd() { # $1 label, $2... command words
   local label=$1; shift
-  : >"$tmp/ps-med"; : >"$tmp/hf-med"; : >"$tmp/ps-per"; : >"$tmp/hf-per"
+  : >"$tmp/ps-med"; : >"$tmp/hf-med"; : >"$tmp/ps-per"; : >"$tmp/hf-per"; : >"$tmp/ps-cpu"; : >"$tmp/hf-cpu"
   for ((i = 0; i < reps; i++)); do
     local t0 t1
     t0=$(now)
-    "$ps" run -q --runs "$runs" --warmup 3 --profile none --seed "$i" -o "$tmp/ps-$label-$i" -- "$@" >/dev/null
+    self_cpu "$tmp/ps-cpu" $((runs + 3)) "$ps" run -q --runs "$runs" --warmup 3 --profile none --seed "$i" -o "$tmp/ps-$label-$i" -- "$@" >/dev/null
     t1=$(now)
     ps_median "$tmp/ps-$label-$i" >>"$tmp/ps-med"
     echo "($t1 - $t0) / ($runs + 3)" | bc -l >>"$tmp/ps-per"
     t0=$(now)
-    hyperfine -N --runs "$runs" --warmup 3 --style none --export-csv "$tmp/hf.csv" -- "$*" >/dev/null 2>&1
+    self_cpu "$tmp/hf-cpu" $((runs + 3)) hyperfine -N --runs "$runs" --warmup 3 --style none --export-csv "$tmp/hf.csv" -- "$*" >/dev/null 2>&1
     t1=$(now)
     awk -F, 'NR==2 {print $4}' "$tmp/hf.csv" >>"$tmp/hf-med"
     echo "($t1 - $t0) / ($runs + 3)" | bc -l >>"$tmp/hf-per"
@@ -48,9 +62,16 @@ bench_cmd() { # $1 label, $2... command words
     "$(echo "$pm*1000" | bc -l)" "$(echo "$hm*1000" | bc -l)" "$(echo "$pm/$hm" | bc -l)"
   printf '%-12s tool wall per run: perfsweep %.3f ms, hyperfine %.3f ms, ratio %.3f\n' "$label" \
     "$(echo "$pp*1000" | bc -l)" "$(echo "$hp*1000" | bc -l)" "$(echo "$pp/$hp" | bc -l)"
+  if [ $have_perf = 1 ]; then
+    local pc hc
+    pc=$(median <"$tmp/ps-cpu"); hc=$(median <"$tmp/hf-cpu")
+    printf '%-12s own CPU per run:   perfsweep %.3f ms, hyperfine %.3f ms, ratio %.3f\n' "$label" \
+      "$pc" "$hc" "$(echo "$pc/$hc" | bc -l)"
+  fi
   echo "$pm" >"$tmp/last-ps-median"
 }
 
+echo "bench-run.sh: load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
 echo "bench-run.sh: $reps rounds alternating perfsweep / hyperfine -N, $runs runs + 3 warm-ups each"
 bench_cmd true true
 bench_cmd sleep0.05 sleep 0.05
