@@ -25,21 +25,24 @@ static const char history_usage[] =
   "                             [--select PARAM=VALUE]   (one side of an --ab sweep)\n"
   "       perfsweep history show --store STORE [--metric wall] [--cell ID] [--machine HOST]\n"
   "                              [--branch NAME] [--chart out.svg|out.png] [--json]\n"
-  "                              [--min-segment N] [--step-threshold PCT]\n\n"
+  "                              [--min-segment N] [--step-threshold PCT]\n"
+  "       perfsweep history export --store STORE --commit SHA [--machine HOST] [-o FILE]\n\n"
   "Records results (a results.json or a 'perfsweep run' folder) with their commit, branch and\n"
   "machine, and shows a metric per cell over the recorded runs with the commit where a lasting\n"
   "change began (a step of at least --step-threshold %, default 5, held for --min-segment runs,\n"
-  "default 3; single noisy points are ignored).\n\n"
+  "default 3; single noisy points are ignored). 'export' writes the latest recorded run of a\n"
+  "commit back as a results file, a base for 'perfsweep compare' without re-running it.\n\n"
   "STORE is a JSON-lines file (FILE.jsonl, created on first add) or a PostgreSQL DSN\n"
   "(postgresql://user@host/db; schema in docs/history-schema.sql, safe for concurrent runners).\n"
   "Metrics: wall, cpu, max_rss_kb, throughput, stage.<name>.seconds, alloc.calls, alloc.bytes.\n\n"
   "Examples:\n"
   "  perfsweep history add sweep/ --store history.jsonl --commit \"$GITHUB_SHA\" --branch main\n"
   "  perfsweep history show --store history.jsonl --metric wall --chart wall.svg\n"
-  "  perfsweep history show --store postgresql://ci@db/bench --cell batch=100,workers=1 --json\n";
+  "  perfsweep history show --store postgresql://ci@db/bench --cell batch=100,workers=1 --json\n"
+  "  perfsweep history export --store history.jsonl --commit 3f2a9c1 -o base.json\n";
 
 struct history_cli {
-  const char *store, *commit, *branch, *machine, *metric, *cell, *chart, *select;
+  const char *store, *commit, *branch, *machine, *metric, *cell, *chart, *select, *out;
   int json;
   struct stepdetect_opts so;
 };
@@ -55,15 +58,16 @@ static int history_parse(int argc, char **argv, struct history_cli *c, int *help
     {"chart", required_argument, 0, O_CHART}, {"json", no_argument, 0, O_JSON},
     {"min-segment", required_argument, 0, O_MINSEG},
     {"step-threshold", required_argument, 0, O_STEPTHR}, {"select", required_argument, 0, O_SELECT},
-    {"help", no_argument, 0, 'h'},
+    {"output", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0}};
   int ch;
   char *end;
   optind = 0;
   opterr = 0;
-  while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
     switch (ch) {
     case 'h': *help = 1; return 0;
+    case 'o': c->out = optarg; break;
     case O_STORE: c->store = optarg; break;
     case O_COMMIT: c->commit = optarg; break;
     case O_BRANCH: c->branch = optarg; break;
@@ -287,6 +291,44 @@ static int history_cmd_show(struct history_cli *c, int npos)
   return rc;
 }
 
+static int history_cmd_export(struct history_cli *c, int npos)
+{
+  if (npos != 0 || !c->store || !c->commit) {
+    ps_error("usage: perfsweep history export --store STORE --commit SHA [-o FILE] (%s)",
+             npos ? "unexpected argument" : !c->store ? "no --store given" : "no --commit given");
+    return PS_EXIT_USAGE;
+  }
+  struct history_store *s = NULL;
+  struct history_record rec = {0};
+  char *err = NULL;
+  int rc = history_open(c->store, &s, &err);
+  if (!rc)
+    rc = history_find(s, c->commit, c->machine, &rec, &err);
+  if (!rc) {
+    json_t *j = history_results_json(&rec);
+    if (c->out) {
+      int w = ps_results_write(c->out, j);
+      if (w < 0) {
+        err = ps_xasprintf("cannot write '%s': %s", c->out, strerror(-w));
+        rc = PS_EXIT_IO;
+      } else {
+        fprintf(stderr, "perfsweep history: wrote %zu cells of commit %s (%s) to %s\n",
+                rec.ncells, rec.commit, rec.hostname, c->out);
+      }
+    } else {
+      json_dumpf(j, stdout, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
+      putchar('\n');
+    }
+    json_decref(j);
+  }
+  if (rc)
+    ps_error("%s", err);
+  free(err);
+  history_record_free(&rec);
+  history_close(s);
+  return rc;
+}
+
 int cmd_history(int argc, char **argv)
 {
   struct history_cli c = {0};
@@ -297,8 +339,8 @@ int cmd_history(int argc, char **argv)
     return argc < 2 ? PS_EXIT_USAGE : PS_EXIT_OK;
   }
   const char *sub = argv[1];
-  if (strcmp(sub, "add") && strcmp(sub, "show")) {
-    ps_error("unknown history command '%s'; use 'add' or 'show' (see 'perfsweep history --help')",
+  if (strcmp(sub, "add") && strcmp(sub, "show") && strcmp(sub, "export")) {
+    ps_error("unknown history command '%s'; use add, show or export (see 'perfsweep history --help')",
              sub);
     return PS_EXIT_USAGE;
   }
@@ -310,5 +352,7 @@ int cmd_history(int argc, char **argv)
   }
   int npos = argc - 1 - optind;
   char **pos = argv + 1 + optind;
+  if (!strcmp(sub, "export"))
+    return history_cmd_export(&c, npos);
   return !strcmp(sub, "add") ? history_cmd_add(&c, npos, pos) : history_cmd_show(&c, npos);
 }

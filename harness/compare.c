@@ -215,8 +215,8 @@ int compare_split(json_t *root, const char *file, const char *param, const char 
   }
   json_object_set_new(copy, "cells", cells);
   if (json_array_size(cells) == 0) {
-    *err = ps_xasprintf("no cell of '%s' has the parameter %s=%s; --ab names a swept parameter "
-                        "and two of its values, e.g. --ab side=base,new", file, param, value);
+    *err = ps_xasprintf("no cell of '%s' has the parameter %s=%s; name a swept parameter "
+                        "and one of its values, e.g. side=new", file, param, value);
     json_decref(copy);
     return PS_EXIT_USAGE;
   }

@@ -214,3 +214,74 @@ int history_pg_query(void *p, const struct history_query *q, struct history_poin
   PQclear(res);
   return 0;
 }
+
+int history_pg_find(void *p, const char *commit, const char *machine, struct history_record *r,
+                    char **err)
+{
+  struct history_pg *pg = p;
+  const char *vals[] = {commit, machine};
+  *r = (struct history_record){0};
+  PGresult *res = PQexecParams(
+    pg->conn,
+    "SELECT r.id, r.commit, r.branch, r.created, m.hostname, m.cpu_model, m.cores, m.kernel"
+    " FROM perfsweep_history.runs r JOIN perfsweep_history.machines m ON m.id = r.machine_id"
+    " WHERE left(r.commit, length($1)) = $1 AND ($2::text IS NULL OR m.hostname = $2)"
+    " ORDER BY r.id DESC LIMIT 1",
+    2, NULL, vals, NULL, NULL, 0);
+  if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+    int none = PQresultStatus(res) == PGRES_TUPLES_OK;
+    char *m = history_pg_msg(pg->conn);
+    *err = none ? ps_xasprintf("history store %s holds no run of commit '%s'%s%s; record it with "
+                               "'perfsweep history add'", pg->name, commit,
+                               machine ? " on " : "", machine ? machine : "")
+                : ps_xasprintf("history store %s: %s", pg->name, m);
+    free(m);
+    PQclear(res);
+    return none ? PS_EXIT_USAGE : PS_EXIT_ENVIRONMENT;
+  }
+  char run_id[32];
+  snprintf(run_id, sizeof(run_id), "%s", PQgetvalue(res, 0, 0));
+  r->commit = ps_xstrdup(PQgetvalue(res, 0, 1));
+  r->branch = ps_xstrdup(PQgetvalue(res, 0, 2));
+  r->created = ps_xstrdup(PQgetvalue(res, 0, 3));
+  r->hostname = ps_xstrdup(PQgetvalue(res, 0, 4));
+  r->cpu_model = ps_xstrdup(PQgetvalue(res, 0, 5));
+  r->cores = strtol(PQgetvalue(res, 0, 6), NULL, 10);
+  r->kernel = ps_xstrdup(PQgetvalue(res, 0, 7));
+  PQclear(res);
+  const char *rv[] = {run_id};
+  res = PQexecParams(pg->conn,
+                     "SELECT c.cell, c.params::text, s.metric, s.value FROM perfsweep_history.cells c"
+                     " JOIN perfsweep_history.samples s ON s.cell_id = c.id WHERE c.run_id = $1"
+                     " ORDER BY c.id, s.metric, s.idx",
+                     1, NULL, rv, NULL, NULL, 0);
+  if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+    char *m = history_pg_msg(pg->conn);
+    *err = ps_xasprintf("history store %s: %s", pg->name, m);
+    free(m);
+    PQclear(res);
+    history_record_free(r);
+    return PS_EXIT_ENVIRONMENT;
+  }
+  int rows = PQntuples(res);
+  double *v = ps_xmalloc(((size_t)rows + 1) * sizeof(double));
+  size_t nv = 0;
+  r->cells = ps_xcalloc((size_t)rows + 1, sizeof(*r->cells));
+  for (int i = 0; i < rows; i++) {
+    const char *cell = PQgetvalue(res, i, 0);
+    if (!r->ncells || strcmp(r->cells[r->ncells - 1].id, cell)) {
+      struct history_cell *hc = &r->cells[r->ncells++];
+      hc->id = ps_xstrdup(cell);
+      hc->params = ps_xstrdup(PQgetvalue(res, i, 1));
+    }
+    v[nv++] = strtod(PQgetvalue(res, i, 3), NULL);
+    if (i + 1 == rows || strcmp(cell, PQgetvalue(res, i + 1, 0)) ||
+        strcmp(PQgetvalue(res, i, 2), PQgetvalue(res, i + 1, 2))) {
+      history_cell_add_metric(&r->cells[r->ncells - 1], PQgetvalue(res, i, 2), v, nv);
+      nv = 0;
+    }
+  }
+  free(v);
+  PQclear(res);
+  return 0;
+}

@@ -225,6 +225,13 @@ size_t history_steps(const struct history_point *p, const struct history_series 
   return k;
 }
 
+int history_find(struct history_store *s, const char *commit, const char *machine,
+                 struct history_record *r, char **err)
+{
+  return s->pg ? history_pg_find(s->pg, commit, machine, r, err)
+               : history_file_find(s->path, commit, machine, r, err);
+}
+
 void history_close(struct history_store *s)
 {
   if (!s)

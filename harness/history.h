@@ -94,6 +94,23 @@ int history_pg_query(void *pg, const struct history_query *q, struct history_poi
                      size_t *n, char **err);
 void history_pg_close(void *pg);
 
+/* ---- a recorded run back as results (history-export.c) ---- */
+/* The most recent recorded run whose commit starts with `commit` (and ran on `machine` when not
+ * NULL), as a record. Returns 0, PS_EXIT_USAGE with *err when there is none, or the store's
+ * error code. Free with history_record_free. */
+int history_find(struct history_store *s, const char *commit, const char *machine,
+                 struct history_record *r, char **err);
+int history_file_find(const char *path, const char *commit, const char *machine,
+                      struct history_record *r, char **err);
+int history_pg_find(void *pg, const char *commit, const char *machine, struct history_record *r,
+                    char **err);
+/* A perfsweep.results/1 document rebuilt from a record: one run per sample index (wall, cpu,
+ * max_rss_kb, throughput, stages), alloc.* under profile.alloc, so `perfsweep compare` can use a
+ * base fetched from the history. New reference, never NULL. */
+json_t *history_results_json(const struct history_record *r);
+/* Adds a metric's samples to a cell (copied). */
+void history_cell_add_metric(struct history_cell *c, const char *metric, const double *v, size_t n);
+
 /* Appends a point (strings copied). */
 void history_point_push(struct history_point **pts, size_t *n, long long seq, const char *commit,
                         const char *branch, const char *machine, const char *added,

@@ -5,6 +5,8 @@
 # Environment (all optional except one of BASE_DIR / BASE_RESULTS):
 #   BASE_DIR        checkout of the base commit, built (its perfsweep runs the base sweep there)
 #   BASE_RESULTS    base results fetched instead (an artifact, or exported from history)
+#   BASE_COMMIT     fetch the base from HISTORY_STORE instead: the latest recorded run of this
+#                   commit ('perfsweep history export'); compare warns when its machine differs
 #   NEW_DIR         checkout of the change, built (default: .)
 #   PERFSWEEP_BASE  perfsweep of the base  (default: $BASE_DIR/build/bin/perfsweep)
 #   PERFSWEEP_NEW   perfsweep of the change (default: $NEW_DIR/build/bin/perfsweep)
@@ -57,6 +59,11 @@ if [ -n "${AB_CMD:-}" ]; then
   compare_inputs=(--ab side=base,new "$OUT/ab")
   new_results=$OUT/ab
   select=(--select side=new)
+elif [ -z "${BASE_DIR:-}" ] && [ -z "${BASE_RESULTS:-}" ] && [ -n "${BASE_COMMIT:-}" ]; then
+  [ -n "${HISTORY_STORE:-}" ] || fail "BASE_COMMIT needs HISTORY_STORE, the store to fetch it from"
+  "$PERFSWEEP_NEW" history export --store "$HISTORY_STORE" --commit "$BASE_COMMIT" \
+    -o "$OUT/base.json" || fail "could not fetch the base commit $BASE_COMMIT from the history"
+  base=$OUT/base.json
 elif [ -n "${BASE_RESULTS:-}" ]; then
   [ -e "$BASE_RESULTS" ] || fail "BASE_RESULTS=$BASE_RESULTS does not exist"
   base=$BASE_RESULTS
@@ -67,7 +74,7 @@ elif [ -n "${BASE_DIR:-}" ]; then
   sweep "$BASE_DIR" "$PERFSWEEP_BASE" "$OUT/base"
   base=$OUT/base
 else
-  fail "set BASE_DIR (a built checkout of the base) or BASE_RESULTS (fetched base results)"
+  fail "set BASE_DIR (a built checkout of the base), BASE_RESULTS (fetched base results) or BASE_COMMIT (with HISTORY_STORE)"
 fi
 if [ -z "${AB_CMD:-}" ]; then
   sweep "$NEW_DIR" "$PERFSWEEP_NEW" "$OUT/new"

@@ -70,6 +70,17 @@ static void exercise(const char *store)
   cr_assert_eq(json_array_size(pts), 14, "8 sequential + 6 concurrent adds, got %zu",
                json_array_size(pts));
   json_decref(j);
+
+  /* a base fetched from the history: export c1 and c5, compare them like results files */
+  cr_assert_eq(sh(BIN " history export --store '%s' --commit c1 -o %s", store, "c1.json"), 0,
+               "%s", slurp("err"));
+  cr_assert_eq(sh(BIN " history export --store '%s' --commit c5 -o %s", store, "c5.json"), 0);
+  cr_assert_eq(sh(BIN " compare c1.json c5.json%s%s", "", ""), 1,
+               "c5 is 20%% slower than c1 in the exported results:\n%s%s", slurp("out"),
+               slurp("err"));
+  cr_assert(strstr(slurp("out"), "alloc.calls"), "alloc counts come back too: %s", slurp("out"));
+  cr_assert_eq(sh(BIN " history export --store '%s' --commit %s", store, "nosuch"), 3);
+  cr_assert(strstr(slurp("err"), "no run of commit 'nosuch'"), "%s", slurp("err"));
 }
 
 Test(history_cli, file_store_end_to_end)
