@@ -98,8 +98,12 @@ enum ps_note_code {
 
 #define PS_VARINT_MAX 10
 
-static inline uint8_t *ps_put_varint(uint8_t *p, uint64_t v)
+static inline __attribute__((always_inline)) uint8_t *ps_put_varint(uint8_t *p, uint64_t v)
 {
+  if (__builtin_expect(v < 0x80, 1)) {
+    *p = (uint8_t)v;
+    return p + 1;
+  }
   while (v >= 0x80) {
     *p++ = (uint8_t)(v | 0x80);
     v >>= 7;
@@ -114,6 +118,11 @@ static inline int64_t ps_unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int
 /* Decodes one varint from [*p, end). Returns 0 and advances *p, or -1 when truncated/overlong. */
 static inline int ps_get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
 {
+  if (__builtin_expect(*p < end && **p < 0x80, 1)) {
+    *out = **p;
+    (*p)++;
+    return 0;
+  }
   uint64_t v = 0;
   unsigned shift = 0;
   const uint8_t *q = *p;
