@@ -344,6 +344,47 @@ static void analyse(json_t *prof, const char *kind, const char *dir, json_t *war
   free(traces);
 }
 
+/* jemalloc's own statistics, printed as JSON at exit (MALLOC_CONF stats_print, option J) into
+ * the profiled run's stderr: the totals, or NULL when absent. */
+static json_t *jemalloc_stats(const char *errpath)
+{
+  char *data = NULL;
+  size_t len = 0;
+  if (ps_read_file(errpath, &data, &len) < 0) {
+    free(data);
+    return NULL;
+  }
+  char *start = strstr(data, "{\"jemalloc\":");
+  json_t *doc = start ? json_loads(start, JSON_DISABLE_EOF_CHECK, NULL) : NULL;
+  free(data);
+  json_t *js = json_object_get(json_object_get(doc, "jemalloc"), "stats");
+  json_t *out = NULL;
+  if (json_is_object(js)) {
+    out = json_object();
+    const char *keys[] = {"allocated", "active", "metadata", "resident", "mapped", "retained"};
+    for (size_t i = 0; i < PS_ARRAY_SIZE(keys); i++)
+      if (json_is_integer(json_object_get(js, keys[i])))
+        json_object_set(out, keys[i], json_object_get(js, keys[i]));
+    json_t *ver = json_object_get(json_object_get(doc, "jemalloc"), "version");
+    if (json_is_string(ver))
+      json_object_set(out, "version", ver);
+  }
+  json_decref(doc);
+  return out;
+}
+
+/* Appends NAME=VALUE to a malloc'd environment (ps_env_free frees it). */
+static char **env_add(char **env, const char *entry)
+{
+  size_t n = 0;
+  while (env[n])
+    n++;
+  env = ps_xrealloc(env, (n + 2) * sizeof(char *));
+  env[n] = ps_xstrdup(entry);
+  env[n + 1] = NULL;
+  return env;
+}
+
 /* The profiled run of a cell: probes on, traces into profiles/<cell id>/, analysed. */
 static int do_profile(struct ctx *x, size_t cell)
 {
@@ -368,6 +409,9 @@ static int do_profile(struct ctx *x, size_t cell)
     json_object_set_new(prof, "unavailable", json_string(w));
     free(w);
   } else {
+    int jemalloc = !strcmp(ps_plan_cell_allocator(p, cell), "jemalloc");
+    if (jemalloc && !getenv("MALLOC_CONF"))
+      env = env_add(env, "MALLOC_CONF=stats_print:true,stats_print_opts:J");
     struct ps_launch_opts lo = {.timeout = p->timeout, .poll_interval = p->poll_interval,
                                 .stderr_path = errpath, .keep_timeline = 1, .stop = x->o->stop};
     struct ps_launch_result r;
@@ -378,6 +422,9 @@ static int do_profile(struct ctx *x, size_t cell)
       json_t *run = run_json(&r, 0, 0, p, metrics, errpath);
       json_object_set_new(run, "timeline", timeline_json(&r.timeline, p->poll_interval));
       json_object_set_new(prof, "run", run);
+      json_t *js = jemalloc ? jemalloc_stats(errpath) : NULL;
+      if (js)
+        json_object_set_new(prof, "jemalloc", js);
       if (p->prof_cpu)
         analyse(prof, "cpu", dir, warnings);
       if (p->prof_alloc)
