@@ -146,20 +146,20 @@ static void finish_poller(const struct poller *p, struct ps_launch_result *r)
   r->peak_cpu_pct = p->ncpu ? p->peak_cpu : NAN;
 }
 
-/* posix_spawnp: glibc uses clone(CLONE_VM|CLONE_VFORK), cheaper than fork for a large parent,
+/* posix_spawn: glibc uses clone(CLONE_VM|CLONE_VFORK), cheaper than fork for a large parent,
  * and returns the exec error directly. The child gets its own process group, default signal
- * dispositions and an empty mask, stdin from /dev/null. */
-static int spawn(pid_t *pid, char *const *argv, char *const *envp, const struct ps_launch_opts *o)
+ * dispositions and an empty mask, stdin from /dev/null, and the already open out/err files
+ * (opened by the caller before the clock starts: creating or truncating a file on a busy disk
+ * must not count as the command's time). */
+static int spawn(pid_t *pid, char *const *argv, char *const *envp, int in, int out, int err)
 {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
   posix_spawn_file_actions_init(&fa);
   posix_spawnattr_init(&at);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, o->stdout_path ? o->stdout_path : "/dev/null",
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, o->stderr_path ? o->stderr_path : "/dev/null",
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&fa, in, 0);
+  posix_spawn_file_actions_adddup2(&fa, out, 1);
+  posix_spawn_file_actions_adddup2(&fa, err, 2);
   sigset_t none, all;
   sigemptyset(&none);
   sigemptyset(&all);
@@ -178,6 +178,12 @@ static int spawn(pid_t *pid, char *const *argv, char *const *envp, const struct 
   return rc;
 }
 
+static int open_out(const char *path)
+{
+  return path ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
+              : open("/dev/null", O_WRONLY | O_CLOEXEC);
+}
+
 static void stop_group(pid_t pid, int sig)
 {
   kill(-pid, sig);
@@ -194,9 +200,24 @@ int ps_launch(char *const *argv, char *const *envp, const struct ps_launch_opts 
   struct rusage self;
   getrusage(RUSAGE_SELF, &self);
   long self_peak_kb = self.ru_maxrss;
+  int in = open("/dev/null", O_RDONLY | O_CLOEXEC), out = open_out(o->stdout_path),
+      err = open_out(o->stderr_path);
+  if (in < 0 || out < 0 || err < 0) {
+    r->exec_errno = errno;
+    if (in >= 0)
+      close(in);
+    if (out >= 0)
+      close(out);
+    if (err >= 0)
+      close(err);
+    return -r->exec_errno;
+  }
   double start = now();
   pid_t pid;
-  int e = spawn(&pid, argv, envp, o);
+  int e = spawn(&pid, argv, envp, in, out, err);
+  close(in);
+  close(out);
+  close(err);
   if (e) {
     r->exec_errno = e;
     return -e;
