@@ -264,6 +264,8 @@ int capacity_usl_fit(const double *n_in, const double *x_in, size_t count, struc
 
   if (u->beta > 0 && u->alpha < 1) {
     u->nstar = sqrt((1.0 - u->alpha) / u->beta);
+    if (u->nstar < 1) /* the peak is at one worker: more only slow it down */
+      u->nstar = 1;
     u->xmax = capacity_usl_eval(u, u->nstar);
   } else {
     u->nstar = u->beta > 0 ? 1.0 : INFINITY;

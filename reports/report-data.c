@@ -40,7 +40,7 @@ const char *report_human(double v, char *buf, size_t len)
   double a = fabs(v);
   while (a >= 1000 && u < 4)
     a /= 1000, v /= 1000, u++;
-  snprintf(buf, len, a >= 100 || u == 0 ? (a >= 100 ? "%.0f%s" : "%.3g%s") : "%.3g%s", v, unit[u]);
+  snprintf(buf, len, a >= 100 ? "%.0f%s" : "%.3g%s", v, unit[u]);
   return buf;
 }
 

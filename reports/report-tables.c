@@ -219,9 +219,11 @@ static void table_cells(struct report *r)
 
 static const char *ci2(const double v[2], double scale)
 {
+  char a[64], b[64];
   if (!isfinite(v[0]) || !isfinite(v[1]))
     return "";
-  return fmt(" [%.3g, %.3g]", v[0] * scale, v[1] * scale);
+  return fmt(" [%s, %s]", report_human(v[0] * scale, a, sizeof(a)),
+             report_human(v[1] * scale, b, sizeof(b)));
 }
 
 static void table_capacity(struct report *r)
