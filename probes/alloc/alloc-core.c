@@ -24,7 +24,8 @@ int ps_alloc_mode;
 
 static struct ps_probe_config cfg;
 static int inited;
-static __thread int64_t t_left __attribute__((tls_model("initial-exec")));
+__thread int64_t ps_alloc_t_left __attribute__((tls_model("initial-exec")));
+#define t_left ps_alloc_t_left
 static __thread uint64_t t_rng __attribute__((tls_model("initial-exec")));
 
 /* ---- unwinding cache ----

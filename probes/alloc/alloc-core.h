@@ -13,6 +13,21 @@
 /* 0 off (pass-through), 1 exact, 2 sample. Set once by ps_alloc_init. */
 extern int ps_alloc_mode;
 
+/* Sample mode's per-thread byte countdown to the next sample (0 = not drawn yet). */
+extern __thread int64_t ps_alloc_t_left __attribute__((tls_model("initial-exec")));
+
+/* Sample mode fast path, inlined into the shim: 1 when an allocation of size bytes is not
+ * sampled (it only counts down); 0 when ps_alloc_on_alloc must decide. */
+static inline int ps_alloc_skip_sample(size_t size)
+{
+  int64_t left = ps_alloc_t_left - (int64_t)size;
+  if (__builtin_expect(left > 0, 1)) {
+    ps_alloc_t_left = left;
+    return 1;
+  }
+  return 0;
+}
+
 /* Reads the environment, opens the trace, records the module map. Idempotent. */
 void ps_alloc_init(void);
 /* At exit: flushes every buffer, marks the trace complete. */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "alloc-core.h"
+#include "sample-set.h"
 #include "trace-format.h"
 #include "trace-writer.h"
 
@@ -158,6 +159,8 @@ EXPORT void *malloc(size_t n)
       return arena_alloc(n);
   }
   void *p = real_malloc(n);
+  if (ps_alloc_mode == 2 && ps_alloc_skip_sample(n))
+    return p; /* sample mode, not sampled: a countdown, nothing else */
   if (p)
     RECORD(ps_alloc_on_alloc(PS_FN_MALLOC, n, p, ip0_, sp0_));
   return p;
@@ -176,6 +179,8 @@ EXPORT void *calloc(size_t n, size_t size)
     }
   }
   void *p = real_calloc(n, size);
+  if (ps_alloc_mode == 2 && ps_alloc_skip_sample(n * size))
+    return p;
   if (p)
     RECORD(ps_alloc_on_alloc(PS_FN_CALLOC, n * size, p, ip0_, sp0_));
   return p;
@@ -186,7 +191,8 @@ EXPORT void free(void *p)
   if (!p || in_arena(p))
     return;
   ENSURE(real_free);
-  RECORD(ps_alloc_on_free(PS_FN_FREE, p));
+  if (ps_alloc_mode != 2 || ps_sample_maybe((uintptr_t)p))
+    RECORD(ps_alloc_on_free(PS_FN_FREE, p));
   real_free(p);
 }
 

@@ -14,10 +14,9 @@ static uintptr_t *set;
 static uint32_t live;
 /* A counting filter (64 Ki one-byte counters, 64 KiB: stays in cache) in front of the big table:
  * most frees are of unsampled blocks and end at one cached byte instead of a cache miss. */
-#define FILTER (1u << 16)
-static uint8_t filter[FILTER];
-
-static uint32_t filter_of(uintptr_t p) { return (uint32_t)((p >> 4) * 0xff51afd7ed558ccdull >> 48) & (FILTER - 1); }
+uint8_t ps_sample_filter[PS_SAMPLE_FILTER];
+#define filter ps_sample_filter
+#define filter_of ps_sample_filter_of
 
 int ps_sample_set_init(void)
 {

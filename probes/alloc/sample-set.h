@@ -6,6 +6,21 @@
 
 #include <stdint.h>
 
+/* The counting filter in front of the set (see sample-set.c); read by the shim's free fast path. */
+#define PS_SAMPLE_FILTER (1u << 16)
+extern uint8_t ps_sample_filter[PS_SAMPLE_FILTER];
+
+static inline uint32_t ps_sample_filter_of(uintptr_t p)
+{
+  return (uint32_t)((p >> 4) * 0xff51afd7ed558ccdull >> 48) & (PS_SAMPLE_FILTER - 1);
+}
+
+/* 0 when ptr is certainly not a live sampled block (its free need not be recorded). */
+static inline int ps_sample_maybe(uintptr_t ptr)
+{
+  return __atomic_load_n(&ps_sample_filter[ps_sample_filter_of(ptr)], __ATOMIC_RELAXED) != 0;
+}
+
 /* Maps the set. Returns 0 or a negative errno. */
 int ps_sample_set_init(void);
 /* Adds ptr. Returns 0, or -1 when the set is full (the block's free will not be recorded). */

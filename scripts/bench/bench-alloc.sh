@@ -76,7 +76,7 @@ bench_workload() {
 bench_workload "2-thread allocation-heavy program ($((2 * n)) allocations)" "$truth" bench "$n"
 features=$build/bin/perfsweep-features
 if [[ -x $features ]]; then
-  bench_workload "feature workload" "$features" run --workers 2
+  bench_workload "feature workload" "$features" run --source gen:small --workers 2
 else
   echo "== feature workload: skipped ($features is not built yet)"
 fi
