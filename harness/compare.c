@@ -208,8 +208,9 @@ int compare_split(json_t *root, const char *file, const char *param, const char 
     if (!v || strcmp(v, value))
       continue;
     json_object_del(params, param);
-    char *key = compare_cell_key(c);
-    json_object_set_new(c, "id", json_string(*key ? key : "(all)"));
+    /* With no other parameter the one cell of each side is "(all)", so the sides match. */
+    char *key = json_object_size(params) ? compare_cell_key(c) : ps_xstrdup("(all)");
+    json_object_set_new(c, "id", json_string(key));
     free(key);
     json_array_append(cells, c);
   }

@@ -70,6 +70,14 @@ Test(compare_real, slower_variant_flagged_same_twice_not)
   cr_assert_eq(rc, 0, "the same workload twice must not be flagged (exit %d):\n%s%s", rc,
                slurp("out"), slurp("err"));
 
+  /* the split parameter as the only axis: the one cell of each side still matches */
+  rc = sh(BIN " run -q -o single --param side=a,b --runs 5 --warmup 0 --seed 6 --profile none "
+          "-- sh {side}.sh");
+  cr_assert(rc == 0, "the sweep failed (%d): %s", rc, slurp("err"));
+  rc = sh(BIN " compare --threshold 25 --ab side=a,b single");
+  cr_assert_eq(rc, 1, "3x the work, only axis split (exit %d):\n%s%s", rc, slurp("out"),
+               slurp("err"));
+
   cr_assert_eq(sh(BIN " compare --ab side=a,zz sweep"), 3, "an absent side is bad input");
   cr_assert(strstr(slurp("err"), "side=zz"), "%s", slurp("err"));
   cr_assert_eq(sh(BIN " compare --ab side sweep"), 3, "malformed --ab");
