@@ -82,7 +82,10 @@ started=
 for _ in $(seq 1 20); do
   port=$(( 20000 + RANDOM % 40000 ))
   port_free "$port" || continue
-  if as_pg "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "-p $port" -w -t 30 start \
+  # The port goes into the configuration, so a plain `pg_ctl start` after a stop reuses it.
+  sed -i '/^port = /d' "$dir/data/postgresql.conf"
+  echo "port = $port" >> "$dir/data/postgresql.conf"
+  if as_pg "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start \
        >/dev/null 2>&1; then
     started=1; break
   fi

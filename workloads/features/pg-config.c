@@ -28,11 +28,15 @@ struct pg_config *pg_config(void)
     cfg.slow_ms = (double)env_long("PERFSWEEP_PG_SLOW_MS", 100, 0, 86400000);
     cfg.fault_after = -1;
     const char *f = getenv("PERFSWEEP_PG_FAULT");
+    char *end;
     if (f && strncmp(f, "terminate-after:", 16) == 0) {
-      char *end;
       long n = strtol(f + 16, &end, 10);
       if (!*end && n >= 0)
         cfg.fault_after = n;
+    } else if (f && strncmp(f, "delay-ms:", 9) == 0) {
+      long n = strtol(f + 9, &end, 10);
+      if (!*end && n >= 0 && n <= 60000)
+        cfg.delay_ms = n;
     }
     ready = 1;
   }

@@ -15,6 +15,8 @@ struct pg_config {
   double slow_ms;      /* statements at least this slow are reported (PERFSWEEP_PG_SLOW_MS, 100) */
   long fault_after;    /* test aid (PERFSWEEP_PG_FAULT=terminate-after:N): the sink's connection
                         * is terminated by the server after N committed batches; -1 off */
+  long delay_ms;       /* test aid (PERFSWEEP_PG_FAULT=delay-ms:N): the sink waits N ms after
+                        * each committed batch, so a test can act in the middle of a run */
 };
 
 /* The current configuration (defaults and environment applied on first use). Never NULL. */

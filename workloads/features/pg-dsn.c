@@ -263,7 +263,13 @@ PGconn *pg_conn_open(const char *dsn, enum pg_conn_failure *why, char *msg, size
   first_line(dsn, raw, line, sizeof line);
   const char *host = conn && PQhost(conn) ? PQhost(conn) : "?";
   const char *port = conn && PQport(conn) ? PQport(conn) : "?";
-  if (conn && PQconnectionNeedsPassword(conn)) {
+  if (strstr(raw, "invalid") && (strstr(raw, "connection option") || strstr(raw, "URI"))) {
+    *why = PG_CONN_BAD_DSN; /* parsed, but a value is unusable (port "abc", sslmode "x") */
+    snprintf(msg, msglen,
+             "the PostgreSQL DSN '%s' is not valid (%s); write it as "
+             "postgresql://USER[:PASSWORD]@HOST:PORT/DATABASE or 'host=H port=P dbname=D user=U'",
+             shown, line);
+  } else if (conn && PQconnectionNeedsPassword(conn)) {
     *why = PG_CONN_AUTH;
     snprintf(msg, msglen,
              "PostgreSQL at %s:%s wants a password for '%s' and none was given; "

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "exit-codes.h"
 #include "fx-digest.h"
@@ -211,6 +212,9 @@ static int write_batch(struct sink_ctx *c, struct pg_session *s, struct kind_pla
   long after = pg_config()->fault_after;
   if (after >= 0 && n >= after && !atomic_exchange(&c->fault_fired, 1))
     PQclear(PQexec(s->conn, "SELECT pg_terminate_backend(pg_backend_pid())"));
+  long delay = pg_config()->delay_ms;
+  if (delay > 0)
+    nanosleep(&(struct timespec){delay / 1000, (delay % 1000) * 1000000L}, NULL);
   return 0;
 }
 
