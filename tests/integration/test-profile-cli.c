@@ -1,0 +1,121 @@
+/* test-profile-cli.c - `perfsweep profile` / `perfsweep analyze` as a user meets them: --help with
+ * an example, usage errors and their exit codes, a foreign file refused, a truncated trace read
+ * with a warning, and both probes in one command.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define BIN PERFSWEEP_BIN_DIR
+
+static char tmpdir[256];
+
+static void make_tmp(void)
+{
+  strcpy(tmpdir, "/tmp/ps-profile-cli-XXXXXX");
+  cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static void rm_tmp(void)
+{
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+  (void)!system(cmd);
+}
+
+/* Runs cmd through sh with stderr merged; returns output (malloc'd) and the exit code. */
+static char *run(const char *cmd, int *rc)
+{
+  char full[2048];
+  snprintf(full, sizeof full, "%s 2>&1", cmd);
+  FILE *f = popen(full, "r");
+  cr_assert_not_null(f);
+  size_t cap = 1 << 16, len = 0, n;
+  char *buf = malloc(cap);
+  while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+    len += n;
+    if (len + 1 == cap)
+      buf = realloc(buf, cap *= 2);
+  }
+  buf[len] = 0;
+  int st = pclose(f);
+  *rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+  return buf;
+}
+
+TestSuite(profile_cli, .init = make_tmp, .fini = rm_tmp, .timeout = 120);
+
+Test(profile_cli, help_shows_an_example)
+{
+  const char *cmds[] = {BIN "/perfsweep profile --help", BIN "/perfsweep analyze --help"};
+  for (int i = 0; i < 2; i++) {
+    int rc;
+    char *out = run(cmds[i], &rc);
+    cr_expect_eq(rc, 0, "%s exits 0", cmds[i]);
+    cr_expect(strstr(out, "Example") != NULL, "%s shows an example: %s", cmds[i], out);
+    free(out);
+  }
+}
+
+Test(profile_cli, usage_errors_exit_3)
+{
+  int rc;
+  char *out = run(BIN "/perfsweep profile --alloc", &rc);
+  cr_expect_eq(rc, 3, "no command: usage error");
+  cr_expect(strstr(out, "no command") != NULL, "says what is missing: %s", out);
+  free(out);
+  out = run(BIN "/perfsweep profile --alloc=fast -- true", &rc);
+  cr_expect_eq(rc, 3, "unknown mode");
+  cr_expect(strstr(out, "exact, sample or off") != NULL, "lists the modes: %s", out);
+  free(out);
+  out = run(BIN "/perfsweep profile --alloc -- /no/such/program", &rc);
+  cr_expect_eq(rc, 3, "missing program");
+  cr_expect(strstr(out, "cannot find") != NULL, "names the problem: %s", out);
+  free(out);
+}
+
+Test(profile_cli, foreign_file_refused)
+{
+  char cmd[1200];
+  snprintf(cmd, sizeof cmd, "echo 'not a trace at all, just some words for the header size......' > %s/x.pst && "
+           "%s/perfsweep analyze %s/x.pst", tmpdir, BIN, tmpdir);
+  int rc;
+  char *out = run(cmd, &rc);
+  cr_expect_eq(rc, 3, "a foreign file is bad input");
+  cr_expect(strstr(out, "not a perfsweep trace") != NULL, "the message says so: %s", out);
+  free(out);
+}
+
+Test(profile_cli, truncated_trace_read_with_warning)
+{
+  char cmd[1200];
+  snprintf(cmd, sizeof cmd, "%s/perfsweep profile --alloc -o %s/p -- %s/alloc-truth bench 20000 >/dev/null 2>&1; "
+           "f=$(ls %s/p/alloc.*.pst); truncate -s -7 $f && %s/perfsweep analyze --json $f",
+           BIN, tmpdir, BIN, tmpdir, BIN);
+  int rc;
+  char *out = run(cmd, &rc);
+  cr_expect_eq(rc, 0, "a torn tail is not an error: %s", out);
+  cr_expect(strstr(out, "incomplete chunk") != NULL, "but it is reported: %.400s", out);
+  free(out);
+}
+
+Test(profile_cli, both_probes_one_report)
+{
+  char lib[400];
+  snprintf(lib, sizeof lib, "%s/libperfsweep-cpu.so", PERFSWEEP_LIB_DIR);
+  if (access(lib, R_OK))
+    cr_skip_test("the CPU probe is not built (%s)", lib);
+  char cmd[800];
+  snprintf(cmd, sizeof cmd, "%s/perfsweep profile --alloc --cpu --json -o %s/p -- %s/alloc-truth bench 200000 2>/dev/null",
+           BIN, tmpdir, BIN);
+  int rc;
+  char *out = run(cmd, &rc);
+  if (rc == 4)
+    cr_skip_test("the CPU profiler cannot run here: %.300s", out);
+  cr_assert_eq(rc, 0, "profile with both probes: %.400s", out);
+  cr_expect(strstr(out, "\"alloc\"") && strstr(out, "\"cpu\""), "one profile.json with both keys");
+  free(out);
+}
