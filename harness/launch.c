@@ -33,19 +33,28 @@ static double now(void)
 
 static double tv_sec(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec * 1e-6; }
 
-/* utime+stime (clock ticks) and rss (pages) of a live process; -1 when it is gone. */
-static int proc_sample(pid_t pid, unsigned long long *ticks, long *rss_pages)
+/* Reads /proc/<pid>/<file> into buf (NUL-terminated). Returns 0, or -1 when the process is gone. */
+static int read_proc(pid_t pid, const char *file, char *buf, size_t len)
 {
-  char path[64], buf[1024];
-  snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return -1;
-  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  ssize_t n = read(fd, buf, len - 1);
   close(fd);
   if (n <= 0)
     return -1;
   buf[n] = '\0';
+  return 0;
+}
+
+/* utime+stime (clock ticks) and rss (pages) of a live process; -1 when it is gone. */
+static int proc_sample(pid_t pid, unsigned long long *ticks, long *rss_pages)
+{
+  char buf[1024];
+  if (read_proc(pid, "stat", buf, sizeof(buf)) < 0)
+    return -1;
   char *p = strrchr(buf, ')'); /* the command name may hold spaces */
   if (!p)
     return -1;
@@ -78,16 +87,9 @@ static void tl_push(struct ps_timeline *tl, double t, long rss, double cpu)
 /* VmHWM (peak RSS of the process's current program) in kB; -1 when unreadable. */
 static long proc_hwm(pid_t pid)
 {
-  char path[64], buf[2048];
-  snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
+  char buf[2048];
+  if (read_proc(pid, "status", buf, sizeof(buf)) < 0)
     return -1;
-  ssize_t n = read(fd, buf, sizeof(buf) - 1);
-  close(fd);
-  if (n <= 0)
-    return -1;
-  buf[n] = '\0';
   char *h = strstr(buf, "VmHWM:");
   return h ? strtol(h + 6, NULL, 10) : -1;
 }

@@ -15,10 +15,7 @@
 
 #include "util.h"
 
-static int fail(int code, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(int code, char *err, size_t errlen, const char *fmt, ...)
+int ps_results_errf(int code, char *err, size_t errlen, const char *fmt, ...)
 {
   if (err && errlen) {
     va_list ap;
@@ -28,6 +25,8 @@ static int fail(int code, char *err, size_t errlen, const char *fmt, ...)
   }
   return code;
 }
+
+#define fail ps_results_errf
 
 int ps_results_validate(const json_t *root, const char *name, char *err, size_t errlen)
 {

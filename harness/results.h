@@ -25,6 +25,11 @@
  * err (when not NULL) holds a sentence naming the file and the fix. Never prints. */
 int ps_results_load(const char *path, json_t **out, char *err, size_t errlen);
 
+/* Formats a sentence into err (when err is not NULL) and returns code: the error convention of
+ * the loaders here and of the sweep plan. */
+int ps_results_errf(int code, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* ps_results_load, printing the error with ps_error. Same returns. */
 int ps_results_load_or_report(const char *path, json_t **out);
 

@@ -4,7 +4,6 @@
 #include "sweep-plan.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,22 +12,12 @@
 
 #include "exit-codes.h"
 #include "probe-env.h"
+#include "results.h"
 #include "util.h"
 
 extern char **environ;
 
-static int seterr(int code, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int seterr(int code, char *err, size_t errlen, const char *fmt, ...)
-{
-  if (err && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return code;
-}
+#define seterr ps_results_errf
 
 static const char *kind_names[] = {"param", "env", "allocator"};
 

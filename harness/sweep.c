@@ -145,8 +145,8 @@ const struct ps_axis *ps_sweep_axis(const struct ps_sweep *s, const char *name)
   return NULL;
 }
 
-int ps_sweep_add_axis(struct ps_sweep *s, const char *name, enum ps_axis_kind kind,
-                      const char *spec, char *err, size_t errlen)
+/* A new axis name must be an identifier not used yet. Returns 0 or -1 with err. */
+static int check_new_axis(const struct ps_sweep *s, const char *name, char *err, size_t errlen)
 {
   if (!is_ident(name, strlen(name)))
     return seterr(err, errlen,
@@ -155,6 +155,14 @@ int ps_sweep_add_axis(struct ps_sweep *s, const char *name, enum ps_axis_kind ki
   if (ps_sweep_axis(s, name))
     return seterr(err, errlen, "parameter '%s' is given twice; give all its values at once",
                   name);
+  return 0;
+}
+
+int ps_sweep_add_axis(struct ps_sweep *s, const char *name, enum ps_axis_kind kind,
+                      const char *spec, char *err, size_t errlen)
+{
+  if (check_new_axis(s, name, err, errlen) < 0)
+    return -1;
   char **vals;
   char sub[512];
   long n = ps_sweep_parse_values(spec, &vals, sub, sizeof(sub));
@@ -168,13 +176,8 @@ int ps_sweep_add_axis(struct ps_sweep *s, const char *name, enum ps_axis_kind ki
 int ps_sweep_add_axis_values(struct ps_sweep *s, const char *name, enum ps_axis_kind kind,
                              char *const *values, size_t n, char *err, size_t errlen)
 {
-  if (!is_ident(name, strlen(name)))
-    return seterr(err, errlen,
-                  "'%s' is not a valid parameter name; use letters, digits and _, e.g. batch",
-                  name);
-  if (ps_sweep_axis(s, name))
-    return seterr(err, errlen, "parameter '%s' is given twice; give all its values at once",
-                  name);
+  if (check_new_axis(s, name, err, errlen) < 0)
+    return -1;
   if (!n)
     return seterr(err, errlen, "parameter '%s' has no values; give at least one", name);
   char **vals = ps_xcalloc(n, sizeof(char *));
