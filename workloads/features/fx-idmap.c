@@ -16,9 +16,8 @@ static inline size_t slot(int64_t id, size_t cap)
   return (size_t)(h ^ (h >> 29)) & (cap - 1);
 }
 
-static void grow(struct fx_idmap *m)
+static void grow_to(struct fx_idmap *m, size_t cap)
 {
-  size_t cap = m->cap ? m->cap * 2 : 1024;
   struct fx_idmap_slot *slots = malloc(cap * sizeof *slots);
   if (!slots) {
     fprintf(stderr, "perfsweep-features: error: out of memory for an id index of %zu slots; "
@@ -38,6 +37,17 @@ static void grow(struct fx_idmap *m)
   free(m->slots);
   m->slots = slots;
   m->cap = cap;
+}
+
+static void grow(struct fx_idmap *m) { grow_to(m, m->cap ? m->cap * 2 : 1024); }
+
+void fx_idmap_reserve(struct fx_idmap *m, size_t n)
+{
+  size_t cap = m->cap ? m->cap : 1024;
+  while (cap < 2 * n + 2)
+    cap *= 2;
+  if (cap > m->cap)
+    grow_to(m, cap);
 }
 
 int fx_idmap_put(struct fx_idmap *m, int64_t id, uint32_t val, uint32_t *old)

@@ -15,6 +15,8 @@ struct fx_idmap { struct fx_idmap_slot *slots; size_t cap, n; };
 /* Inserts id -> val unless id is present. Returns 1 if inserted, 0 if it was already there
  * (*old set to its value when old is non-NULL). Exits with code 4 when out of memory. */
 int fx_idmap_put(struct fx_idmap *m, int64_t id, uint32_t val, uint32_t *old);
+/* Makes room for n entries without further growth (a hint; exits with code 4 on OOM). */
+void fx_idmap_reserve(struct fx_idmap *m, size_t n);
 /* The value of id, or FX_IDMAP_NONE. */
 uint32_t fx_idmap_get(const struct fx_idmap *m, int64_t id);
 void fx_idmap_free(struct fx_idmap *m); /* accepts a zeroed map */

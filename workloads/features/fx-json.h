@@ -45,14 +45,12 @@ int fx_json_skip(struct fx_json *j);
 /* After the top-level value: OK if only whitespace remains, else FX_J_SYNTAX. */
 int fx_json_end(struct fx_json *j);
 
-/* Convenience: key equals the NUL-terminated literal. */
+/* Convenience: key equals the NUL-terminated literal (with a literal argument the compiler
+ * folds this into a length check and a fixed-size compare). */
 static inline int fx_json_key_is(const char *key, size_t klen, const char *lit)
 {
-  size_t i = 0;
-  for (; i < klen; i++)
-    if (lit[i] != key[i] || !lit[i])
-      return 0;
-  return lit[i] == '\0';
+  size_t n = __builtin_strlen(lit);
+  return klen == n && __builtin_memcmp(key, lit, n) == 0;
 }
 
 #endif

@@ -672,6 +672,17 @@ int fx_normalize(const struct fx_raw *raw, struct fx_dataset *ds, char *err, siz
              raw->origin, FX_MANIFEST_FILE);
     return PS_EXIT_USAGE;
   }
+  struct fx_idmap *maps[FX_RAW_COUNT] = {&nm.shops, &nm.products, &nm.collections,
+                                         &nm.customers, &nm.orders, &nm.events};
+  for (int t = 0; t < FX_RAW_COUNT; t++) { /* size the id indexes once: no rehashing */
+    size_t lines = 0;
+    const char *p = raw->table[t].data, *end = p + raw->table[t].len;
+    while (p && p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+      lines++;
+      p++;
+    }
+    fx_idmap_reserve(maps[t], lines + 1);
+  }
   for (int t = 0; t < FX_RAW_COUNT && rc == 0; t++)
     rc = each_line(raw, t, &nm, parsers[t], &ds->records_in, err, errlen);
   fx_idmap_free(&nm.shops);
