@@ -283,3 +283,36 @@ Test(run, profiled_run_and_exports)
   free(text);
   tmpdir_rm(d);
 }
+
+Test(run, json_summary_and_resume_of_complete_sweep)
+{
+  char *d = tmpdir_new(), out[256];
+  snprintf(out, sizeof(out), "%s/s", d);
+  char *text;
+  int rc = ps_run(&text, "run", "-q", "--json", "--runs", "2", "--param", "n=1..3", "--profile",
+                  "none", "-o", out, "--", "true", NULL);
+  cr_assert_eq(rc, 0, "%s", text);
+  json_t *o = json_loads(text, 0, NULL);
+  cr_assert_not_null(o, "--json prints JSON: %s", text);
+  cr_assert_eq(json_array_size(json_object_get(o, "cells")), 3);
+  json_t *c = json_array_get(json_object_get(o, "cells"), 0);
+  cr_assert(json_is_number(json_object_get(json_object_get(c, "wall"), "median")));
+  cr_assert(strstr(json_string_value(json_object_get(o, "results")), "results.json"));
+  json_decref(o);
+  free(text);
+  json_t *before = load_results(out);
+  rc = ps_run(NULL, "run", "-q", "--resume", out, NULL);
+  cr_assert_eq(rc, 0, "resuming a complete sweep runs nothing and succeeds");
+  json_t *after = load_results(out);
+  char *a = content_digest(before), *b = content_digest(after);
+  cr_assert_str_eq(a, b);
+  free(a);
+  free(b);
+  json_decref(before);
+  json_decref(after);
+  rc = ps_run(&text, "run", "-o", out, "--", "true", NULL);
+  cr_assert_eq(rc, 3, "an existing sweep folder is not overwritten");
+  cr_assert(strstr(text, "already holds a sweep"), "%s", text);
+  free(text);
+  tmpdir_rm(d);
+}
