@@ -6,9 +6,11 @@
 #include "cpu-analysis.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu-diff.h"
 #include "cpu-profile.h"
 #include "export-formats.h"
 #include "flamegraph.h"
@@ -240,13 +242,22 @@ static int cpu_exports(const struct cpu_profile *p, const struct cpu_analysis_op
     if (!r)
       json_object_set_new(files, "flamegraph", json_string("cpu.svg"));
     if (!r && opts->diff_base) {
-      char *dsvg = ps_xasprintf("%s/cpu-diff.svg", d);
-      struct flame_opts dfo = {.title = "CPU differential flame graph (red grew, blue shrank)",
-                               .unit = "samples", .width = 1200};
-      r = flamegraph_write_diff_svg(opts->diff_base, folded, dsvg, &dfo);
-      if (!r)
-        json_object_set_new(files, "flamegraph_diff", json_string("cpu-diff.svg"));
-      free(dsvg);
+      char *base = cpu_diff_base_folded(opts->diff_base, d, &r);
+      if (base) {
+        char *dsvg = ps_xasprintf("%s/cpu-diff.svg", d);
+        struct flame_opts dfo = {.title = "CPU differential flame graph (red grew, blue shrank)",
+                                 .unit = "samples", .width = 1200};
+        r = flamegraph_write_diff_svg(base, folded, dsvg, &dfo);
+        if (!r)
+          json_object_set_new(files, "flamegraph_diff", json_string("cpu-diff.svg"));
+        json_t *diff = r ? NULL : cpu_diff_functions(p, base, opts->top_n ? opts->top_n : 20);
+        if (diff) {
+          json_object_set_new(summary, "diff", diff);
+          json_object_set_new(summary, "diff_base", json_string(opts->diff_base));
+        }
+        free(dsvg);
+        free(base);
+      }
     }
   }
   if (!r && !(r = export_speedscope_write(p, ss, "perfsweep CPU profile")))
@@ -354,6 +365,20 @@ void cpu_print_summary(FILE *out, const json_t *summary)
   if (json_array_size(tree) > 0) {
     fprintf(out, "\n  call tree (inclusive share, >= 1%%):\n");
     cpu_print_tree(out, tree, 0, 8);
+  }
+  const json_t *diff = json_object_get(summary, "diff");
+  if (json_array_size(diff) > 0) {
+    fprintf(out, "\n  against %s (self share, points):\n", json_string_value(json_object_get(summary, "diff_base")));
+    json_array_foreach(diff, i, t)
+    {
+      if (fabs(json_real_value(json_object_get(t, "self_delta"))) < 0.001)
+        continue;
+      fprintf(out, "  %+7.2f  %6.2f%% -> %6.2f%%  %s\n",
+              100 * json_real_value(json_object_get(t, "self_delta")),
+              100 * json_real_value(json_object_get(t, "base_self_share")),
+              100 * json_real_value(json_object_get(t, "self_share")),
+              json_string_value(json_object_get(t, "function")));
+    }
   }
   const json_t *files = json_object_get(summary, "files");
   if (files && json_object_size(files)) {

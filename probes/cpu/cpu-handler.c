@@ -23,6 +23,23 @@ static struct sigaction cpu_prev_action;
 static unsigned cpu_depth = 64;
 static int cpu_wall;
 static volatile int cpu_enabled;
+static uintptr_t cpu_self_lo, cpu_self_hi; /* our own code: its frames are dropped */
+
+void cpu_handler_self_range(uintptr_t lo, uintptr_t hi)
+{
+  cpu_self_lo = lo;
+  cpu_self_hi = hi;
+}
+
+/* Drops the probe's own frames (thread trampoline, sleep wrappers) from a stack. */
+static unsigned cpu_drop_self(uintptr_t *ips, unsigned n)
+{
+  unsigned k = 0;
+  for (unsigned i = 0; i < n; i++)
+    if (ips[i] < cpu_self_lo || ips[i] >= cpu_self_hi || (i == 0 && n == 1))
+      ips[k++] = ips[i];
+  return k ? k : 1;
+}
 
 void cpu_handler_enable(int on) { __atomic_store_n(&cpu_enabled, on, __ATOMIC_SEQ_CST); }
 
@@ -134,7 +151,7 @@ static void cpu_on_signal(int sig, siginfo_t *si, void *ucv)
       k = 1;
       flags |= PS_SAMPLE_F_DEGRADED | PS_SAMPLE_F_LEAF_ONLY;
     }
-    n = (unsigned)k;
+    n = cpu_drop_self(ips, (unsigned)k);
   }
   if (cpu_record(ips, n, flags, weight) < 0) {
     t->lost += weight;

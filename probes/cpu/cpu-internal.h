@@ -69,6 +69,8 @@ int cpu_handler_install(const struct cpu_config *cfg);
 /* The target's own disposition of our signal: sigaction() calls on it land here instead of
  * replacing the sampler; signals that are not ours are passed to it. Returns 0. */
 int cpu_handler_target_action(const struct sigaction *act, struct sigaction *old);
+/* The probe's own code range: frames inside it are left out of samples. */
+void cpu_handler_self_range(uintptr_t lo, uintptr_t hi);
 /* 0 makes the handler drop every later signal (shutdown); async-signal-safe. */
 void cpu_handler_enable(int on);
 

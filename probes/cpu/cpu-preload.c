@@ -505,8 +505,10 @@ __attribute__((constructor)) static void cpu_init(void)
   if (ps_tw_open(&tw) < 0)
     return; /* an unwritable trace folder: the target runs unprofiled */
   uintptr_t lo, hi;
-  if (ps_modmap_range_of((uintptr_t)cpu_init, &lo, &hi) == 0)
+  if (ps_modmap_range_of((uintptr_t)cpu_init, &lo, &hi) == 0) {
     ps_unwind_set_skip_range(lo, hi);
+    cpu_handler_self_range(lo, hi);
+  }
   if (cpu_handler_install(&cpu_cfg) < 0)
     return;
   ps_tw_install_crash_handlers();

@@ -127,18 +127,19 @@ static long long jint(const json_t *s, const char *k)
 static char *bin(const char *name) { return ps_xasprintf("%s/%s", PERFSWEEP_BIN_DIR, name); }
 
 /* tol: share tolerance; scale: rounds of 100 units (~0.14 s each here) */
-static void check_split(const char *prog, const char *extra, const char *engine, double tol,
-                        const char *scale)
+static void check_split_mode(const char *prog, enum ps_cpu_mode mode, const char *extra,
+                             const char *engine, double tol, const char *scale)
 {
   char *path = bin(prog);
   char *argv[] = {path, (char *)scale, NULL};
   struct run r;
-  run_target(&r, argv, PS_CPU_CLOCK, 3999, extra);
+  run_target(&r, argv, mode, 3999, extra);
   cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0, "%s failed: status %d", prog,
             r.status);
   json_t *s = analyze(&r, NULL);
   long long n = jint(s, "samples");
   cr_assert_geq(n, 2000, "%s: only %lld samples", prog, n);
+  cr_assert_str_eq(json_string_value(json_object_get(s, "event")), ps_cpu_mode_name(mode));
   if (engine) {
     cr_assert_str_eq(json_string_value(json_object_get(s, "engine")), engine);
     if (!strcmp(engine, "timer_create"))
@@ -160,7 +161,18 @@ static void check_split(const char *prog, const char *extra, const char *engine,
   free(path);
 }
 
+static void check_split(const char *prog, const char *extra, const char *engine, double tol,
+                        const char *scale)
+{
+  check_split_mode(prog, PS_CPU_CLOCK, extra, engine, tol, scale);
+}
+
 TestSuite(cpu_profiler, .timeout = 240);
+
+Test(cpu_profiler, split_shares_on_task_clock)
+{
+  check_split_mode("cpu-split-fp", PS_CPU_TASK_CLOCK, NULL, "perf_event", 0.03, "5");
+}
 
 Test(cpu_profiler, split_shares_without_frame_pointers)
 {

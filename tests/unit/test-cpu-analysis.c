@@ -221,3 +221,39 @@ Test(cpu_analysis, refuses_an_allocation_trace_and_garbage)
   free(junk);
   free(none);
 }
+
+Test(cpu_analysis, diff_against_a_base_lists_share_changes_and_writes_the_diff_graph)
+{
+  char *path = synthetic_trace("cpu.4243.pst");
+  char *base = ps_xasprintf("%s/base.folded", dir);
+  const char *text = "main;gone 30\nmain;also_gone 10\n";
+  cr_assert_eq(ps_write_file_atomic(base, text, strlen(text)), 0);
+  char *out = ps_xasprintf("%s/outdiff", dir);
+  struct cpu_analysis_opts o = {.out_dir = out, .diff_base = base};
+  json_t *s = NULL;
+  cr_assert_eq(cpu_analyze(&path, 1, &o, &s), 0);
+  const json_t *diff = json_object_get(s, "diff");
+  cr_assert(json_array_size(diff) >= 2, "diff rows expected");
+  int seen = 0;
+  size_t i;
+  const json_t *row;
+  json_array_foreach(diff, i, row)
+  {
+    if (!strcmp(json_string_value(json_object_get(row, "function")), "gone")) {
+      seen = 1;
+      cr_assert_float_eq(json_real_value(json_object_get(row, "self_delta")), -0.75, 1e-9,
+                         "gone had 30 of 40 base samples and none now");
+    }
+  }
+  cr_assert(seen, "a function that disappeared is listed");
+  char *svg = ps_xasprintf("%s/cpu-diff.svg", out);
+  cr_assert_eq(access(svg, R_OK), 0, "differential flame graph written");
+  json_decref(s);
+  /* a base folder without cpu.folded is refused with a message */
+  o.diff_base = dir;
+  cr_assert_lt(cpu_analyze(&path, 1, &o, &s), 0);
+  free(svg);
+  free(out);
+  free(base);
+  free(path);
+}
