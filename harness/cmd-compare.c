@@ -34,6 +34,7 @@ static const char compare_usage[] =
   "  --floor METRIC=VALUE      absolute floor in the metric's unit (defaults: wall/cpu/stage\n"
   "                            0.001 s, max_rss_kb 64, alloc.bytes 65536)\n"
   "  --alpha P                 significance level (default 0.05)\n"
+  "  --holm                    Holm-Bonferroni correction over all tested metrics and cells\n"
   "  --seed N, --resamples N   bootstrap seed (default 42) and resamples (default 2000)\n"
   "  --fail-on-inconclusive    exit 2 when nothing regressed but some cell is inconclusive\n"
   "  --ab PARAM=A,B            A/B inside one interleaved sweep: cells with PARAM=A are the\n"
@@ -183,7 +184,7 @@ static int compare_save(const char *path, enum compare_format f, const struct co
 static int compare_parse_args(int argc, char **argv, struct compare_cli *c, int *help)
 {
   enum { O_THR = 256, O_FLOOR, O_ALPHA, O_SEED, O_RES, O_FAIL, O_BUDGET, O_FORMAT, O_JSON,
-         O_SMD, O_SJSON, O_SJUNIT, O_DIFF, O_AB };
+         O_SMD, O_SJSON, O_SJUNIT, O_DIFF, O_AB, O_HOLM };
   static const struct option longopts[] = {
     {"threshold", required_argument, 0, O_THR}, {"floor", required_argument, 0, O_FLOOR},
     {"alpha", required_argument, 0, O_ALPHA}, {"seed", required_argument, 0, O_SEED},
@@ -192,7 +193,7 @@ static int compare_parse_args(int argc, char **argv, struct compare_cli *c, int 
     {"json", no_argument, 0, O_JSON}, {"output", required_argument, 0, 'o'},
     {"save-markdown", required_argument, 0, O_SMD}, {"save-json", required_argument, 0, O_SJSON},
     {"save-junit", required_argument, 0, O_SJUNIT}, {"diff-dir", required_argument, 0, O_DIFF},
-    {"ab", required_argument, 0, O_AB},
+    {"ab", required_argument, 0, O_AB}, {"holm", no_argument, 0, O_HOLM},
     {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   int ch;
   double v;
@@ -242,6 +243,7 @@ static int compare_parse_args(int argc, char **argv, struct compare_cli *c, int 
     case O_SJUNIT: c->save_junit = optarg; break;
     case O_DIFF: c->opts.diff_dir = optarg; break;
     case O_AB: c->ab = optarg; break;
+    case O_HOLM: c->opts.holm = 1; break;
     default:
       ps_error("unknown or incomplete option '%s'; see 'perfsweep compare --help'",
                argv[optind - 1]);

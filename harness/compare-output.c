@@ -52,7 +52,7 @@ static void compare_fmt_p(char *buf, size_t len, const struct compare_metric *m)
   else if (!m->tested)
     snprintf(buf, len, "-");
   else
-    snprintf(buf, len, "%.3g", m->mw.p);
+    snprintf(buf, len, "%.3g", m->p_used >= 0 ? m->p_used : m->mw.p);
 }
 
 static const char *compare_color(enum compare_verdict v)
@@ -259,6 +259,8 @@ json_t *compare_report_json(const struct compare_report *r)
                             json_pack("{s:s, s:f, s:f, s:f, s:b}", "method",
                                       m->mw.method == MW_EXACT ? "exact" : "normal", "u",
                                       m->mw.u1, "p", m->mw.p, "z", m->mw.z, "ties", m->mw.ties));
+      if (m->tested && m->p_used >= 0 && m->p_used != m->mw.p)
+        json_object_set_new(json_object_get(jm, "test"), "p_adjusted", json_real(m->p_used));
       json_array_append_new(metrics, jm);
     }
     json_t *jc = json_pack("{s:s, s:O, s:s, s:o, s:o, s:o}", "id", c->id, "params",

@@ -79,6 +79,8 @@ static void compare_decide_exact(struct compare_metric *m, const struct compare_
                            m->new_median);
 }
 
+static void compare_decide_p(struct compare_metric *m, const struct compare_opts *o);
+
 static void compare_decide_tested(struct compare_metric *m, const double *b, size_t nb,
                                   const double *a, size_t na, const struct compare_opts *o)
 {
@@ -102,21 +104,30 @@ static void compare_decide_tested(struct compare_metric *m, const double *b, siz
                                "possible p is %.3g); use --runs >= 5", nb, na, o->alpha, minp);
     return;
   }
+  m->p_used = m->tested ? m->mw.p : -1;
+  compare_decide_p(m, o);
+}
+
+/* The verdict of a tested metric from m->p_used (the raw p, or Holm-adjusted with --holm). */
+static void compare_decide_p(struct compare_metric *m, const struct compare_opts *o)
+{
+  free(m->reason);
+  double p = m->p_used >= 0 ? m->p_used : 1.0;
   double diff = m->new_median - m->base_median;
   int worse = m->higher_is_better ? diff < 0 : diff > 0;
-  int significant = m->tested && m->mw.p < o->alpha;
+  int significant = m->tested && p < o->alpha;
   int over_floor = fabs(diff) > m->floor;
   int over_thr = isnan(m->change) ? diff != 0 : fabs(m->change) > m->threshold;
   if (significant && over_floor && over_thr) {
     m->verdict = worse ? CMP_REGRESSED : CMP_IMPROVED;
     m->reason = ps_xasprintf("%s by %+.1f%% (p=%.3g, beyond the %.3g%% threshold)",
-                             worse ? "worse" : "better", compare_pct(m->change), m->mw.p,
+                             worse ? "worse" : "better", compare_pct(m->change), p,
                              compare_pct(m->threshold));
     return;
   }
   if (significant) {
     m->verdict = CMP_UNCHANGED;
-    m->reason = ps_xasprintf("significant (p=%.3g) but %s", m->mw.p,
+    m->reason = ps_xasprintf("significant (p=%.3g) but %s", p,
                              !over_thr ? "within the noise threshold" : "below the absolute floor");
     return;
   }
@@ -126,13 +137,13 @@ static void compare_decide_tested(struct compare_metric *m, const double *b, siz
                                       (fmax(fabs(m->ci_lo), fabs(m->ci_hi)) * base <= m->floor));
   if (ci_small || isnan(m->ci_lo)) {
     m->verdict = CMP_UNCHANGED;
-    m->reason = ps_xasprintf("no significant change (p=%.3g)", m->tested ? m->mw.p : 1.0);
+    m->reason = ps_xasprintf("no significant change (p=%.3g)", p);
   } else {
     m->verdict = CMP_INCONCLUSIVE;
     m->reason = ps_xasprintf("inconclusive: not significant (p=%.3g) but the 95%% CI "
                              "[%+.1f%%, %+.1f%%] does not rule out a change beyond %.3g%%; "
                              "the machine is noisy, use more runs",
-                             m->mw.p, compare_pct(m->ci_lo), compare_pct(m->ci_hi),
+                             p, compare_pct(m->ci_lo), compare_pct(m->ci_hi),
                              compare_pct(m->threshold));
   }
 }
@@ -152,6 +163,7 @@ int compare_samples(const char *metric, const double *base, size_t nbase, const 
   m->n_base = nbase;
   m->n_new = nnew;
   m->ci_lo = m->ci_hi = NAN;
+  m->p_used = -1; /* set when the verdict came from the test's p */
   m->threshold = compare_setting(o->thresholds, o->nthresholds, metric,
                                  info.deterministic ? 0.0 : o->threshold);
   m->floor = compare_setting(o->floors, o->nfloors, metric, info.floor);
@@ -441,6 +453,48 @@ static void compare_cell(struct compare_cell *cc, json_t *bc, const char *bfile,
   compare_where(cc, bc, bfile, nc, nfile, o);
 }
 
+static int compare_p_cmp(const void *x, const void *y)
+{
+  double a = (*(struct compare_metric *const *)x)->mw.p, b = (*(struct compare_metric *const *)y)->mw.p;
+  return (a > b) - (a < b);
+}
+
+/* Holm-Bonferroni over every tested metric of every cell: the family-wise error rate stays at
+ * alpha however many cells and metrics are compared. Re-decides those metrics and the cells. */
+static void compare_holm(struct compare_report *r, const struct compare_opts *o)
+{
+  size_t n = 0;
+  for (size_t c = 0; c < r->ncells; c++)
+    for (size_t k = 0; k < r->cells[c].nmetrics; k++)
+      n += r->cells[c].metrics[k].p_used >= 0;
+  if (!n)
+    return;
+  struct compare_metric **t = ps_xmalloc(n * sizeof(*t));
+  size_t i = 0;
+  for (size_t c = 0; c < r->ncells; c++)
+    for (size_t k = 0; k < r->cells[c].nmetrics; k++)
+      if (r->cells[c].metrics[k].p_used >= 0)
+        t[i++] = &r->cells[c].metrics[k];
+  qsort(t, n, sizeof(*t), compare_p_cmp);
+  double run = 0;
+  for (i = 0; i < n; i++) {
+    double adj = fmin(1.0, (double)(n - i) * t[i]->mw.p);
+    run = fmax(run, adj); /* adjusted p-values are monotone */
+    t[i]->p_used = run;
+    compare_decide_p(t[i], o);
+  }
+  free(t);
+  memset(r->counts, 0, sizeof(r->counts));
+  for (size_t c = 0; c < r->ncells; c++) {
+    struct compare_cell *cc = &r->cells[c];
+    cc->verdict = cc->nmetrics ? CMP_UNCHANGED : CMP_INCONCLUSIVE;
+    for (size_t k = 0; k < cc->nmetrics; k++)
+      if (cc->metrics[k].verdict > cc->verdict)
+        cc->verdict = cc->metrics[k].verdict;
+    r->counts[cc->verdict]++;
+  }
+}
+
 /* Timings from two different machines compare the machines as much as the code: say so. */
 static char *compare_machine_note(json_t *base, json_t *now)
 {
@@ -511,6 +565,8 @@ int compare_results(json_t *base, const char *base_file, json_t *now, const char
     compare_report_free(r);
     return PS_EXIT_USAGE;
   }
+  if (o->holm)
+    compare_holm(r, o);
   r->machine_note = compare_machine_note(base, now);
   r->verdict = r->counts[CMP_REGRESSED]      ? CMP_REGRESSED
                : r->counts[CMP_INCONCLUSIVE] ? CMP_INCONCLUSIVE

@@ -34,6 +34,7 @@ struct compare_opts {
   unsigned long long seed;      /* bootstrap seed; results are deterministic for a seed */
   int resamples;                /* bootstrap resamples; 2000 */
   const char *diff_dir;         /* where differential flame graphs go; NULL = none */
+  int holm;                     /* Holm-Bonferroni over all tested metrics of all cells */
 };
 
 /* Fills o with the defaults above. */
@@ -49,6 +50,7 @@ struct compare_metric {
   double change;                /* (new - base) / base; NAN when base is 0 */
   double ci_lo, ci_hi;          /* 95% bootstrap CI of change; NAN when not computed */
   int tested;                   /* mw holds a result */
+  double p_used;                /* p the verdict used (Holm-adjusted with --holm); -1 if none */
   struct mw_result mw;
   double threshold, floor;      /* the ones applied */
   enum compare_verdict verdict;

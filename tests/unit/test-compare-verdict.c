@@ -226,3 +226,48 @@ Test(compare, different_machines_are_warned_about)
   json_decref(b);
   json_decref(n);
 }
+
+/* The fixture's first cell only, 4 timed runs, times scaled by factor. */
+static json_t *four_runs(double factor)
+{
+  json_t *r = json_load_file(PERFSWEEP_FIXTURES "/compare/base.json", 0, NULL);
+  json_t *cells = json_object_get(r, "cells");
+  while (json_array_size(cells) > 1)
+    json_array_remove(cells, 1);
+  json_t *runs = json_object_get(json_array_get(cells, 0), "runs"), *run, *st;
+  while (json_array_size(runs) > 5) /* the warm-up and 4 timed runs */
+    json_array_remove(runs, 5);
+  size_t i, j;
+  json_array_foreach(runs, i, run) {
+    static const char *keys[] = {"wall", "cpu", "user", "sys"};
+    for (size_t k = 0; k < 4; k++)
+      json_object_set_new(run, keys[k], json_real(json_number_value(json_object_get(run, keys[k])) *
+                                                  factor));
+    json_array_foreach(json_object_get(run, "stages"), j, st)
+      json_object_set_new(st, "seconds", json_real(json_number_value(json_object_get(st, "seconds")) *
+                                                   factor));
+  }
+  return r;
+}
+
+Test(compare, holm_controls_many_borderline_tests)
+{
+  /* 4 runs each, completely separated: every time metric has p = 2/70 = 0.029 < 0.05 alone,
+   * but 5 such tests need p < 0.01 for the smallest under Holm. */
+  json_t *b = four_runs(1.0), *n = four_runs(1.2);
+  struct compare_opts o;
+  struct compare_report r;
+  char *err = NULL;
+  compare_opts_init(&o);
+  cr_assert_eq(compare_results(b, "b", n, "n", &o, &r, &err), 0, "%s", err);
+  cr_assert_eq(r.verdict, CMP_REGRESSED, "uncorrected: p=0.029 regresses");
+  compare_report_free(&r);
+  o.holm = 1;
+  cr_assert_eq(compare_results(b, "b", n, "n", &o, &r, &err), 0, "%s", err);
+  cr_assert_neq(r.verdict, CMP_REGRESSED, "Holm over %zu metrics: %s", r.cells[0].nmetrics,
+                r.cells[0].metrics[0].reason);
+  cr_assert_gt(r.cells[0].metrics[0].p_used, 0.05, "adjusted p %g", r.cells[0].metrics[0].p_used);
+  compare_report_free(&r);
+  json_decref(b);
+  json_decref(n);
+}
