@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chart-gnuplot.h"
 #include "util.h"
@@ -27,6 +28,13 @@ static struct chart *add(struct ctx *c, const char *name, const char *title)
   memset(ch, 0, sizeof(*ch));
   snprintf(ch->name, sizeof(ch->name), "%s", name);
   snprintf(ch->title, sizeof(ch->title), "%s", title);
+  /* A report written again into the same folder keeps no stale chart of an earlier run. */
+  static const char *ext[] = {"svg", "png", "dat", "gp", "log"};
+  for (size_t i = 0; i < PS_ARRAY_SIZE(ext); i++) {
+    char *p = ps_xasprintf("%s/%s.%s", c->dir, name, ext[i]);
+    unlink(p);
+    free(p);
+  }
   return ch;
 }
 
