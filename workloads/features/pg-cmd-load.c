@@ -155,21 +155,14 @@ static int load_main(int argc, char **argv)
   }
   double total = pg_now() - t0;
   print_report(&o, masked ? masked : "", &rep, &ds, total);
-  char *db = NULL;
-  size_t dblen = 0;
-  FILE *m = open_memstream(&db, &dblen);
-  if (m) {
-    pg_stats_write_json(m, &s.stats, &s.stats, 1, total, NULL, NULL, -1, -1);
-    fclose(m);
-    uint64_t sum = 0;
-    for (int t = 0; t < PG_T_COUNT; t++)
-      sum += rep.rows[t];
-    if (pg_stats_append_metrics("load", total, ds.records_in, sum, 1, db) != 0) {
-      fx_cli_error("load", "PERFSWEEP_METRICS=%s: cannot append the metrics; point it at a "
-                   "writable file", getenv("PERFSWEEP_METRICS"));
-      rc = PS_EXIT_IO;
-    }
-    free(db);
+  uint64_t sum = 0;
+  for (int t = 0; t < PG_T_COUNT; t++)
+    sum += rep.rows[t];
+  if (pg_session_emit_metrics("pg_load", &s, 1, total, NULL, NULL, -1, -1, ds.records_in,
+                              (long long)sum) != 0) {
+    fx_cli_error("load", "PERFSWEEP_METRICS=%s: cannot append the metrics; point it at a "
+                 "writable file", getenv("PERFSWEEP_METRICS"));
+    rc = PS_EXIT_IO;
   }
 out:
   pg_session_close(&s);

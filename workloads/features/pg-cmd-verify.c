@@ -213,16 +213,8 @@ static int verify_main(int argc, char **argv)
   if (rep.kind[0].rows_engine + rep.kind[1].rows_engine + rep.kind[2].rows_engine == 0 && rows)
     fx_cli_error("verify", "the feature tables are empty: write the engine's rows first with "
                  "perfsweep-features run --source postgres:DSN --sink postgres:DSN");
-  char *db = NULL;
-  size_t len = 0;
-  FILE *m = open_memstream(&db, &len);
-  if (m) {
-    double wall = pg_now() - t0;
-    pg_stats_write_json(m, &s.stats, &s.stats, 1, wall, NULL, NULL, -1, -1);
-    fclose(m);
-    pg_stats_append_metrics("pg_verify", wall, rows, rows - rep.problems, 1, db);
-    free(db);
-  }
+  pg_session_emit_metrics("pg_verify", &s, 1, pg_now() - t0, NULL, NULL, -1, -1, rows,
+                          (long long)(rows - rep.problems));
   rc = rep.problems ? PS_EXIT_DATA : PS_EXIT_OK;
 out_dsn:
   pg_session_close(&s);

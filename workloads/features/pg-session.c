@@ -4,6 +4,7 @@
  */
 #include "pg-session.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,6 +186,37 @@ int pg_session_copy_in(struct pg_session *s, const char *copy_sql, const char *d
     return -1;
   pg_session_copy_put(s, data, len);
   return pg_session_copy_finish(s, copy_sql, rows, t0);
+}
+
+int pg_session_emit_metrics(const char *stage, const struct pg_session *s, int n, double wall,
+                            const struct pg_server_snapshot *before,
+                            const struct pg_server_snapshot *after, int peak_active,
+                            int peak_connected, uint64_t records_in, long long records_out)
+{
+  struct pg_stats total;
+  pg_stats_init(&total, n > 0 ? s[0].stats.slow_threshold_ms : 0);
+  struct pg_stats *per = calloc(n > 0 ? (unsigned)n : 1u, sizeof *per);
+  for (int i = 0; i < n; i++) {
+    pg_stats_merge(&total, &s[i].stats);
+    if (per)
+      per[i] = s[i].stats; /* shallow: the sessions keep owning the buffers */
+  }
+  char *db = NULL;
+  size_t len = 0;
+  int rc = -ENOMEM;
+  FILE *m = open_memstream(&db, &len);
+  if (m) {
+    pg_stats_write_json(m, &total, per, per ? (size_t)n : 0, wall, before, after, peak_active,
+                        peak_connected);
+    fclose(m);
+    rc = pg_stats_append_metrics(stage, wall, records_in,
+                                 records_out < 0 ? total.rows_written : (uint64_t)records_out,
+                                 (size_t)(n > 0 ? n : 0), db);
+  }
+  free(db);
+  free(per);
+  pg_stats_release(&total);
+  return rc;
 }
 
 void pg_session_backoff(int attempt)

@@ -49,6 +49,15 @@ int pg_session_copy_start(struct pg_session *s, const char *copy_sql);
 int pg_session_copy_put(struct pg_session *s, const char *data, size_t len);
 int pg_session_copy_finish(struct pg_session *s, const char *copy_sql, uint64_t rows, double t0);
 
+/* Appends the perfsweep.metrics/1 line of stage (e.g. "pg_sink") for n sessions: their stats
+ * merged, per-connection busy time over wall seconds, server counters before/after (may be
+ * NULL) and the peaks (-1: unknown). records_out < 0 means the rows written. Returns 0 or
+ * -errno when $PERFSWEEP_METRICS cannot be written. */
+int pg_session_emit_metrics(const char *stage, const struct pg_session *s, int n, double wall,
+                            const struct pg_server_snapshot *before,
+                            const struct pg_server_snapshot *after, int peak_active,
+                            int peak_connected, uint64_t records_in, long long records_out);
+
 /* Sleeps before retry number attempt (1, 2, ...): 100 ms doubling, capped at 5 s. */
 void pg_session_backoff(int attempt);
 

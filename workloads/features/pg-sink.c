@@ -312,31 +312,6 @@ static int finish_kinds(struct sink_ctx *c, struct pg_session *s)
   return 0;
 }
 
-static void emit_metrics(struct sink_ctx *c, double wall, const struct pg_server_snapshot *b,
-                         const struct pg_server_snapshot *a, int peak_a, int peak_c,
-                         uint64_t rows)
-{
-  struct pg_stats total;
-  pg_stats_init(&total, pg_config()->slow_ms);
-  struct pg_stats *per = calloc((unsigned)c->n_sess, sizeof *per);
-  for (int i = 0; i < c->n_sess; i++) {
-    pg_stats_merge(&total, &c->sess[i].stats);
-    if (per)
-      per[i] = c->sess[i].stats;
-  }
-  char *db = NULL;
-  size_t len = 0;
-  FILE *m = open_memstream(&db, &len);
-  if (m) {
-    pg_stats_write_json(m, &total, per, per ? (size_t)c->n_sess : 0, wall, b, a, peak_a, peak_c);
-    fclose(m);
-    pg_stats_append_metrics("pg_sink", wall, rows, total.rows_written, (size_t)c->n_sess, db);
-  }
-  free(db);
-  free(per);
-  pg_stats_release(&total);
-}
-
 static int pg_sink_write(const char *arg, const struct fx_dataset *ds, const struct fx_features *f,
                          char *err, size_t errlen)
 {
@@ -418,7 +393,8 @@ static int pg_sink_write(const char *arg, const struct fx_dataset *ds, const str
   }
   if (PQstatus(s0->conn) == CONNECTION_OK)
     pg_server_snapshot_take(s0->conn, &after);
-  emit_metrics(&c, pg_now() - t0, &before, &after, peak_a, peak_c, rows);
+  pg_session_emit_metrics("pg_sink", c.sess, c.n_sess, pg_now() - t0, &before, &after, peak_a,
+                          peak_c, rows, -1);
   if (c.rc) {
     snprintf(err, errlen, "%s", c.err);
     rc = c.rc;

@@ -432,30 +432,6 @@ static int read_reference_time(struct pg_session *s, struct fx_dataset *ds, char
   return 0;
 }
 
-static void emit_metrics(struct src_ctx *c, double wall, const struct pg_server_snapshot *b,
-                         const struct pg_server_snapshot *a, int peak_a, int peak_c,
-                         uint64_t rows)
-{
-  struct pg_stats total;
-  pg_stats_init(&total, pg_config()->slow_ms);
-  for (int i = 0; i < c->n_sess; i++)
-    pg_stats_merge(&total, &c->sess[i].stats);
-  struct pg_stats *per = calloc((unsigned)c->n_sess, sizeof *per);
-  for (int i = 0; per && i < c->n_sess; i++)
-    per[i] = c->sess[i].stats;
-  char *db = NULL;
-  size_t len = 0;
-  FILE *m = open_memstream(&db, &len);
-  if (m) {
-    pg_stats_write_json(m, &total, per, per ? (size_t)c->n_sess : 0, wall, b, a, peak_a, peak_c);
-    fclose(m);
-    pg_stats_append_metrics("pg_collect", wall, rows, rows, (size_t)c->n_sess, db);
-  }
-  free(db);
-  free(per); /* shallow copies: the sessions own the buffers */
-  pg_stats_release(&total);
-}
-
 static int pg_source_load(const char *arg, const struct fx_source_params *p, struct fx_dataset *ds,
                           struct fx_stage *collect, struct fx_stage *normalize, char *err,
                           size_t errlen)
@@ -530,7 +506,8 @@ static int pg_source_load(const char *arg, const struct fx_source_params *p, str
   *collect = (struct fx_stage){.name = collect->name, .seconds = wall, .records_in = rows,
                                .records_out = rows, .batches = pages, .workers = c.n_sess,
                                .peak_rss_kb = fx_peak_rss_kb(), .freshness_seconds = -1};
-  emit_metrics(&c, wall, &before, &after, peak_a, peak_c, rows);
+  pg_session_emit_metrics("pg_collect", c.sess, c.n_sess, wall, &before, &after, peak_a, peak_c,
+                          rows, (long long)rows);
   if (c.rc) {
     snprintf(err, errlen, "%s", c.err);
     rc = c.rc;
