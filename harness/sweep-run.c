@@ -227,6 +227,8 @@ struct ctx {
   struct state st;
   struct ps_progress prog;
   int failed, io_error;
+  char ***argvs, ***envs; /* per cell, built at its first run: PATH lookups and environment
+                           * copies are not repeated for every run */
 };
 
 static char *cell_dirname(const struct ps_plan *p, size_t cell)
@@ -242,12 +244,15 @@ static char *cell_dirname(const struct ps_plan *p, size_t cell)
 static int do_run(struct ctx *x, size_t cell, unsigned index, int warmup)
 {
   struct ps_plan *p = x->p;
-  char *metrics = ps_xasprintf("%s/metrics/%zu-%u.jsonl", x->o->out, cell, index);
+  char *metrics = ps_xasprintf("%s/metrics/%zu.jsonl", x->o->out, cell);
   char *errpath = ps_xasprintf("%s/logs/last-run.stderr", x->o->out);
   unlink(metrics);
-  char **argv = ps_plan_cell_argv(p, cell);
-  const char *missing = NULL;
-  char **env = ps_plan_cell_env(p, cell, metrics, NULL, &missing);
+  if (!x->argvs[cell]) {
+    const char *missing = NULL;
+    x->argvs[cell] = ps_plan_cell_argv(p, cell);
+    x->envs[cell] = ps_plan_cell_env(p, cell, metrics, NULL, &missing);
+  }
+  char **argv = x->argvs[cell], **env = x->envs[cell];
   struct ps_launch_opts lo = {.timeout = p->timeout, .poll_interval = p->poll_interval,
                               .stderr_path = errpath, .stop = x->o->stop};
   struct ps_launch_result r;
@@ -282,8 +287,6 @@ static int do_run(struct ctx *x, size_t cell, unsigned index, int warmup)
   }
   free(id);
   ps_launch_result_release(&r);
-  ps_env_free(env);
-  ps_argv_free(argv);
   free(metrics);
   free(errpath);
   return rc;
@@ -670,6 +673,8 @@ int ps_runner_execute(struct ps_plan *p, const json_t *header, const struct ps_r
 {
   struct ctx x = {.p = p, .o = o};
   state_init(&x.st, p, o->out);
+  x.argvs = ps_xcalloc(x.st.ncells, sizeof(char **));
+  x.envs = ps_xcalloc(x.st.ncells, sizeof(char **));
   double t0 = mono();
   double prev = json_number_value(json_object_get(json_object_get(header, "summary"), "duration"));
   size_t ncells = 0;
@@ -744,6 +749,12 @@ int ps_runner_execute(struct ps_plan *p, const json_t *header, const struct ps_r
   free(path);
   free(slots);
   free(cells);
+  for (size_t c = 0; c < x.st.ncells; c++) {
+    ps_argv_free(x.argvs[c]);
+    ps_env_free(x.envs[c]);
+  }
+  free(x.argvs);
+  free(x.envs);
   state_release(&x.st);
   return rc;
 }
