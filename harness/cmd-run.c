@@ -395,8 +395,9 @@ int cmd_run(int argc, char **argv)
     case OPT_POLL: if (parse_seconds("--poll-interval", optarg, &poll)) goto out; break;
     case OPT_SEED: {
       char *end;
+      errno = 0;
       seed = strtoull(optarg, &end, 10);
-      if (*end || !*optarg) {
+      if (*end || !*optarg || optarg[0] == '-' || errno) {
         ps_error("--seed '%s' is not a whole number", optarg);
         goto out;
       }

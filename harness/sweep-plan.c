@@ -123,9 +123,11 @@ int ps_plan_load_spec(struct ps_plan *p, const char *path, char *err, size_t err
 {
   json_error_t je;
   json_t *s = json_load_file(path, 0, &je);
+  if (!s && je.line < 1)
+    return seterr(PS_EXIT_USAGE, err, errlen, "cannot read the spec file %s: %s", path, je.text);
   if (!s)
-    return seterr(PS_EXIT_USAGE, err, errlen, "cannot read the spec file %s: %s (line %d)",
-                  path, je.text, je.line);
+    return seterr(PS_EXIT_USAGE, err, errlen, "the spec file %s is not valid JSON (line %d: %s)",
+                  path, je.line, je.text);
   int rc = 0;
   if (!json_is_object(s)) {
     rc = seterr(PS_EXIT_USAGE, err, errlen, "%s: a spec file is a JSON object", path);

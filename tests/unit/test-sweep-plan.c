@@ -84,7 +84,7 @@ Test(sweep_plan, bad_spec_files)
                           {"{\"params\": {\"b\": {}}}", "must be a string"},
                           {"[1, 2]", "JSON object"},
                           {"{\"command\": 3}", "array of words"},
-                          {"{\"params\": ", "cannot read the spec"}};
+                          {"{\"params\": ", "not valid JSON"}};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     char *path = write_tmp(bad[i][0]);
     struct ps_plan p;
