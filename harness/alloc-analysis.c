@@ -195,55 +195,55 @@ static int read_trace(struct alloc_totals *t, const char *path, struct alloc_sit
   json_t *notes = json_array();
   double calls_before = t->total_calls, bytes_before = t->bytes;
   err = ps_trace_merge_begin(tr);
-  struct ps_rec r;
+  const struct ps_rec *rp;
   uint64_t nrec = 0;
   while (!err) {
-    int ok = ps_trace_merge_next(tr, &r);
+    int ok = ps_trace_merge_next_ref(tr, &rp);
     if (ok < 0)
       err = ok;
     if (ok <= 0)
       break;
     nrec++;
-    switch (r.type) {
+    switch (rp->type) {
     case PS_REC_MODULE: {
-      char *mp = ps_xcalloc(1, r.str_len + 1);
-      memcpy(mp, r.str, r.str_len);
-      ps_sym_add_module(sym, mp, r.ptr, r.size, r.bytes, r.bytes_len);
+      char *mp = ps_xcalloc(1, rp->str_len + 1);
+      memcpy(mp, rp->str, rp->str_len);
+      ps_sym_add_module(sym, mp, rp->ptr, rp->size, rp->bytes, rp->bytes_len);
       free(mp);
       break;
     }
     case PS_REC_STACK: {
-      struct stack_agg *s = stack_at(&p, r.id);
+      struct stack_agg *s = stack_at(&p, rp->id);
       if (!s || s->defined)
         break;
-      if (p.nips + r.nips > p.capips) {
-        p.capips = (p.capips + r.nips) * 2;
+      if (p.nips + rp->nips > p.capips) {
+        p.capips = (p.capips + rp->nips) * 2;
         p.ips = ps_xrealloc(p.ips, p.capips * sizeof *p.ips);
       }
-      memcpy(p.ips + p.nips, r.ips, r.nips * sizeof *r.ips);
+      memcpy(p.ips + p.nips, rp->ips, rp->nips * sizeof *rp->ips);
       s->ips_off = p.nips;
-      s->nips = r.nips;
+      s->nips = rp->nips;
       s->defined = 1;
-      p.nips += r.nips;
+      p.nips += rp->nips;
       break;
     }
     case PS_REC_NOTE:
-      json_array_append_new(notes, json_stringn(r.str, r.str_len));
+      json_array_append_new(notes, json_stringn(rp->str, rp->str_len));
       break;
     case PS_REC_ALLOC:
     case PS_REC_ALLOCS:
-      on_alloc(t, &p, &r, h->start_mono_ns);
+      on_alloc(t, &p, rp, h->start_mono_ns);
       break;
     case PS_REC_REALLOC:
-      if (r.old_ptr)
-        on_free(t, &p, &r, h->start_mono_ns);
-      on_alloc(t, &p, &r, h->start_mono_ns);
+      if (rp->old_ptr)
+        on_free(t, &p, rp, h->start_mono_ns);
+      on_alloc(t, &p, rp, h->start_mono_ns);
       break;
     case PS_REC_FREE:
-      on_free(t, &p, &r, h->start_mono_ns);
+      on_free(t, &p, rp, h->start_mono_ns);
       break;
     case PS_REC_LOST:
-      t->lost += r.size;
+      t->lost += rp->size;
       break;
     default:
       break;

@@ -449,6 +449,15 @@ static int cursor_advance(struct ps_trace *t, struct cursor *c)
 
 int ps_trace_merge_next(struct ps_trace *t, struct ps_rec *r)
 {
+  const struct ps_rec *ref;
+  int ok = ps_trace_merge_next_ref(t, &ref);
+  if (ok == 1)
+    *r = *ref;
+  return ok;
+}
+
+int ps_trace_merge_next_ref(struct ps_trace *t, const struct ps_rec **r)
+{
   if (t->pending && t->nheap) {
     /* the record returned last time is consumed only now, so its pointers stayed valid */
     struct cursor *c = &t->cur[t->heap[0]];
@@ -472,7 +481,7 @@ int ps_trace_merge_next(struct ps_trace *t, struct ps_rec *r)
       heap_down(t, 0);
       continue;
     }
-    *r = c->rec;
+    *r = &c->rec;
     t->pending = 1;
     return 1;
   }

@@ -77,6 +77,8 @@ int ps_chunk_next(struct ps_trace *t, struct ps_chunk_view *v, struct ps_rec *r)
 int ps_trace_merge_begin(struct ps_trace *t);
 /* Returns 1 and the next record, 0 at the end, <0 on error (printed). */
 int ps_trace_merge_next(struct ps_trace *t, struct ps_rec *r);
+/* The same without copying: *r points into the reader, valid until the next call. */
+int ps_trace_merge_next_ref(struct ps_trace *t, const struct ps_rec **r);
 
 /* The traces of one kind in a folder: <dir>/<prefix>.*.pst ("alloc" / "cpu"), sorted by name.
  * Returns 0 with a malloc'd array of malloc'd paths (free each, then the array; *n may be 0), or a
