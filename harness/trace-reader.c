@@ -147,11 +147,40 @@ void ps_chunk_release(struct ps_chunk_view *v)
   v->data = NULL;
 }
 
-/* Reads the chunk header at off. 1 ok, 0 torn/end (warning printed when torn), <0 error. */
-static int chunk_header_at(struct ps_trace *t, uint64_t off, struct ps_trace_chunk *c)
+/* Zero bytes between chunks are padding (the rest of a region a probe reserved after shutdown):
+ * moves *off past them. Returns 0, or 1 when only zeros remain up to the end of the file. */
+static int skip_padding(struct ps_trace *t, uint64_t *off)
 {
+  uint8_t buf[4096];
+  uint64_t pos = *off;
+  while (pos < t->file_size) {
+    size_t n = t->file_size - pos < sizeof buf ? (size_t)(t->file_size - pos) : sizeof buf;
+    if (read_at(t->fd, buf, n, pos))
+      return 0;
+    for (size_t i = 0; i < n; i++)
+      if (buf[i]) {
+        *off = pos + i;
+        return 0;
+      }
+    pos += n;
+  }
+  *off = t->file_size;
+  return 1;
+}
+
+/* Reads the chunk header at *off (skipping zero padding, which moves *off). 1 ok, 0 torn/end
+ * (warning printed when torn), <0 error. */
+static int chunk_header_at(struct ps_trace *t, uint64_t *offp, struct ps_trace_chunk *c)
+{
+  uint64_t off = *offp;
   if (off == t->file_size)
     return 0;
+  uint32_t first = 1;
+  if (off + 4 <= t->file_size && read_at(t->fd, &first, 4, off) == 0 && first == 0) {
+    if (skip_padding(t, offp))
+      return 0;
+    off = *offp;
+  }
   int err = off + sizeof *c <= t->file_size ? read_at(t->fd, c, sizeof *c, off) : -ENODATA;
   if (err && err != -ENODATA) {
     ps_error("cannot read %s: %s", t->path, strerror(-err));
@@ -193,7 +222,7 @@ static int load_chunk(struct ps_trace *t, uint64_t off, const struct ps_trace_ch
 int ps_trace_next_chunk(struct ps_trace *t, struct ps_chunk_view *v)
 {
   struct ps_trace_chunk c;
-  int ok = chunk_header_at(t, t->pos, &c);
+  int ok = chunk_header_at(t, &t->pos, &c);
   if (ok <= 0)
     return ok;
   int err = load_chunk(t, t->pos, &c, v);
@@ -388,7 +417,7 @@ int ps_trace_merge_begin(struct ps_trace *t)
   uint64_t off = t->hdr.header_len;
   for (;;) {
     struct ps_trace_chunk c;
-    int ok = chunk_header_at(t, off, &c);
+    int ok = chunk_header_at(t, &off, &c);
     if (ok < 0)
       return ok;
     if (ok == 0)

@@ -23,11 +23,15 @@ _Static_assert(__builtin_offsetof(struct ps_trace_header, flags) == PS_TRACE_FLA
                "flags offset");
 
 #define CHUNK_HDR ((uint32_t)sizeof(struct ps_trace_chunk))
+/* After shutdown (late destructors still free), each thread's records go to a small region of
+ * the file reserved once and rewritten as one growing chunk per commit, instead of one chunk per
+ * record; the unused rest of the last region stays zero, which readers skip. */
+#define DIRECT_REGION 4096u
 
 static struct {
   int fd;
   volatile int enabled;
-  volatile int direct;       /* after shutdown: flush at every commit */
+  volatile int direct;       /* after shutdown: every commit reaches the file (write-through) */
   struct ps_tw_config cfg;
   char dir[1024];
   char exe[1024];
@@ -91,11 +95,12 @@ static void reset_buf(struct ps_tbuf *b)
   b->last_ptr = 0;
   b->since_time = PS_TW_TIME_EVERY; /* a TIME record starts every chunk */
   b->last_time = 0;
+  b->dregion = 0;
 }
 
 static void flush_buf(struct ps_tbuf *b)
 {
-  if (b->nrec == 0 || g.fd < 0 || !g.enabled) {
+  if (b->nrec == 0 || g.fd < 0 || !g.enabled || b->dregion) { /* dregion: already written */
     reset_buf(b);
     return;
   }
@@ -198,6 +203,10 @@ uint8_t *ps_tw_reserve(size_t max)
   }
   if (b->len + max + 32 > PS_TW_BUF_SIZE)
     flush_buf(b);
+  if (g.direct && b->dregion && b->len + max + 32 > DIRECT_REGION) {
+    reset_buf(b); /* the region holds every committed record already: start a new one */
+    b->dregion = 0;
+  }
   if (b->since_time >= PS_TW_TIME_EVERY) {
     /* CLOCK_MONOTONIC_COARSE is a vDSO read of a tick-updated value (~4 ms steps): a TIME
      * record only when it moved, so dense events cost a few ns and sparse ones keep their time */
@@ -216,12 +225,31 @@ uint8_t *ps_tw_reserve(size_t max)
   return b->data + b->len;
 }
 
+static void direct_write(struct ps_tbuf *b)
+{
+  if (!g.enabled || g.fd < 0 || b->nrec == 0)
+    return;
+  if (!b->dregion && b->len > DIRECT_REGION) { /* one huge record: its own exact chunk */
+    flush_buf(b);
+    return;
+  }
+  if (!b->dregion)
+    b->dregion = __atomic_fetch_add(&g.off, DIRECT_REGION, __ATOMIC_RELAXED);
+  struct ps_trace_chunk c = {.magic = PS_CHUNK_MAGIC, .payload_len = (uint32_t)(b->len - CHUNK_HDR),
+                             .tid = b->tid, .nrecords = b->nrec, .first_seq = b->first_seq};
+  memcpy(b->data, &c, sizeof c);
+  if (write_at(b->data, b->len, b->dregion)) {
+    g.enabled = 0;
+    set_flag(PS_TRACE_F_DISK_FULL);
+  }
+}
+
 void ps_tw_commit(uint8_t *end)
 {
   struct ps_tbuf *b = t_buf;
   b->len = (size_t)(end - b->data);
   if (g.direct)
-    flush_buf(b);
+    direct_write(b);
   __atomic_store_n(&b->busy, 0, __ATOMIC_RELEASE);
 }
 

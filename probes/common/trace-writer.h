@@ -38,6 +38,7 @@ struct ps_tbuf {
   uint32_t nrec;
   uint32_t since_time;
   uint64_t last_time;     /* coarse clock of the last TIME record */
+  uint64_t dregion;       /* after shutdown: file offset of this buffer's open region, 0 = none */
   size_t len;             /* bytes used in data, chunk header included */
   uint8_t data[PS_TW_BUF_SIZE];
 };
