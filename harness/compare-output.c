@@ -157,6 +157,21 @@ static void compare_md_text(FILE *out, const char *s)
     fputs(*s == '|' ? "\\|" : (char[]){*s, 0}, out);
 }
 
+static void compare_md_row(FILE *out, const struct compare_cell *c, const struct compare_metric *m)
+{
+  char b[32], n[32], ch[32], ci[48], p[16];
+  compare_fmt_value(b, sizeof(b), m->base_median, m->unit);
+  compare_fmt_value(n, sizeof(n), m->new_median, m->unit);
+  compare_fmt_change(ch, sizeof(ch), m->change);
+  compare_fmt_ci(ci, sizeof(ci), m);
+  compare_fmt_p(p, sizeof(p), m);
+  fputs("| `", out);
+  compare_md_text(out, c->id);
+  fprintf(out, "` | %s | %s | %s | %s | %s | %s | %s%s%s |\n", m->metric, b, n, ch, ci, p,
+          m->verdict == CMP_REGRESSED ? "**" : "", compare_verdict_name(m->verdict),
+          m->verdict == CMP_REGRESSED ? "**" : "");
+}
+
 void compare_print_markdown(FILE *out, const struct compare_report *r)
 {
   fprintf(out, "## perfsweep compare: %s\n\n", compare_md_icon(r->verdict));
@@ -168,25 +183,21 @@ void compare_print_markdown(FILE *out, const struct compare_report *r)
   fprintf(out, ".\n");
   if (r->machine_note)
     fprintf(out, "\n> :warning: %s\n", r->machine_note);
+  /* The headline table holds what changed (or could not be decided) and the primary metric of
+   * each cell; every metric is in the collapsed table below, so the comment stays short. */
   fprintf(out, "\n| cell | metric | base | new | change | 95%% CI | p | verdict |\n"
                "| --- | --- | ---: | ---: | ---: | --- | ---: | --- |\n");
-  for (size_t i = 0; i < r->ncells; i++) {
-    const struct compare_cell *c = &r->cells[i];
-    for (size_t k = 0; k < c->nmetrics; k++) {
-      const struct compare_metric *m = &c->metrics[k];
-      char b[32], n[32], ch[32], ci[48], p[16];
-      compare_fmt_value(b, sizeof(b), m->base_median, m->unit);
-      compare_fmt_value(n, sizeof(n), m->new_median, m->unit);
-      compare_fmt_change(ch, sizeof(ch), m->change);
-      compare_fmt_ci(ci, sizeof(ci), m);
-      compare_fmt_p(p, sizeof(p), m);
-      fputs("| `", out);
-      compare_md_text(out, c->id);
-      fprintf(out, "` | %s | %s | %s | %s | %s | %s | %s%s%s |\n", m->metric, b, n, ch, ci, p,
-              m->verdict == CMP_REGRESSED ? "**" : "", compare_verdict_name(m->verdict),
-              m->verdict == CMP_REGRESSED ? "**" : "");
-    }
-  }
+  for (size_t i = 0; i < r->ncells; i++)
+    for (size_t k = 0; k < r->cells[i].nmetrics; k++)
+      if (k == 0 || r->cells[i].metrics[k].verdict != CMP_UNCHANGED)
+        compare_md_row(out, &r->cells[i], &r->cells[i].metrics[k]);
+  fprintf(out, "\n<details><summary>All metrics</summary>\n\n"
+               "| cell | metric | base | new | change | 95%% CI | p | verdict |\n"
+               "| --- | --- | ---: | ---: | ---: | --- | ---: | --- |\n");
+  for (size_t i = 0; i < r->ncells; i++)
+    for (size_t k = 0; k < r->cells[i].nmetrics; k++)
+      compare_md_row(out, &r->cells[i], &r->cells[i].metrics[k]);
+  fprintf(out, "\n</details>\n");
   int details = 0;
   for (size_t i = 0; i < r->ncells; i++) {
     const struct compare_cell *c = &r->cells[i];
