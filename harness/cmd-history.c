@@ -1,4 +1,4 @@
-/* cmd-history.c - `perfsweep history add|show`: record results over commits, print and chart a
+/* cmd-history.c - `perfsweep history add|show|export`: record results over commits, print and chart
  * metric per cell, and name the commit where a lasting change began.
  *
  *   $ perfsweep history add sweep/ --store bench-history.jsonl
