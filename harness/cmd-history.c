@@ -1,5 +1,5 @@
-/* cmd-history.c - `perfsweep history add|show|export`: record results over commits, print and chart
- * metric per cell, and name the commit where a lasting change began.
+/* cmd-history.c - `perfsweep history add|show|export`: record results over commits, print
+ * and chart a metric per cell, and name the commit where a lasting change began.
  *
  *   $ perfsweep history add sweep/ --store bench-history.jsonl
  *   $ perfsweep history show --store bench-history.jsonl --metric wall --chart wall.svg
