@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report-data.h"
 #include "util.h"
 
 static void note(struct capacity_plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -194,13 +195,19 @@ static void choose(struct capacity_plan *p, const struct capacity_point *pts, si
   if (o->target_per_hour > 0) {
     if (target.ok) {
       p->rec = target;
-      note(p, "The fewest workers that reach %.0f records/hour were chosen.", o->target_per_hour);
+    {
+      char a[64];
+      note(p, "The fewest workers that reach %s records/hour were chosen.",
+           report_human(o->target_per_hour, a, sizeof(a)));
+    }
     } else {
       p->rec = best;
       p->meets_target = 0;
+      char a[64], b[64];
       if (best.ok)
-        note(p, "No measured configuration reaches %.0f records/hour (the best gives %.0f); the "
-                "fastest one is recommended.", o->target_per_hour, best.throughput * 3600);
+        note(p, "No measured configuration reaches %s records/hour (the best gives %s); the "
+                "fastest one is recommended.", report_human(o->target_per_hour, a, sizeof(a)),
+             report_human(best.throughput * 3600, b, sizeof(b)));
     }
   } else {
     p->rec = best;
@@ -236,6 +243,45 @@ static void rule_of_thumb(struct capacity_plan *p, const struct capacity_point *
   fill_choice(p, pts, count, &p->rot, b, w);
   if (!p->rot.ok) /* an unmeasured worker count without a model: take the nearest measured */
     fill_choice(p, pts, count, &p->rot, b, w < wlo ? wlo : whi);
+  if (p->rot.ok && o->memory_limit > 0 && p->rot.memory > o->memory_limit)
+    note(p, "The rule of thumb's pick needs about %.0f MiB, more than the %.0f MiB limit.",
+         p->rot.memory / 1048576.0, o->memory_limit / 1048576.0);
+}
+
+/* The sentences about each batch size's fit: flat, poor, a peak beyond the measured workers,
+ * and once per reason the batch sizes that have no fit. */
+static void fit_notes(struct capacity_plan *p, double whi)
+{
+  for (size_t i = 0; i < p->nbatch; i++) {
+    const struct capacity_usl *u = &p->usl[i];
+    if (!u->ok)
+      continue; /* said once for all batch sizes below */
+    else if (u->flat)
+      note(p, "Batch %g: throughput is flat across worker counts (within 10%%): more workers do "
+              "not help this workload here%s.", p->batches[i],
+           u->poor ? "; measured medians are used instead of the model" : "");
+    else if (u->poor)
+      note(p, "Batch %g: the scalability fit is poor (R² = %.2f over %zu points); measured "
+              "medians are used instead of the model.", p->batches[i], u->r2, u->npoints);
+    else if (isfinite(u->nstar) && u->nstar > whi * 1.05)
+      note(p, "Batch %g: throughput still rises at %g workers (the model peaks at N* = %.1f, "
+              "beyond what was measured); measure more workers before going further.",
+           p->batches[i], whi, u->nstar);
+  }
+  for (size_t i = 0; i < p->nbatch; i++) {
+    const char *why = p->usl[i].reason;
+    int first = !p->usl[i].ok;
+    for (size_t j = 0; j < i && first; j++)
+      first = !(!p->usl[j].ok && p->usl[j].reason == why);
+    if (!first)
+      continue;
+    char list[512] = "";
+    size_t n = 0, len = 0;
+    for (size_t j = i; j < p->nbatch; j++)
+      if (!p->usl[j].ok && p->usl[j].reason == why && len < sizeof(list) - 32)
+        len += snprintf(list + len, sizeof(list) - len, "%s%g", n++ ? ", " : "", p->batches[j]);
+    note(p, "%s %s: %s.", n > 1 ? "Batch sizes" : "Batch", list, why);
+  }
 }
 
 int capacity_plan_build(const struct capacity_point *pts, size_t count,
@@ -268,42 +314,14 @@ int capacity_plan_build(const struct capacity_point *pts, size_t count,
     for (size_t j = 0; j < count; j++)
       if (pts[j].batch == p->batches[i])
         n[m] = pts[j].workers, x[m] = pts[j].throughput, m++;
-    struct capacity_usl *u = &p->usl[i];
-    capacity_usl_fit(n, x, m, u);
-    if (!u->ok)
-      continue; /* said once for all batch sizes below */
-    else if (u->flat)
-      note(p, "Batch %g: throughput is flat across worker counts (within 10%%): more workers do "
-              "not help this workload here%s.", p->batches[i],
-           u->poor ? "; measured medians are used instead of the model" : "");
-    else if (u->poor)
-      note(p, "Batch %g: the scalability fit is poor (R² = %.2f over %zu points); measured "
-              "medians are used instead of the model.", p->batches[i], u->r2, u->npoints);
-    else if (isfinite(u->nstar) && u->nstar > whi * 1.05)
-      note(p, "Batch %g: throughput still rises at %g workers (the model peaks at N* = %.1f, "
-              "beyond what was measured); measure more workers before going further.",
-           p->batches[i], whi, u->nstar);
-  }
-  /* One sentence per reason for the batch sizes without a fit. */
-  for (size_t i = 0; i < p->nbatch; i++) {
-    const char *why = p->usl[i].reason;
-    int first = !p->usl[i].ok;
-    for (size_t j = 0; j < i && first; j++)
-      first = !(!p->usl[j].ok && p->usl[j].reason == why);
-    if (!first)
-      continue;
-    char list[512] = "";
-    size_t n = 0, len = 0;
-    for (size_t j = i; j < p->nbatch; j++)
-      if (!p->usl[j].ok && p->usl[j].reason == why && len < sizeof(list) - 32)
-        len += snprintf(list + len, sizeof(list) - len, "%s%g", n++ ? ", " : "", p->batches[j]);
-    note(p, "%s %s: %s.", n > 1 ? "Batch sizes" : "Batch", list, why);
+    capacity_usl_fit(n, x, m, &p->usl[i]);
   }
   mem_fit(pts, count, &p->mem);
   if (!p->mem.ok)
     note(p, "Too few runs report peak memory to fit a memory model.");
   choose(p, pts, count, ceil(wlo), floor(whi));
   rule_of_thumb(p, pts, count, ceil(wlo), floor(whi));
+  fit_notes(p, whi);
   return 0;
 }
 
