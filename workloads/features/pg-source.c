@@ -471,6 +471,9 @@ static int pg_source_load(const char *arg, const struct fx_source_params *p, str
       opened++;
       goto out;
     }
+    /* A page joins B parents to their children: that must be B index lookups. Left to itself
+     * the planner hashes the whole child table for every page (cost O(pages x table)). */
+    PQclear(PQexec(c.sess[opened].conn, "SET enable_hashjoin = off; SET enable_mergejoin = off"));
   }
   rc = read_reference_time(&c.sess[0], ds, err, errlen);
   if (rc)
