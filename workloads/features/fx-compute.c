@@ -343,10 +343,13 @@ static void *worker(void *arg)
     size_t t = atomic_fetch_add(&job->next, 1);
     if (t >= job->total || w->failed)
       break;
-    int k = 0;
+    /* heaviest batches first (collections gather every member's rows), so no worker is left
+     * with a big batch at the end while the others idle */
+    static const int order[FX_KIND_COUNT] = {FX_KIND_COLLECTION, FX_KIND_PRODUCT, FX_KIND_USER};
+    int oi = 0, k = order[0];
     while (t >= job->n_batches[k]) {
       t -= job->n_batches[k];
-      k++;
+      k = order[++oi];
     }
     size_t n_ent = job->n_todo[k], first = t * B, n = n_ent - first < B ? n_ent - first : B;
     const uint32_t *ents;

@@ -96,7 +96,7 @@ int fx_price_parse(const char *s, size_t n, int64_t *cents)
   if (n == 0 || s[0] < '0' || s[0] > '9')
     return -1;
   while (i < n && s[i] >= '0' && s[i] <= '9') {
-    if (whole > 100000000000LL)
+    if (whole > 10000000LL) /* 10 million currency units: sums stay far from overflow */
       return -1;
     whole = whole * 10 + (s[i++] - '0');
   }

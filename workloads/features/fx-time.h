@@ -16,7 +16,7 @@ int fx_time_parse(const char *s, size_t n, fx_time *t);
 /* Writes t as "YYYY-MM-DDTHH:MM:SSZ" plus NUL into out (21 bytes). Never fails. */
 void fx_time_format(fx_time t, char out[21]);
 /* Parses a decimal price ("19.99", "5", "5.5") into cents. Returns 0, or -1 for anything
- * else: sign, more than two decimals, no digits, overflow. */
+ * else: sign, more than two decimals, no digits, more than 10,000,000 units. */
 int fx_price_parse(const char *s, size_t n, int64_t *cents);
 
 #endif
