@@ -42,10 +42,10 @@ void chart_quote(FILE *f, const char *s)
   fputc('\'', f);
 }
 
-int chart_render(const char *dir, const char *name, const char *body, int width, int height,
-                 char *why, size_t whylen)
+int chart_write_script(const char *dir, const char *name, const char *body, int width,
+                       int height, char *why, size_t whylen)
 {
-  char *gp = ps_xasprintf("%s/%s.gp", dir, name), *log = ps_xasprintf("%s/%s.log", dir, name);
+  char *gp = ps_xasprintf("%s/%s.gp", dir, name);
   char *script = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&script, &len);
@@ -65,16 +65,18 @@ int chart_render(const char *dir, const char *name, const char *body, int width,
   fclose(f);
   int rc = ps_write_file_atomic(gp, script, len);
   free(script);
-  if (rc < 0) {
+  if (rc < 0)
     snprintf(why, whylen, "could not write %s: %s", gp, strerror(-rc));
-    goto out;
-  }
+  free(gp);
+  return rc < 0 ? -1 : 0;
+}
+
+/* gnuplot name1.gp name2.gp ... in dir, output into dir/log. Returns the wait status or -1. */
+static int run_gnuplot(const char *dir, char *const *names, size_t n, const char *log)
+{
   pid_t pid = fork();
-  if (pid < 0) {
-    snprintf(why, whylen, "could not start gnuplot: %s", strerror(errno));
-    rc = -1;
-    goto out;
-  }
+  if (pid < 0)
+    return -1;
   if (pid == 0) {
     int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     int null = open("/dev/null", O_RDONLY);
@@ -84,26 +86,46 @@ int chart_render(const char *dir, const char *name, const char *body, int width,
       dup2(null, 0);
     if (chdir(dir) != 0)
       _exit(126);
-    char *base = ps_xasprintf("%s.gp", name);
-    char *argv[] = {"gnuplot", base, NULL};
+    char **argv = ps_xcalloc(n + 2, sizeof(char *));
+    argv[0] = "gnuplot";
+    for (size_t i = 0; i < n; i++)
+      argv[i + 1] = ps_xasprintf("%s.gp", names[i]);
     execvp("gnuplot", argv);
     _exit(127);
   }
   int status;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
     ;
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-    rc = 0;
-  } else {
-    rc = -1;
-    snprintf(why, whylen, "gnuplot failed on %s (%s %d); its messages are in %s", gp,
-             WIFEXITED(status) ? "exit" : "signal",
-             WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), log);
-  }
-  if (rc == 0)
+  return status;
+}
+
+int chart_run(const char *dir, char *const *names, size_t n, int *ok, char (*why)[512])
+{
+  /* One gnuplot for all scripts; when it fails, each script alone to find which. */
+  char *log = ps_xasprintf("%s/gnuplot.log", dir);
+  int status = n ? run_gnuplot(dir, names, n, log) : 0;
+  int failed = 0;
+  if (n && status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    for (size_t i = 0; i < n; i++)
+      ok[i] = 1;
     unlink(log);
-out:
-  free(gp);
+    free(log);
+    return 0;
+  }
+  unlink(log);
   free(log);
-  return rc;
+  for (size_t i = 0; i < n; i++) {
+    char *one = ps_xasprintf("%s/%s.log", dir, names[i]);
+    status = run_gnuplot(dir, &names[i], 1, one);
+    ok[i] = status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (ok[i])
+      unlink(one);
+    else
+      snprintf(why[i], sizeof(why[i]), "gnuplot failed on %s/%s.gp (%s %d); its messages are in %s",
+               dir, names[i], status != -1 && WIFEXITED(status) ? "exit" : "signal",
+               status == -1 ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), one);
+    failed += !ok[i];
+    free(one);
+  }
+  return failed ? -1 : 0;
 }

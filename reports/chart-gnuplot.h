@@ -14,9 +14,13 @@ int chart_gnuplot_available(void);
 void chart_quote(FILE *f, const char *s);
 
 /* Writes dir/name.gp: body twice, once into name.svg (svg terminal) and once into name.png
- * (pngcairo, or png when cairo is missing), then runs "gnuplot name.gp" in dir with stderr
- * in dir/name.log. Returns 0, or -1 with a sentence in why (gnuplot failed: see the log). */
-int chart_render(const char *dir, const char *name, const char *body, int width, int height,
-                 char *why, size_t whylen);
+ * (pngcairo, or png when cairo is missing). Returns 0, or -1 with a sentence in why. */
+int chart_write_script(const char *dir, const char *name, const char *body, int width,
+                       int height, char *why, size_t whylen);
+
+/* Runs gnuplot in dir on the n scripts names[i].gp (one process; when that fails, one per
+ * script to find the culprit, whose messages stay in dir/<name>.log). Sets ok[i], and why[i]
+ * for each failure. Returns 0 when all were drawn, else -1. */
+int chart_run(const char *dir, char *const *names, size_t n, int *ok, char (*why)[512]);
 
 #endif

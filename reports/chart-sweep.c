@@ -1,5 +1,5 @@
 /* chart-sweep.c - one function per chart: writes <name>.dat (plain columns, blocks per series)
- * and the gnuplot body, then renders it through chart_render. Axis names come from the sweep;
+ * and the gnuplot script, then one gnuplot draws them all (chart_run). Axis names come from the sweep;
  * every user string passes through chart_quote; missing numbers are skipped, never plotted as 0.
  */
 #include "chart-sweep.h"
@@ -88,10 +88,11 @@ static FILE *body_open(struct body *b)
   return b->f;
 }
 
+/* Writes the chart's script; chart_sweep_write runs gnuplot on all of them at the end. */
 static void render(struct ctx *c, struct chart *ch, struct body *b, int w, int h)
 {
   fclose(b->f);
-  ch->ok = chart_render(c->dir, ch->name, b->buf, w, h, ch->why, sizeof(ch->why)) == 0;
+  ch->ok = chart_write_script(c->dir, ch->name, b->buf, w, h, ch->why, sizeof(ch->why)) == 0;
   free(b->buf);
 }
 
@@ -643,9 +644,22 @@ int chart_sweep_write(const struct report_data *d, const struct capacity_plan *p
   chart_stages(&c);
   chart_timeline(&c);
   chart_alloc_sizes(&c);
-  int drawn = 0;
+  char *names[CHART_MAX];
+  int ok[CHART_MAX];
+  char why[CHART_MAX][512];
+  size_t n = 0, idx[CHART_MAX];
   for (size_t i = 0; i < set->n; i++)
-    drawn += set->c[i].ok;
+    if (set->c[i].ok)
+      idx[n] = i, names[n++] = set->c[i].name;
+  chart_run(c.dir, names, n, ok, why);
+  int drawn = 0;
+  for (size_t k = 0; k < n; k++) {
+    struct chart *ch = &set->c[idx[k]];
+    ch->ok = ok[k];
+    if (!ok[k])
+      snprintf(ch->why, sizeof(ch->why), "%s", why[k]);
+    drawn += ok[k];
+  }
   free(c.dir);
   return drawn;
 }
