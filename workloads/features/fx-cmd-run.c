@@ -253,7 +253,8 @@ static int run_main(int argc, char **argv)
                                   .batches = cs.batches, .workers = (int)o.workers,
                                   .peak_rss_kb = fx_peak_rss_kb(),
                                   .batch_buffer_bytes = cs.peak_batch_bytes,
-                                  .source_rows = cs.source_rows};
+                                  .source_rows = cs.source_rows,
+                                  .worker_cpu_max = cs.worker_cpu_max};
   if (fx_features_check(&ds, &f, err, sizeof err) != 0) {
     fx_cli_error("run", "%s", err);
     rc = PS_EXIT_DATA;

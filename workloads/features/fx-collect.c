@@ -95,12 +95,12 @@ void fx_collect_count(const struct fx_raw *raw, size_t batch_size, struct fx_sta
   collect->workers = 1;
 }
 
-int fx_collect_normalize(const struct fx_raw *raw, const struct fx_source_params *p,
+int fx_collect_normalize(struct fx_raw *raw, const struct fx_source_params *p,
                          struct fx_dataset *ds, struct fx_stage *normalize, char *err,
                          size_t errlen)
 {
   double t0 = fx_now(), c0 = fx_cpu_now();
-  int rc = fx_normalize(raw, ds, err, errlen);
+  int rc = fx_normalize_release(raw, ds, err, errlen);
   normalize->seconds = fx_now() - t0;
   normalize->cpu_seconds = fx_cpu_now() - c0;
   normalize->records_in = ds->records_in;

@@ -20,8 +20,9 @@ int fx_collect_dir(const char *dir, struct fx_raw *raw, char *err, size_t errlen
  * batches = pages of batch_size. */
 void fx_collect_count(const struct fx_raw *raw, size_t batch_size, struct fx_stage *collect);
 
-/* Normalizes raw into ds, filling the normalize stage. Returns as fx_normalize. */
-int fx_collect_normalize(const struct fx_raw *raw, const struct fx_source_params *p,
+/* Normalizes raw into ds (releasing raw's table texts as it goes), filling the normalize
+ * stage. Returns as fx_normalize. */
+int fx_collect_normalize(struct fx_raw *raw, const struct fx_source_params *p,
                          struct fx_dataset *ds, struct fx_stage *normalize, char *err,
                          size_t errlen);
 

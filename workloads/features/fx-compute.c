@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* A gathered order line: an order_items row joined with its order. */
 struct jitem {
@@ -28,6 +29,7 @@ struct wbuf {
   uint32_t *scratch; size_t cap_scratch;
   size_t peak_bytes;
   uint64_t rows, batches, entities;
+  double cpu_seconds; /* this worker's thread CPU time */
   int failed;
 };
 
@@ -377,6 +379,9 @@ static void *worker(void *arg)
     if (bytes > w->peak_bytes)
       w->peak_bytes = bytes;
   }
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  w->cpu_seconds = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
   free(all);
   free(w->it);
   free(w->ev);
@@ -438,6 +443,9 @@ int fx_compute(const struct fx_dataset *ds, const struct fx_compute_opts *o,
     st->entities += w[i].entities;
     st->batches += w[i].batches;
     st->peak_batch_bytes += w[i].peak_bytes;
+    st->worker_cpu_sum += w[i].cpu_seconds;
+    if (w[i].cpu_seconds > st->worker_cpu_max)
+      st->worker_cpu_max = w[i].cpu_seconds;
     if (w[i].failed)
       rc = -1;
   }

@@ -22,6 +22,7 @@ struct fx_compute_stats {
   uint64_t entities;      /* feature rows written */
   uint64_t batches;
   size_t peak_batch_bytes; /* sum over workers of their largest batch-buffer footprint */
+  double worker_cpu_sum, worker_cpu_max; /* thread CPU seconds of all workers / the busiest */
 };
 
 /* Computes the features of the entities listed in todo[k] (n_todo[k] entity indices; todo[k]

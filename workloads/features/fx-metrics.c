@@ -85,6 +85,8 @@ static int stage_json(char *buf, size_t len, const struct fx_stage *s)
   if (s->source_rows)
     n += snprintf(buf + n, len - (size_t)n, ",\"source_rows\":%llu",
                   (unsigned long long)s->source_rows);
+  if (s->worker_cpu_max > 0)
+    n += snprintf(buf + n, len - (size_t)n, ",\"worker_cpu_max_seconds\":%.6f", s->worker_cpu_max);
   if (s->batch_buffer_bytes)
     n += snprintf(buf + n, len - (size_t)n, ",\"batch_buffer_bytes\":%llu",
                   (unsigned long long)s->batch_buffer_bytes);

@@ -661,7 +661,8 @@ int fx_manifest_reference_time(const char *text, size_t len, fx_time *t)
   return m == 0 && found && fx_json_end(&j) == FX_J_OK ? 0 : -1;
 }
 
-int fx_normalize(const struct fx_raw *raw, struct fx_dataset *ds, char *err, size_t errlen)
+static int normalize(struct fx_raw *raw, int release, struct fx_dataset *ds, char *err,
+                     size_t errlen)
 {
   struct norm nm = {.ds = ds};
   int rc = 0;
@@ -683,8 +684,11 @@ int fx_normalize(const struct fx_raw *raw, struct fx_dataset *ds, char *err, siz
     }
     fx_idmap_reserve(maps[t], lines + 1);
   }
-  for (int t = 0; t < FX_RAW_COUNT && rc == 0; t++)
+  for (int t = 0; t < FX_RAW_COUNT && rc == 0; t++) {
     rc = each_line(raw, t, &nm, parsers[t], &ds->records_in, err, errlen);
+    if (release) /* the raw text of a parsed table is not needed any more */
+      fx_buf_free(&raw->table[t]);
+  }
   fx_idmap_free(&nm.shops);
   fx_idmap_free(&nm.products);
   fx_idmap_free(&nm.collections);
@@ -694,6 +698,16 @@ int fx_normalize(const struct fx_raw *raw, struct fx_dataset *ds, char *err, siz
   free(nm.ids);
   free(nm.items);
   return rc;
+}
+
+int fx_normalize(const struct fx_raw *raw, struct fx_dataset *ds, char *err, size_t errlen)
+{
+  return normalize((struct fx_raw *)raw, 0, ds, err, errlen); /* release = 0: raw untouched */
+}
+
+int fx_normalize_release(struct fx_raw *raw, struct fx_dataset *ds, char *err, size_t errlen)
+{
+  return normalize(raw, 1, ds, err, errlen);
 }
 
 int fx_parse_only(const struct fx_raw *raw, uint64_t *records, char *err, size_t errlen)

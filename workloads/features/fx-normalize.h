@@ -16,6 +16,10 @@
  * the fix) when a line is not valid JSON or the manifest is missing or unusable. */
 int fx_normalize(const struct fx_raw *raw, struct fx_dataset *ds, char *err, size_t errlen);
 
+/* As fx_normalize, but frees each table's raw text as soon as it is parsed, so the raw input
+ * and the typed rows are not both held in full (the sources use this). */
+int fx_normalize_release(struct fx_raw *raw, struct fx_dataset *ds, char *err, size_t errlen);
+
 /* The parse-only reference: validates the JSON syntax of every line of every table without
  * extracting anything. Returns 0 with *records set, or PS_EXIT_USAGE with err as above. */
 int fx_parse_only(const struct fx_raw *raw, uint64_t *records, char *err, size_t errlen);
