@@ -17,6 +17,9 @@
 struct sym_mod {
   char *path, *base_name;
   uint64_t base, size;
+  uint8_t *build_id;
+  size_t build_id_len;
+  int loaded;          /* the ELF is opened lazily, at the first address inside the module */
   Dwfl *dwfl;
   Dwfl_Module *mod;
   int bad;             /* no file / build-id mismatch: fallback frames */
@@ -99,6 +102,7 @@ void ps_sym_free(struct ps_sym *s)
     if (s->mods[i].dwfl)
       dwfl_end(s->mods[i].dwfl);
     free(s->mods[i].path);
+    free(s->mods[i].build_id);
   }
   free(s->mods);
   free(s->frames);
@@ -124,12 +128,24 @@ int ps_sym_add_module(struct ps_sym *s, const char *path, uint64_t base, uint64_
   m->base_name = (char *)intern(s, slash ? slash + 1 : path);
   m->base = base;
   m->size = size;
+  if (build_id_len) {
+    m->build_id = ps_xmalloc(build_id_len);
+    memcpy(m->build_id, build_id, build_id_len);
+    m->build_id_len = build_id_len;
+  }
+  return 0;
+}
+
+/* Opens the module's ELF/DWARF on first use; a failure is remembered as fallback frames. */
+static void mod_load(struct sym_mod *m)
+{
+  m->loaded = 1;
   m->dwfl = dwfl_begin(&offline_cb);
   if (m->dwfl) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(m->path, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
       dwfl_report_begin(m->dwfl);
-      m->mod = dwfl_report_elf(m->dwfl, m->base_name, path, fd, base, false);
+      m->mod = dwfl_report_elf(m->dwfl, m->base_name, m->path, fd, m->base, false);
       dwfl_report_end(m->dwfl, NULL, NULL);
       if (!m->mod)
         close(fd);
@@ -137,27 +153,29 @@ int ps_sym_add_module(struct ps_sym *s, const char *path, uint64_t base, uint64_
   }
   if (!m->mod) {
     ps_warn("cannot read %s for symbols (it was removed or is unreadable); its frames are "
-            "shown as %s+0xoffset", path, m->base_name);
+            "shown as %s+0xoffset", m->path, m->base_name);
     m->bad = 1;
-  } else if (build_id_len) {
+  } else if (m->build_id_len) {
     const unsigned char *bid;
     GElf_Addr vaddr;
     int n = dwfl_module_build_id(m->mod, &bid, &vaddr);
-    if (n > 0 && ((size_t)n != build_id_len || memcmp(bid, build_id, build_id_len))) {
+    if (n > 0 && ((size_t)n != m->build_id_len || memcmp(bid, m->build_id, m->build_id_len))) {
       ps_warn("%s changed since it was traced (its build-id differs); its frames are shown as "
-              "%s+0xoffset", path, m->base_name);
+              "%s+0xoffset", m->path, m->base_name);
       m->bad = 1;
     }
   }
-  return 0;
 }
 
 static struct sym_mod *find_mod(struct ps_sym *s, uint64_t ip)
 {
   for (size_t i = s->nmods; i-- > 0;) {
     struct sym_mod *m = &s->mods[i];
-    if (ip >= m->base && ip < m->base + m->size)
+    if (ip >= m->base && ip < m->base + m->size) {
+      if (!m->loaded)
+        mod_load(m);
       return m;
+    }
   }
   /* size 0 or rounding: accept the closest base below for modules without a size */
   return NULL;
