@@ -316,3 +316,27 @@ Test(run, json_summary_and_resume_of_complete_sweep)
   free(text);
   tmpdir_rm(d);
 }
+
+Test(run, min_time_adds_interleaved_rounds)
+{
+  char *d = tmpdir_new(), out[256];
+  snprintf(out, sizeof(out), "%s/s", d);
+  int rc = ps_run(NULL, "run", "-q", "--runs", "1", "--warmup", "0", "--min-time", "0.12",
+                  "--param", "a=1,2", "--profile", "none", "-o", out, "--", "sleep", "0.05", NULL);
+  cr_assert_eq(rc, 0);
+  json_t *r = load_results(out);
+  size_t i;
+  json_t *c;
+  json_array_foreach(json_object_get(r, "cells"), i, c) {
+    double sum = 0;
+    size_t j;
+    json_t *run;
+    json_array_foreach(json_object_get(c, "runs"), j, run) sum +=
+        json_number_value(json_object_get(run, "wall"));
+    cr_assert_geq(sum, 0.12, "cell %zu reached --min-time (%g s in %zu runs)", i, sum,
+                  json_array_size(json_object_get(c, "runs")));
+    cr_assert_geq(json_array_size(json_object_get(c, "runs")), 2, "more runs than --runs 1");
+  }
+  json_decref(r);
+  tmpdir_rm(d);
+}
