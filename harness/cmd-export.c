@@ -19,7 +19,7 @@ static const char export_usage[] =
     "usage: perfsweep export RESULTS [--format csv|markdown|prometheus] [-o FILE]\n\n"
     "Writes a results file (results.json or its folder) as:\n"
     "  csv         one row per run: cell, parameters, status, wall, user, sys, RSS, throughput\n"
-    "  markdown    one row per cell: median, 95%% CI, cv, success rate (for a PR comment)\n"
+    "  markdown    one row per cell: median, 95% CI, cv, success rate (for a PR comment)\n"
     "  prometheus  text exposition: perfsweep_run_duration_seconds histogram, perfsweep_runs_total\n"
     "              by status, perfsweep_cell_wall_seconds{stat=...}, ... (see docs/cli.md)\n\n"
     "Example:\n"
@@ -41,7 +41,7 @@ int cmd_export(int argc, char **argv)
     else if (c == 'o')
       out = optarg;
     else if (c == 'h') {
-      printf(export_usage);
+      fputs(export_usage, stdout);
       return PS_EXIT_OK;
     } else {
       ps_error("unknown option or missing value '%s'; see 'perfsweep export --help'",

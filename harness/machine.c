@@ -45,7 +45,8 @@ static json_t *str_or_null(char *s)
   return j ? j : json_null();
 }
 
-/* Runs git with args in the current folder; first line of stdout, or NULL. No shell. */
+/* Runs git with args in the current folder; its stdout without the final newlines (at most 255
+ * bytes), or NULL when git is missing or fails. No shell. */
 static char *git(char *const *args)
 {
   int fd[2];
@@ -78,7 +79,8 @@ static char *git(char *const *args)
   buf[n] = '\0';
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
     return NULL;
-  buf[strcspn(buf, "\n")] = '\0';
+  while (n && buf[n - 1] == '\n')
+    buf[--n] = '\0';
   return ps_xstrdup(buf);
 }
 
@@ -105,12 +107,18 @@ json_t *ps_machine_info(void)
   json_object_set_new(m, "compiler", json_string("gcc " __VERSION__));
 #endif
   json_object_set_new(m, "perfsweep_version", json_string(PERFSWEEP_VERSION));
-  char *head[] = {"git", "rev-parse", "HEAD", NULL};
-  char *branch[] = {"git", "rev-parse", "--abbrev-ref", "HEAD", NULL};
+  /* one call for commit and branch: "rev-parse HEAD --abbrev-ref HEAD" prints both lines */
+  char *head[] = {"git", "rev-parse", "HEAD", "--abbrev-ref", "HEAD", NULL};
   char *dirty[] = {"git", "status", "--porcelain", "--untracked-files=no", NULL};
-  char *commit = git(head);
+  char *commit = git(head), *branch = NULL;
+  char *nl = commit ? strchr(commit, '\n') : NULL;
+  if (nl) {
+    *nl = '\0';
+    branch = ps_xstrdup(nl + 1);
+    branch[strcspn(branch, "\n")] = '\0';
+  }
   json_object_set_new(m, "git_commit", str_or_null(commit ? ps_xstrdup(commit) : NULL));
-  json_object_set_new(m, "git_branch", str_or_null(commit ? git(branch) : NULL));
+  json_object_set_new(m, "git_branch", str_or_null(branch));
   if (commit) {
     char *d = git(dirty);
     json_object_set_new(m, "git_dirty", json_boolean(d && *d));
