@@ -99,7 +99,8 @@ static int cpu_tnode_cmp(const void *a, const void *b)
 static json_t *cpu_tjson(const struct cpu_profile *p, struct cpu_tnode *n, int depth)
 {
   json_t *kids = json_array();
-  qsort(n->kids, n->nkids, sizeof *n->kids, cpu_tnode_cmp);
+  if (n->nkids > 1)
+    qsort(n->kids, n->nkids, sizeof *n->kids, cpu_tnode_cmp);
   for (size_t i = 0; i < n->nkids; i++) {
     struct cpu_tnode *k = &n->kids[i];
     double share = p->samples ? (double)k->total / (double)p->samples : 0;
@@ -166,8 +167,10 @@ static json_t *cpu_summary(const struct cpu_profile *p, size_t top_n)
   json_object_set_new(o, "truncated", json_boolean(p->truncated));
   json_object_set_new(o, "threads_fallback", json_integer((json_int_t)p->threads_fallback));
   struct cpu_pthread *ths = ps_xcalloc(p->nthreads ? p->nthreads : 1, sizeof *ths);
-  memcpy(ths, p->threads, p->nthreads * sizeof *ths);
-  qsort(ths, p->nthreads, sizeof *ths, cpu_thread_cmp);
+  if (p->nthreads) {
+    memcpy(ths, p->threads, p->nthreads * sizeof *ths);
+    qsort(ths, p->nthreads, sizeof *ths, cpu_thread_cmp);
+  }
   json_t *threads = json_array();
   for (size_t i = 0; i < p->nthreads; i++) {
     json_t *t = json_object();

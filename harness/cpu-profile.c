@@ -159,7 +159,7 @@ void cpu_profile_add(struct cpu_profile *p, uint32_t thread, const uint32_t *fra
   long k;
   while ((k = cpu_ix_next(p->ix_stacks, h, &it)) >= 0) {
     struct cpu_stack *s = &p->stacks[k];
-    if (s->thread == thread && s->n == n && !memcmp(s->frames, frames, n * sizeof *frames)) {
+    if (s->thread == thread && s->n == n && (!n || !memcmp(s->frames, frames, n * sizeof *frames))) {
       s->weight += weight;
       goto counted;
     }
@@ -172,7 +172,8 @@ void cpu_profile_add(struct cpu_profile *p, uint32_t thread, const uint32_t *fra
   s->thread = thread;
   s->n = n;
   s->frames = ps_xmalloc((n ? n : 1) * sizeof *frames);
-  memcpy(s->frames, frames, n * sizeof *frames);
+  if (n)
+    memcpy(s->frames, frames, n * sizeof *frames);
   s->weight = weight;
   cpu_ix_put(p->ix_stacks, h, (uint32_t)p->nstacks++);
 counted:
@@ -255,7 +256,8 @@ static void cpu_load_count(struct cpu_load *L, uint32_t tid, const struct ps_rec
   if (is_inline) {
     c->inline_n = r->nips;
     c->inline_ips = ps_xmalloc((r->nips ? r->nips : 1) * sizeof(uint64_t));
-    memcpy(c->inline_ips, r->ips, r->nips * sizeof(uint64_t));
+    if (r->nips)
+      memcpy(c->inline_ips, r->ips, r->nips * sizeof(uint64_t));
   } else {
     cpu_ix_put(L->ix_counts, h, (uint32_t)L->ncounts);
   }
@@ -272,7 +274,8 @@ static void cpu_load_stack(struct cpu_load *L, const struct ps_rec *r)
   s->id = r->id;
   s->n = r->nips;
   s->ips = ps_xmalloc((r->nips ? r->nips : 1) * sizeof(uint64_t));
-  memcpy(s->ips, r->ips, r->nips * sizeof(uint64_t));
+  if (r->nips)
+    memcpy(s->ips, r->ips, r->nips * sizeof(uint64_t));
   cpu_ix_put(L->ix_stacks, r->id * 0x9e3779b97f4a7c15ull, (uint32_t)L->nstacks++);
 }
 

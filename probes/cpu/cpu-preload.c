@@ -16,6 +16,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -390,6 +391,119 @@ CPU_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout
       return r;
     left = cpu_left_ms(&deadline, timeout);
   }
+}
+
+/* ---- exec: disarm the thread's clock first, so no sample signal can be pending across exec
+ * (the new image would start with the default action of SIGPROF: terminate). Re-armed when exec
+ * fails. glibc's exec* call execve internally (not interposable), hence one wrapper each. -- */
+static int (*real_execve)(const char *, char *const[], char *const[]);
+static int (*real_execvpe)(const char *, char *const[], char *const[]);
+
+static void cpu_before_exec(void)
+{
+  struct cpu_thread *t = cpu_tls;
+  if (!t || !atomic_load(&cpu_on))
+    return;
+  uint64_t lost = cpu_thread_finish(t);
+  cpu_tls = NULL;
+  cpu_write_lost(lost);
+  ps_tw_flush_self();
+}
+
+static void cpu_after_failed_exec(void)
+{
+  if (atomic_load(&cpu_on) && !cpu_tls)
+    cpu_thread_begin();
+}
+
+CPU_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+  if (!real_execve)
+    real_execve = dlsym(RTLD_NEXT, "execve");
+  cpu_before_exec();
+  int r = real_execve(path, argv, envp);
+  int e = errno;
+  cpu_after_failed_exec();
+  errno = e;
+  return r;
+}
+
+CPU_EXPORT int execv(const char *path, char *const argv[])
+{
+  return execve(path, argv, environ);
+}
+
+CPU_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+  if (!real_execvpe)
+    real_execvpe = dlsym(RTLD_NEXT, "execvpe");
+  cpu_before_exec();
+  int r = real_execvpe(file, argv, envp);
+  int e = errno;
+  cpu_after_failed_exec();
+  errno = e;
+  return r;
+}
+
+CPU_EXPORT int execvp(const char *file, char *const argv[])
+{
+  return execvpe(file, argv, environ);
+}
+
+#define CPU_EXECL_MAX 4096
+/* Collects execl-style arguments (up to CPU_EXECL_MAX) into argv; E2BIG beyond. */
+#define CPU_COLLECT_ARGS(first, ap, argv, n)                                                    \
+  do {                                                                                          \
+    (argv)[0] = (char *)(first);                                                                \
+    (n) = 1;                                                                                    \
+    while ((n) < CPU_EXECL_MAX && ((argv)[(n)] = va_arg(ap, char *)) != NULL)                   \
+      (n)++;                                                                                    \
+  } while (0)
+
+CPU_EXPORT int execl(const char *path, const char *arg, ...)
+{
+  char *argv[CPU_EXECL_MAX + 1];
+  size_t n;
+  va_list ap;
+  va_start(ap, arg);
+  CPU_COLLECT_ARGS(arg, ap, argv, n);
+  va_end(ap);
+  if (n == CPU_EXECL_MAX) {
+    errno = E2BIG;
+    return -1;
+  }
+  return execve(path, argv, environ);
+}
+
+CPU_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+  char *argv[CPU_EXECL_MAX + 1];
+  size_t n;
+  va_list ap;
+  va_start(ap, arg);
+  CPU_COLLECT_ARGS(arg, ap, argv, n);
+  va_end(ap);
+  if (n == CPU_EXECL_MAX) {
+    errno = E2BIG;
+    return -1;
+  }
+  return execvpe(file, argv, environ);
+}
+
+CPU_EXPORT int execle(const char *path, const char *arg, ...)
+{
+  char *argv[CPU_EXECL_MAX + 1];
+  size_t n;
+  va_list ap;
+  va_start(ap, arg);
+  CPU_COLLECT_ARGS(arg, ap, argv, n);
+  char *const *envp = va_arg(ap, char *const *);
+  va_end(ap);
+  if (n == CPU_EXECL_MAX) {
+    errno = E2BIG;
+    return -1;
+  }
+  return execve(path, argv, envp);
 }
 
 /* ---- the target's own use of our signal ------------------------------------------------------- */

@@ -75,10 +75,12 @@ static void tw_str(struct tw *w, const char *s)
 
 static void tw_end_chunk(struct tw *w)
 {
-  struct ps_trace_chunk *c = (struct ps_trace_chunk *)(w->buf + w->chunk);
+  struct ps_trace_chunk c; /* chunks are not aligned in the file: copy, never cast */
+  memcpy(&c, w->buf + w->chunk, sizeof c);
   size_t end = (size_t)(w->p - w->buf);
-  c->payload_len = (uint32_t)(end - w->chunk - sizeof *c);
-  c->nrecords = w->nrec;
+  c.payload_len = (uint32_t)(end - w->chunk - sizeof c);
+  c.nrecords = w->nrec;
+  memcpy(w->buf + w->chunk, &c, sizeof c);
   w->n = end;
 }
 
