@@ -40,13 +40,12 @@ static void fmt_eta(char *buf, size_t n, double s)
 
 void ps_progress_step(struct ps_progress *p, const char *label, const char *status, double wall)
 {
-  static size_t steps;
   p->done++;
-  steps++;
+  p->steps++;
   if (p->quiet)
     return;
   double elapsed = mono() - p->start;
-  double eta = (double)(p->total - p->done) * elapsed / (double)steps;
+  double eta = (double)(p->total - p->done) * elapsed / (double)p->steps;
   char etas[32];
   fmt_eta(etas, sizeof(etas), eta);
   int bad = strcmp(status, "ok") != 0;

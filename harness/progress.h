@@ -8,6 +8,7 @@
 
 struct ps_progress {
   size_t total, done;
+  size_t steps; /* runs finished in this session: the ETA's rate (a resume starts at done > 0) */
   double start;
   int tty, color, quiet;
 };
