@@ -254,3 +254,31 @@ Test(pg_faults, server_stopped_mid_run_then_rerun_completes)
   cr_assert_eq(rerun, 0, "the rerun after the restart must complete: %s", rerun_err);
   cr_assert_eq(verify, 0, "after the rerun the tables must verify");
 }
+
+Test(pg_faults, password_never_printed_by_successful_commands)
+{
+  const char *pw_base = pg_test_env("PERFSWEEP_TEST_PW_DSN");
+  char pw_dsn[1024], real[256] = "", metrics[400];
+  pgt_dsn_with_db(pw_base, pgt_db, pw_dsn, sizeof pw_dsn);
+  const char *p = strstr(pw_dsn, "password=");
+  cr_assert_not_null(p, "the password DSN has no password: %s", pw_base);
+  snprintf(real, sizeof real, "%.*s", (int)strcspn(p + 9, " "), p + 9);
+  pgt_sql_num(pgt_dsn, "GRANT ALL ON SCHEMA public TO perfsweep_pw");
+  snprintf(metrics, sizeof metrics, "%s/metrics.jsonl", pgt_dir);
+  const char *cmds[] = {"load --dsn '%s' --from gen:tiny --json",
+                        "run --source 'postgres:%s' --sink 'postgres:%s' --json",
+                        "run --source 'postgres:%s' --sink 'postgres:%s'",
+                        "verify --dsn '%s' --json"};
+  for (size_t i = 0; i < 4; i++) {
+    char args[4096];
+    snprintf(args, sizeof args, cmds[i], pw_dsn, pw_dsn);
+    int rc = pgt_run("PERFSWEEP_METRICS='%s' PERFSWEEP_PG_SLOW_MS=0 %s %s", metrics, FX, args);
+    cr_assert_eq(rc, 0, "%s: exit %d %s", cmds[i], rc, pgt_err);
+    cr_assert_null(strstr(pgt_out, real), "%s printed the password: %s", cmds[i], pgt_out);
+    cr_assert_null(strstr(pgt_err, real), "%s printed the password: %s", cmds[i], pgt_err);
+  }
+  char m[1 << 16];
+  pgt_slurp(metrics, m, sizeof m);
+  cr_assert_not_null(strstr(m, "pg_sink"), "metrics were written");
+  cr_assert_null(strstr(m, real), "the metrics hold the password");
+}
