@@ -45,8 +45,8 @@ static json_t *str_or_null(char *s)
   return j ? j : json_null();
 }
 
-/* Runs git with args in the current folder; its stdout without the final newlines (at most 255
- * bytes), or NULL when git is missing or fails. No shell. */
+/* Runs git with args in the current folder; the start of its stdout (up to 4 KiB) without the
+ * final newlines, or NULL when git is missing or fails. The rest is read and dropped. No shell. */
 static char *git(char *const *args)
 {
   int fd[2];
@@ -68,11 +68,13 @@ static char *git(char *const *args)
     _exit(127);
   }
   close(fd[1]);
-  char buf[256];
+  char buf[4096], sink[4096];
   size_t n = 0;
   ssize_t r;
-  while (n < sizeof(buf) - 1 && (r = read(fd[0], buf + n, sizeof(buf) - 1 - n)) > 0)
-    n += (size_t)r;
+  while ((r = read(fd[0], n < sizeof(buf) - 1 ? buf + n : sink,
+                   n < sizeof(buf) - 1 ? sizeof(buf) - 1 - n : sizeof(sink))) > 0)
+    if (n < sizeof(buf) - 1)
+      n += (size_t)r;
   close(fd[0]);
   int st;
   waitpid(pid, &st, 0);
@@ -82,6 +84,20 @@ static char *git(char *const *args)
   while (n && buf[n - 1] == '\n')
     buf[--n] = '\0';
   return ps_xstrdup(buf);
+}
+
+/* The value of a "# branch.<key> <value>" header line of git status --porcelain=v2, malloc'd. */
+static char *porcelain_header(const char *out, const char *key)
+{
+  char *needle = ps_xasprintf("# branch.%s ", key);
+  const char *p = strstr(out, needle);
+  char *v = NULL;
+  if (p) {
+    p += strlen(needle);
+    v = ps_xasprintf("%.*s", (int)strcspn(p, "\n"), p);
+  }
+  free(needle);
+  return v;
 }
 
 json_t *ps_machine_info(void)
@@ -107,25 +123,21 @@ json_t *ps_machine_info(void)
   json_object_set_new(m, "compiler", json_string("gcc " __VERSION__));
 #endif
   json_object_set_new(m, "perfsweep_version", json_string(PERFSWEEP_VERSION));
-  /* one call for commit and branch: "rev-parse HEAD --abbrev-ref HEAD" prints both lines */
-  char *head[] = {"git", "rev-parse", "HEAD", "--abbrev-ref", "HEAD", NULL};
-  char *dirty[] = {"git", "status", "--porcelain", "--untracked-files=no", NULL};
-  char *commit = git(head), *branch = NULL;
-  char *nl = commit ? strchr(commit, '\n') : NULL;
-  if (nl) {
-    *nl = '\0';
-    branch = ps_xstrdup(nl + 1);
-    branch[strcspn(branch, "\n")] = '\0';
+  /* one git call: the commit, the branch and whether tracked files changed */
+  char *status[] = {"git", "status", "--porcelain=v2", "--branch", "--untracked-files=no", NULL};
+  char *out = git(status);
+  char *commit = out ? porcelain_header(out, "oid") : NULL;
+  if (commit && !strcmp(commit, "(initial)")) {
+    free(commit);
+    commit = NULL;
   }
   json_object_set_new(m, "git_commit", str_or_null(commit ? ps_xstrdup(commit) : NULL));
-  json_object_set_new(m, "git_branch", str_or_null(branch));
-  if (commit) {
-    char *d = git(dirty);
-    json_object_set_new(m, "git_dirty", json_boolean(d && *d));
-    free(d);
-  } else {
-    json_object_set_new(m, "git_dirty", json_null());
-  }
+  json_object_set_new(m, "git_branch", str_or_null(out ? porcelain_header(out, "head") : NULL));
+  int dirty = 0;
+  for (const char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : "")
+    dirty |= *l != '#' && *l != '\n';
+  json_object_set_new(m, "git_dirty", commit ? json_boolean(dirty) : json_null());
+  free(out);
   free(commit);
   return m;
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -122,6 +123,32 @@ int ps_results_write(const char *path, const json_t *root)
   buf[len] = '\n';
   int rc = ps_write_file_atomic(path, buf, len + 1);
   free(buf);
+  free(text);
+  return rc;
+}
+
+int ps_results_write_nosync(const char *path, const json_t *root, int compact)
+{
+  char *text = json_dumps(root, compact ? JSON_COMPACT : JSON_INDENT(1));
+  if (!text)
+    return -ENOMEM;
+  char *tmp = ps_xasprintf("%s.tmp", path);
+  int rc = 0;
+  FILE *f = fopen(tmp, "we");
+  if (!f) {
+    rc = -errno;
+  } else {
+    size_t len = strlen(text);
+    if (fwrite(text, 1, len, f) != len || fputc('\n', f) == EOF)
+      rc = -EIO;
+    if (fclose(f) != 0 && !rc)
+      rc = -errno;
+    if (!rc && rename(tmp, path) != 0)
+      rc = -errno;
+    if (rc)
+      unlink(tmp);
+  }
+  free(tmp);
   free(text);
   return rc;
 }

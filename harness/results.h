@@ -40,6 +40,10 @@ int ps_results_validate(const json_t *root, const char *name, char *err, size_t 
 /* Writes root as indented JSON to path atomically (temporary file, fsync, rename).
  * Returns 0 or a negative errno; on failure the old file is untouched. */
 int ps_results_write(const char *path, const json_t *root);
+/* The same without fsync: still all-or-nothing for readers and against a crash of the writer,
+ * not against a power loss; for files rewritten often (the sweep's plan and run files).
+ * compact = 1 writes one line. Same returns. */
+int ps_results_write_nosync(const char *path, const json_t *root, int compact);
 
 /* The "stats.<metric>" object of a summary: n, mean, median, stddev, mad, min, max, p90, p99,
  * cv, ci95_mean, ci95_median, outliers[{index, value, zscore, tukey}]. NAN becomes null.

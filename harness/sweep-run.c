@@ -31,35 +31,10 @@ static double mono(void)
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Writes o compactly to path: a temporary file beside it, then rename, so a reader (or a
- * resume after a crash) sees the old file or the new one, never half of one. No fsync per run:
- * that costs milliseconds on ext4 and protects only against power loss; results.json, written
- * at the end, is fsynced by ps_results_write. Returns 0 or a negative errno. */
-static int write_json(const char *path, json_t *o)
-{
-  char *text = json_dumps(o, JSON_COMPACT);
-  if (!text)
-    return -ENOMEM;
-  char *tmp = ps_xasprintf("%s.tmp", path);
-  int rc = 0;
-  FILE *f = fopen(tmp, "we");
-  if (!f)
-    rc = -errno;
-  else {
-    size_t len = strlen(text);
-    if (fwrite(text, 1, len, f) != len)
-      rc = -EIO;
-    if (fclose(f) != 0 && !rc)
-      rc = -errno;
-    if (!rc && rename(tmp, path) != 0)
-      rc = -errno;
-    if (rc)
-      unlink(tmp);
-  }
-  free(tmp);
-  free(text);
-  return rc;
-}
+/* One run file: renamed into place (ps_results_write_nosync), so a reader or a resume after a
+ * crash sees the whole file or none. No fsync per run: it costs milliseconds on ext4 and guards
+ * only against a power loss; results.json at the end is fsynced. */
+static int write_json(const char *path, json_t *o) { return ps_results_write_nosync(path, o, 1); }
 
 /* ---------------------------------------------------------------- existing run files */
 

@@ -42,6 +42,10 @@ Test(results, round_trip_write_then_load)
   json_t *st = json_object_get(back, "extra_stats");
   cr_assert(json_is_null(json_object_get(st, "p90")), "p90 is null for n = 5");
   cr_assert_eq(json_array_size(json_object_get(st, "outliers")), 1, "100 is flagged");
+  cr_assert_eq(ps_results_write_nosync(path, r, 1), 0, "write without fsync %s", path);
+  json_decref(back);
+  cr_assert_eq(ps_results_load(path, &back, err, sizeof(err)), 0, "reload compact: %s", err);
+  cr_assert(json_equal(r, back), "the compact form reads back the same");
   json_decref(r);
   json_decref(back);
   unlink(path);
