@@ -184,7 +184,7 @@ Test(pg_faults, backends_terminated_from_outside_are_retried)
 {
   load_tiny(pgt_dsn);
   char cmd[4096];
-  snprintf(cmd, sizeof cmd, "PERFSWEEP_PG_FAULT=delay-ms:20 %s run --source 'postgres:%s' "
+  snprintf(cmd, sizeof cmd, "PERFSWEEP_PG_FAULT=delay-ms:40 %s run --source 'postgres:%s' "
            "--sink 'postgres:%s' --batch-size 20 --workers 2 --retries 5", FX, pgt_dsn, pgt_dsn);
   pid_t pid = start_bg(cmd);
   cr_assert(wait_first_commit(pgt_dsn, pid), "the run never committed a batch");
@@ -226,7 +226,7 @@ Test(pg_faults, server_stopped_mid_run_then_rerun_completes)
 
   load_tiny(dsn);
   char cmd[4096];
-  snprintf(cmd, sizeof cmd, "PERFSWEEP_PG_FAULT=delay-ms:20 %s run --source 'postgres:%s' "
+  snprintf(cmd, sizeof cmd, "PERFSWEEP_PG_FAULT=delay-ms:50 %s run --source 'postgres:%s' "
            "--sink 'postgres:%s' --batch-size 20 --workers 1", FX, dsn, dsn);
   pid_t pid = start_bg(cmd);
   int committed = wait_first_commit(dsn, pid);
