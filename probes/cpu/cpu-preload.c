@@ -155,9 +155,10 @@ static void cpu_thread_end(void *unused)
   struct cpu_thread *t = cpu_tls;
   if (!t)
     return;
-  uint64_t lost = cpu_thread_finish(t);
-  cpu_tls = NULL;
-  cpu_write_thread_name(t->tid); /* the name it ended with */
+  pid_t tid = t->tid;
+  cpu_tls = NULL; /* a signal still pending now finds no slot and is dropped */
+  uint64_t lost = cpu_thread_finish(t); /* t may be reused by a new thread from here on */
+  cpu_write_thread_name(tid);          /* the name it ended with */
   cpu_write_lost(lost);
 }
 
@@ -404,8 +405,8 @@ static void cpu_before_exec(void)
   struct cpu_thread *t = cpu_tls;
   if (!t || !atomic_load(&cpu_on))
     return;
-  uint64_t lost = cpu_thread_finish(t);
   cpu_tls = NULL;
+  uint64_t lost = cpu_thread_finish(t);
   cpu_write_lost(lost);
   ps_tw_flush_self();
 }
@@ -451,59 +452,50 @@ CPU_EXPORT int execvp(const char *file, char *const argv[])
 }
 
 #define CPU_EXECL_MAX 4096
-/* Collects execl-style arguments (up to CPU_EXECL_MAX) into argv; E2BIG beyond. */
-#define CPU_COLLECT_ARGS(first, ap, argv, n)                                                    \
-  do {                                                                                          \
-    (argv)[0] = (char *)(first);                                                                \
-    (n) = 1;                                                                                    \
-    while ((n) < CPU_EXECL_MAX && ((argv)[(n)] = va_arg(ap, char *)) != NULL)                   \
-      (n)++;                                                                                    \
-  } while (0)
+enum { CPU_EXECL, CPU_EXECLP, CPU_EXECLE };
 
-CPU_EXPORT int execl(const char *path, const char *arg, ...)
+/* execl-style arguments (at most CPU_EXECL_MAX, else E2BIG) into an argv on the stack. */
+static int cpu_execl_va(int kind, const char *path, const char *arg, va_list ap)
 {
   char *argv[CPU_EXECL_MAX + 1];
-  size_t n;
-  va_list ap;
-  va_start(ap, arg);
-  CPU_COLLECT_ARGS(arg, ap, argv, n);
-  va_end(ap);
+  size_t n = 1;
+  argv[0] = (char *)arg;
+  while (n < CPU_EXECL_MAX && (argv[n] = va_arg(ap, char *)) != NULL)
+    n++;
   if (n == CPU_EXECL_MAX) {
     errno = E2BIG;
     return -1;
   }
-  return execve(path, argv, environ);
+  if (kind == CPU_EXECLE)
+    return execve(path, argv, va_arg(ap, char *const *));
+  return kind == CPU_EXECLP ? execvpe(path, argv, environ) : execve(path, argv, environ);
+}
+
+CPU_EXPORT int execl(const char *path, const char *arg, ...)
+{
+  va_list ap;
+  va_start(ap, arg);
+  int r = cpu_execl_va(CPU_EXECL, path, arg, ap);
+  va_end(ap);
+  return r;
 }
 
 CPU_EXPORT int execlp(const char *file, const char *arg, ...)
 {
-  char *argv[CPU_EXECL_MAX + 1];
-  size_t n;
   va_list ap;
   va_start(ap, arg);
-  CPU_COLLECT_ARGS(arg, ap, argv, n);
+  int r = cpu_execl_va(CPU_EXECLP, file, arg, ap);
   va_end(ap);
-  if (n == CPU_EXECL_MAX) {
-    errno = E2BIG;
-    return -1;
-  }
-  return execvpe(file, argv, environ);
+  return r;
 }
 
 CPU_EXPORT int execle(const char *path, const char *arg, ...)
 {
-  char *argv[CPU_EXECL_MAX + 1];
-  size_t n;
   va_list ap;
   va_start(ap, arg);
-  CPU_COLLECT_ARGS(arg, ap, argv, n);
-  char *const *envp = va_arg(ap, char *const *);
+  int r = cpu_execl_va(CPU_EXECLE, path, arg, ap);
   va_end(ap);
-  if (n == CPU_EXECL_MAX) {
-    errno = E2BIG;
-    return -1;
-  }
-  return execve(path, argv, envp);
+  return r;
 }
 
 /* ---- the target's own use of our signal ------------------------------------------------------- */
