@@ -6,6 +6,7 @@
  */
 #include "alloc-core.h"
 
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <sys/mman.h>
@@ -53,8 +54,10 @@ static struct uc_ent *uc_slot(uintptr_t ip0, uintptr_t sp0)
   if (!t_uc) {
     if (t_uc_failed)
       return NULL;
+    int saved_errno = errno;
     void *m = mmap(NULL, UC_ENTRIES * sizeof(struct uc_ent), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    errno = saved_errno;
     if (m == MAP_FAILED) {
       t_uc_failed = 1;
       return NULL;
@@ -166,11 +169,13 @@ static void record_alloc(unsigned type, unsigned fn, size_t size, uintptr_t ptr,
   if (e && uc_valid(e, ip0, sp0)) {
     id = e->id;
   } else {
+    int saved_errno = errno; /* libunwind may probe memory with syscalls */
     if (e) {
       n = ps_unwind_slots(ips, slots, (int)cfg.depth);
     } else {
       n = ps_unwind_backtrace(ips, (int)cfg.depth);
     }
+    errno = saved_errno;
     id = ps_stack_id(ips, (unsigned)n, &is_new);
     if (e && n > 0 && n <= UC_DEPTH && ips[0] == ip0 && slots[0] == sp0 - sizeof(uintptr_t)) {
       e->ip0 = ip0;

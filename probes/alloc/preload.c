@@ -112,6 +112,7 @@ static void init_now(void)
   if (init_state || t_guard)
     return;
   init_state = 1;
+  int saved_errno = errno; /* opening the trace, reading the environment and /proc */
   ENSURE(real_malloc);
   t_guard = 1;
   ps_alloc_init();
@@ -119,6 +120,7 @@ static void init_now(void)
   trace_mmap = m && m[0] == '1';
   t_guard = 0;
   init_state = 2;
+  errno = saved_errno;
 }
 
 __attribute__((constructor(101))) static void init(void) { init_now(); }
@@ -141,12 +143,10 @@ __attribute__((destructor(101))) static void fini(void)
   do {                                                                                            \
     if (__builtin_expect(init_state != 2, 0))                                                     \
       init_now();                                                                                 \
-    if (ps_alloc_mode && !t_guard) {                                                              \
-      int saved_errno = errno;                                                                    \
+    if (ps_alloc_mode && !t_guard) { /* errno: the writer preserves it around its syscalls */      \
       t_guard = 1;                                                                                \
       call;                                                                                       \
       t_guard = 0;                                                                                \
-      errno = saved_errno;                                                                        \
     }                                                                                             \
   } while (0)
 
@@ -299,8 +299,10 @@ EXPORT void *dlopen(const char *file, int mode)
 {
   ENSURE(real_dlopen);
   void *h = real_dlopen(file, mode);
+  int saved_errno = errno;
   if (h)
     RECORD(ps_alloc_on_modules());
+  errno = saved_errno;
   return h;
 }
 
@@ -308,8 +310,10 @@ EXPORT int dlclose(void *h)
 {
   ENSURE(real_dlclose);
   int r = real_dlclose(h);
+  int saved_errno = errno;
   if (r == 0)
     RECORD(ps_alloc_on_modules());
+  errno = saved_errno;
   return r;
 }
 

@@ -109,7 +109,9 @@ static void flush_buf(struct ps_tbuf *b)
                              .mono_ns = 0};
   memcpy(b->data, &c, sizeof c);
   uint64_t off = __atomic_fetch_add(&g.off, b->len, __ATOMIC_RELAXED);
+  int saved_errno = errno; /* the target must never see our errno */
   int err = write_at(b->data, b->len, off);
+  errno = saved_errno;
   if (err) {
     g.enabled = 0;
     set_flag(PS_TRACE_F_DISK_FULL);
@@ -192,8 +194,13 @@ uint8_t *ps_tw_reserve(size_t max)
   if (!g.enabled)
     return NULL;
   struct ps_tbuf *b = t_buf;
-  if (!b && !(b = buf_new()))
-    return NULL;
+  if (!b) {
+    int saved_errno = errno; /* mmap, gettid, prctl */
+    b = buf_new();
+    errno = saved_errno;
+    if (!b)
+      return NULL;
+  }
   int idle = 0;
   while (!__atomic_compare_exchange_n(&b->busy, &idle, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
     if (idle == 1)
@@ -238,10 +245,12 @@ static void direct_write(struct ps_tbuf *b)
   struct ps_trace_chunk c = {.magic = PS_CHUNK_MAGIC, .payload_len = (uint32_t)(b->len - CHUNK_HDR),
                              .tid = b->tid, .nrecords = b->nrec, .first_seq = b->first_seq};
   memcpy(b->data, &c, sizeof c);
+  int saved_errno = errno;
   if (write_at(b->data, b->len, b->dregion)) {
     g.enabled = 0;
     set_flag(PS_TRACE_F_DISK_FULL);
   }
+  errno = saved_errno;
 }
 
 void ps_tw_commit(uint8_t *end)

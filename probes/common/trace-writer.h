@@ -12,6 +12,7 @@
  *    thread); thread exit flushes (pthread key destructor); fork reopens a new file in the child
  *    (call ps_tw_after_fork_child from a pthread_atfork child handler); ps_tw_shutdown at exit;
  *    ps_tw_install_crash_handlers flushes on SIGSEGV/SIGBUS/SIGILL/SIGFPE/SIGABRT and re-raises.
+ *  - errno is preserved: every syscall the writer makes saves and restores it.
  *  - ENOSPC or any write error stops tracing (ps_tw_enabled() turns 0), marks the header
  *    PS_TRACE_F_DISK_FULL in place; the target runs on.
  * One writer per probe library (each .so links its own copy of this static library).
@@ -25,7 +26,7 @@
 #include "trace-format.h"
 
 #define PS_TW_BUF_SIZE (64u * 1024u)  /* one chunk at most, header included */
-#define PS_TW_TIME_EVERY 4u           /* look at the coarse clock every that many records */
+#define PS_TW_TIME_EVERY 8u           /* look at the coarse clock every that many records */
 
 struct ps_tbuf {
   struct ps_tbuf *next;   /* registry of all buffers (for flush at exit / crash) */
