@@ -19,6 +19,7 @@ tmp=$(mktemp -d /tmp/bench-run-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
 now() { date +%s.%N; }
+calc() { awk "BEGIN { printf \"%.9f\\n\", $1 }"; } # arithmetic without bc
 have_perf=0
 perf stat --no-inherit -e task-clock -x, -o /dev/null true 2>/dev/null && have_perf=1
 # runs "$@" under perf stat (own CPU only) when available; appends ms per run to file $1, runs in $2
@@ -48,25 +49,25 @@ bench_cmd() { # $1 label, $2... command words
     self_cpu "$tmp/ps-cpu" $((runs + 3)) "$ps" run -q --runs "$runs" --warmup 3 --profile none --seed "$i" -o "$tmp/ps-$label-$i" -- "$@" >/dev/null
     t1=$(now)
     ps_median "$tmp/ps-$label-$i" >>"$tmp/ps-med"
-    echo "($t1 - $t0) / ($runs + 3)" | bc -l >>"$tmp/ps-per"
+    calc "($t1 - $t0) / ($runs + 3)" >>"$tmp/ps-per"
     t0=$(now)
     self_cpu "$tmp/hf-cpu" $((runs + 3)) hyperfine -N --runs "$runs" --warmup 3 --style none --export-csv "$tmp/hf.csv" -- "$*" >/dev/null 2>&1
     t1=$(now)
     awk -F, 'NR==2 {print $4}' "$tmp/hf.csv" >>"$tmp/hf-med"
-    echo "($t1 - $t0) / ($runs + 3)" | bc -l >>"$tmp/hf-per"
+    calc "($t1 - $t0) / ($runs + 3)" >>"$tmp/hf-per"
   done
   local pm hm pp hp
   pm=$(median <"$tmp/ps-med"); hm=$(median <"$tmp/hf-med")
   pp=$(median <"$tmp/ps-per"); hp=$(median <"$tmp/hf-per")
   printf '%-12s measured median: perfsweep %.3f ms, hyperfine %.3f ms, ratio %.3f\n' "$label" \
-    "$(echo "$pm*1000" | bc -l)" "$(echo "$hm*1000" | bc -l)" "$(echo "$pm/$hm" | bc -l)"
+    "$(calc "$pm*1000")" "$(calc "$hm*1000")" "$(calc "$pm/$hm")"
   printf '%-12s tool wall per run: perfsweep %.3f ms, hyperfine %.3f ms, ratio %.3f\n' "$label" \
-    "$(echo "$pp*1000" | bc -l)" "$(echo "$hp*1000" | bc -l)" "$(echo "$pp/$hp" | bc -l)"
+    "$(calc "$pp*1000")" "$(calc "$hp*1000")" "$(calc "$pp/$hp")"
   if [ $have_perf = 1 ]; then
     local pc hc
     pc=$(median <"$tmp/ps-cpu"); hc=$(median <"$tmp/hf-cpu")
     printf '%-12s own CPU per run:   perfsweep %.3f ms, hyperfine %.3f ms, ratio %.3f\n' "$label" \
-      "$pc" "$hc" "$(echo "$pc/$hc" | bc -l)"
+      "$pc" "$hc" "$(calc "$pc/$hc")"
   fi
   echo "$pm" >"$tmp/last-ps-median"
 }
@@ -76,7 +77,7 @@ echo "bench-run.sh: $reps rounds alternating perfsweep / hyperfine -N, $runs run
 bench_cmd true true
 bench_cmd sleep0.05 sleep 0.05
 pm=$(cat "$tmp/last-ps-median")
-printf 'sleep 0.05   perfsweep median - 50 ms = %+.3f ms (target: within 1 ms)\n' "$(echo "($pm-0.05)*1000" | bc -l)"
+printf 'sleep 0.05   perfsweep median - 50 ms = %+.3f ms (target: within 1 ms)\n' "$(calc "($pm-0.05)*1000")"
 
 if [ -x "$build/bin/perfsweep-features" ]; then
   : >"$tmp/sweep"
@@ -85,7 +86,7 @@ if [ -x "$build/bin/perfsweep-features" ]; then
     "$ps" run features --batch-sizes 100,1000,10000 --workers 1,2,4 --scale tiny --runs 3 \
       --seed "$i" -q -o "$tmp/sweep-$i" >/dev/null
     t1=$(now)
-    echo "$t1 - $t0" | bc -l >>"$tmp/sweep"
+    calc "$t1 - $t0" >>"$tmp/sweep"
   done
   printf '3x3 tiny features sweep, 1 warm-up + 3 runs + 1 profiled run per cell: median %.1f s (min %.1f, max %.1f)\n' \
     "$(median <"$tmp/sweep")" "$(sort -g "$tmp/sweep" | head -1)" "$(sort -g "$tmp/sweep" | tail -1)"
