@@ -22,8 +22,8 @@ static long env_long(const char *name, long def, long min, long max)
 struct pg_config *pg_config(void)
 {
   if (!ready) {
-    cfg.batch_size = 1000;
-    cfg.workers = 2;
+    cfg.batch_size = (size_t)env_long("PERFSWEEP_PG_BATCH_SIZE", 1000, 1, 100000000);
+    cfg.workers = (int)env_long("PERFSWEEP_PG_WORKERS", 2, 1, 256);
     cfg.retries = (int)env_long("PERFSWEEP_PG_RETRIES", 0, 0, 100);
     cfg.slow_ms = (double)env_long("PERFSWEEP_PG_SLOW_MS", 100, 0, 86400000);
     cfg.fault_after = -1;

@@ -9,8 +9,10 @@
 #include <stddef.h>
 
 struct pg_config {
-  size_t batch_size;   /* entities per batch / rows per page (--batch-size, default 1000) */
-  int workers;         /* connections (--workers, default 2) */
+  size_t batch_size;   /* entities per batch / rows per page (--batch-size of a postgres source,
+                        * else PERFSWEEP_PG_BATCH_SIZE, default 1000) */
+  int workers;         /* connections (--workers of a postgres source, else PERFSWEEP_PG_WORKERS,
+                        * default 2) */
   int retries;         /* reconnect-and-retry attempts per batch (--retries / PERFSWEEP_PG_RETRIES) */
   double slow_ms;      /* statements at least this slow are reported (PERFSWEEP_PG_SLOW_MS, 100) */
   long fault_after;    /* test aid (PERFSWEEP_PG_FAULT=terminate-after:N): the sink's connection
