@@ -65,13 +65,20 @@ static void stack_live(struct proc *p, struct stack_agg *s, double delta)
   s->live += delta;
 }
 
-static void timeline_add(struct alloc_totals *t, uint64_t abs_ns, double heap)
+static void timeline_slow(struct alloc_totals *t, uint64_t abs_ns, double heap);
+
+static inline void timeline_add(struct alloc_totals *t, uint64_t abs_ns, double heap)
 {
-  if (abs_ns == t->tl_last_ns && t->tl_last_b < TL_BUCKETS) { /* same TIME: same bucket */
-    if (heap > t->tl[t->tl_last_b])
+  if (__builtin_expect(abs_ns == t->tl_last_ns && t->tl_last_b < TL_BUCKETS, 1)) {
+    if (heap > t->tl[t->tl_last_b]) /* same TIME record: same bucket */
       t->tl[t->tl_last_b] = heap;
     return;
   }
+  timeline_slow(t, abs_ns, heap);
+}
+
+static void timeline_slow(struct alloc_totals *t, uint64_t abs_ns, double heap)
+{
   uint64_t rel = abs_ns > t->tl_origin ? abs_ns - t->tl_origin : 0;
   uint64_t b = rel / t->tl_width;
   while (b >= TL_BUCKETS) {

@@ -27,6 +27,7 @@ struct cursor {
   int loaded;
   struct ps_rec rec;        /* decoded, pending */
   int has_rec;
+  uint64_t key;             /* rec.seq when has_rec, else the next chunk's first_seq */
 };
 
 struct ps_trace {
@@ -384,10 +385,7 @@ static int ix_cmp(const void *a, const void *b)
   return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
-static uint64_t cur_key(const struct cursor *c)
-{
-  return c->has_rec ? c->rec.seq : c->chunks[c->next].first_seq;
-}
+static inline uint64_t cur_key(const struct cursor *c) { return c->key; }
 
 static void heap_swap(struct ps_trace *t, size_t i, size_t j)
 {
@@ -436,7 +434,7 @@ int ps_trace_merge_begin(struct ps_trace *t)
     while (j < t->nix && t->ix[j].tid == t->ix[i].tid)
       j++;
     t->cur = ps_xrealloc(t->cur, (t->ncur + 1) * sizeof *t->cur);
-    t->cur[t->ncur++] = (struct cursor){.chunks = t->ix + i, .n = j - i};
+    t->cur[t->ncur++] = (struct cursor){.chunks = t->ix + i, .n = j - i, .key = t->ix[i].first_seq};
     i = j;
   }
   t->heap = ps_xcalloc(t->ncur + 1, sizeof *t->heap);
@@ -470,6 +468,7 @@ static int cursor_advance(struct ps_trace *t, struct cursor *c)
       return ok;
     if (ok) {
       c->has_rec = 1;
+      c->key = c->rec.seq;
       return 1;
     }
     c->loaded = 0;
@@ -495,9 +494,13 @@ int ps_trace_merge_next_ref(struct ps_trace *t, const struct ps_rec **r)
     int ok = cursor_advance(t, c);
     if (ok < 0)
       return ok;
-    if (ok == 0)
+    if (ok == 0) {
       t->heap[0] = t->heap[--t->nheap];
-    heap_down(t, 0);
+      heap_down(t, 0);
+    } else if ((t->nheap > 1 && t->cur[t->heap[1]].key < c->key) ||
+               (t->nheap > 2 && t->cur[t->heap[2]].key < c->key)) {
+      heap_down(t, 0); /* only when a child now comes first */
+    }
   }
   while (t->nheap) {
     struct cursor *c = &t->cur[t->heap[0]];
