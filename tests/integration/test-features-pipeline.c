@@ -108,6 +108,30 @@ Test(features_pipeline, incremental_equals_full_recompute)
   cr_assert_str_eq(again, full);
 }
 
+Test(features_pipeline, late_record_below_watermark_is_not_lost)
+{
+  char full[17], incr[17];
+  cr_assert_eq(run(FX " generate --scale tiny --seed 2 --cutoff-days 20 --out %s/d", dir), 0);
+  cr_assert_eq(run(FX " run --source jsonl:%s/d --state %s/state", dir, dir), 0, "%s", err);
+  /* a view arriving late: its time is older than the watermark */
+  char path[512];
+  snprintf(path, sizeof path, "%s/d/events.jsonl", dir);
+  FILE *fp = fopen(path, "a");
+  cr_assert_not_null(fp);
+  fputs("{\"id\":7999999999,\"shop_id\":1,\"kind\":\"view\",\"customer_id\":4000000000,"
+        "\"product_id\":1000000000,\"occurred_at\":\"2025-12-05T00:00:00Z\"}\n", fp);
+  cr_assert_eq(fclose(fp), 0);
+  cr_assert_eq(run(FX " run --source jsonl:%s/d", dir), 0, "%s", err);
+  digest_of_output(full);
+  cr_assert_eq(run(FX " run --source jsonl:%s/d --state %s/state", dir, dir), 0, "%s", err);
+  digest_of_output(incr);
+  cr_assert_str_eq(incr, full, "a late record below the watermark was dropped (low feature "
+                   "counts): %s", out);
+  cr_assert(strstr(out, "(3 shop x feature pairs in full") != NULL,
+            "the late record must send its shop's three feature types to a full recompute: %s",
+            out);
+}
+
 Test(features_pipeline, lost_row_fails_loudly)
 {
   cr_assert_eq(run(FX " run --source gen:tiny --fault drop-row"), PS_EXIT_DATA,

@@ -144,8 +144,9 @@ static void print_text(const struct run_opts *o, const struct fx_dataset *ds,
          (unsigned long long)ds->rejects.fk_violations,
          (unsigned long long)ds->rejects.future_timestamps);
   if (o->state)
-    printf("incremental: %s; computed product %llu user %llu collection %llu, reused %llu\n",
-           plan->full ? plan->reason : "watermarks applied",
+    printf("incremental: %s (%llu shop x feature pairs in full: records below the watermark); "
+           "computed product %llu user %llu collection %llu, reused %llu\n",
+           plan->full ? plan->reason : "watermarks applied", (unsigned long long)plan->late,
            (unsigned long long)plan->todo[0], (unsigned long long)plan->todo[1],
            (unsigned long long)plan->todo[2],
            (unsigned long long)(plan->reused[0] + plan->reused[1] + plan->reused[2]));
@@ -164,8 +165,9 @@ static void print_json(const struct run_opts *o, const struct fx_dataset *ds,
          o->source, ref, (unsigned long long)o->batch, (unsigned long long)o->workers,
          (unsigned long long)digest, f->n_rows[0], f->n_rows[1], f->n_rows[2]);
   if (o->state)
-    printf("\"incremental\":{\"full\":%s,\"computed\":%llu,\"reused\":%llu},",
-           plan->full ? "true" : "false",
+    printf("\"incremental\":{\"full\":%s,\"late_pairs\":%llu,\"computed\":%llu,"
+           "\"reused\":%llu},",
+           plan->full ? "true" : "false", (unsigned long long)plan->late,
            (unsigned long long)(plan->todo[0] + plan->todo[1] + plan->todo[2]),
            (unsigned long long)(plan->reused[0] + plan->reused[1] + plan->reused[2]));
   printf("\"stages\":[");

@@ -254,8 +254,10 @@ int fx_state_plan(const char *dir, const struct fx_dataset *ds, struct fx_featur
           t <= wm[(size_t)shop * FX_KIND_COUNT + (size_t)k].watermark;
   });
   for (size_t i = 0; i < ds->n_shops * FX_KIND_COUNT; i++)
-    if (below[i] != wm[i].records)
+    if (below[i] != wm[i].records) {
+      plan->late += wm[i].watermark != NO_WM;
       wm[i] = (struct wm){NO_WM, 0};
+    }
   free(below);
   for (int k = 0; k < FX_KIND_COUNT; k++)
     touched[k] = calloc(fx_dataset_count(ds, (enum fx_kind)k) + 1, 1);

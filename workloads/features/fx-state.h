@@ -15,6 +15,8 @@ struct fx_state_plan {
   int full;            /* 1: no usable state, everything is computed */
   const char *reason;  /* why full (static text), or NULL */
   uint64_t reused[FX_KIND_COUNT], todo[FX_KIND_COUNT];
+  uint64_t late; /* shop x feature-type pairs recomputed in full: records arrived below the
+                  * watermark (their count at or below it changed) */
 };
 
 /* Plans an incremental run: reads DIR (a missing DIR or state file means a full run), copies
