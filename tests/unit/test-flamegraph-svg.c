@@ -114,3 +114,27 @@ Test(flamegraph, malformed_folded_is_einval)
   free(svg);
   free(missing);
 }
+
+/* The embedded script, run by node against a minimal fake DOM: hover, zoom, reset, search. */
+Test(flamegraph, script_zooms_and_searches)
+{
+  if (system("command -v node >/dev/null 2>&1") != 0)
+    cr_skip_test("node is not installed: cannot run the flame graph's script");
+  char *folded = write_tmp("z.folded", "main;parse;lex 20\nmain;parse 10\nmain;compute 70\n");
+  char *svg = ps_xasprintf("%s/z.svg", dir), *out = ps_xasprintf("%s/z.json", dir);
+  struct flame_opts o = {.title = "zoom", .unit = "samples", .width = 1000};
+  cr_assert_eq(flamegraph_write_svg(folded, svg, &o), 0);
+  char *cmd = ps_xasprintf("node '%s/cpu/flamegraph-dom.js' '%s' parse lex > '%s'",
+                           PERFSWEEP_FIXTURES, svg, out);
+  cr_assert_eq(system(cmd), 0, "the flame graph's script failed under node: %s", cmd);
+  char *s = slurp(out);
+  cr_assert_not_null(strstr(s, "\"frames\":5"), "%s", s);
+  cr_assert_not_null(strstr(s, "\"hidden_after_zoom\":1"), "zooming into parse hides compute: %s", s);
+  cr_assert_not_null(strstr(s, "\"widest_after_zoom\":980"), "parse fills the width: %s", s);
+  cr_assert_not_null(strstr(s, "Matched: 20.00%"), "search for lex matches 20%%: %s", s);
+  free(s);
+  free(cmd);
+  free(out);
+  free(svg);
+  free(folded);
+}
