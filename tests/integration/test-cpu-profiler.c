@@ -429,3 +429,33 @@ Test(cpu_profiler, inlined_frames_are_their_own_functions)
                  "(harness/symbolize.c) stops at the inlined frame because dwarf_getscopes "
                  "follows the abstract origin; reported to its owner", outer_total);
 }
+
+/* A real refusal: a seccomp filter makes perf_event_open fail with EACCES before the target
+ * re-executes itself; the new image's profiler must fall back to timer_create and say why. */
+Test(cpu_profiler, refused_perf_events_fall_back_to_timers_with_the_reason)
+{
+  char *path = bin("cpu-stress-nofp");
+  char *argv[] = {path, "seccomp", NULL};
+  struct run r;
+  run_target(&r, argv, PS_CPU_CLOCK, 999, NULL);
+  cr_assert(!r.timed_out);
+  cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0, "status %d: %s", r.status, r.out);
+  DIR *d = opendir(r.dir);
+  cr_assert_not_null(d);
+  char *after = NULL;
+  struct dirent *e;
+  while ((e = readdir(d)))
+    if (!strncmp(e->d_name, "cpu.", 4) && strstr(e->d_name, ".1.pst"))
+      after = ps_xasprintf("%s/%s", r.dir, e->d_name);
+  closedir(d);
+  cr_assert_not_null(after, "the exec'd image wrote cpu.<pid>.1.pst");
+  json_t *s = NULL;
+  cr_assert_eq(cpu_analyze(&after, 1, NULL, &s), 0);
+  cr_expect_str_eq(json_string_value(json_object_get(s, "engine")), "timer_create");
+  const char *why = json_string_value(json_object_get(s, "engine_reason"));
+  cr_expect(why && strstr(why, "EACCES"), "the reason names the refusal: %s", why ? why : "null");
+  cr_expect_gt(jint(s, "samples"), 100, "the fallback samples");
+  json_decref(s);
+  free(after);
+  free(path);
+}

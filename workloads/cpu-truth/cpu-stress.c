@@ -18,6 +18,11 @@
 #include <fcntl.h>
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "truth-spin.h"
@@ -135,6 +140,22 @@ int main(int argc, char **argv)
       printf("poll returned %d (%s) instead of timing out\n", r, r < 0 ? strerror(errno) : "ready");
       return 5;
     }
+  } else if (!strcmp(mode, "seccomp")) {
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_perf_event_open, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {(unsigned short)(sizeof f / sizeof f[0]), f};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+      perror("seccomp");
+      return 4;
+    }
+    fflush(stdout);
+    execl("/proc/self/exe", argv[0], "spin", (char *)NULL);
+    return 4;
   } else if (!strcmp(mode, "crash")) {
     spin_units(200);
     fflush(stdout);
