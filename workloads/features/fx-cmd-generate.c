@@ -66,14 +66,8 @@ static int generate_main(int argc, char **argv)
       o.cutoff_days = (uint32_t)v;
       break;
     case 'h': fputs(usage, stdout); return PS_EXIT_OK;
-    case ':':
-      fx_cli_error("generate", "%s needs a value; see perfsweep-features generate --help",
-                   argv[optind - 1]);
-      return PS_EXIT_USAGE;
     default:
-      fx_cli_error("generate", "unknown option '%s'; see perfsweep-features generate --help",
-                   argv[optind - 1]);
-      return PS_EXIT_USAGE;
+      return fx_cli_getopt_error("generate", c, argv);
     }
   }
   if (optind < argc) {

@@ -45,13 +45,8 @@ static int parse_only_main(int argc, char **argv)
       }
       break;
     case 'h': fputs(usage, stdout); return PS_EXIT_OK;
-    case ':':
-      fx_cli_error("parse-only", "%s needs a value; see --help", argv[optind - 1]);
-      return PS_EXIT_USAGE;
     default:
-      fx_cli_error("parse-only", "unknown option '%s'; see perfsweep-features parse-only --help",
-                   argv[optind - 1]);
-      return PS_EXIT_USAGE;
+      return fx_cli_getopt_error("parse-only", c, argv);
     }
   }
   struct fx_raw raw = {0};

@@ -109,14 +109,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
       o->fault = 1;
       break;
     case 'h': usage(stdout); return -1;
-    case ':':
-      fx_cli_error("run", "%s needs a value; see perfsweep-features run --help",
-                   argv[optind - 1]);
-      return PS_EXIT_USAGE;
     default:
-      fx_cli_error("run", "unknown option '%s'; see perfsweep-features run --help",
-                   argv[optind - 1]);
-      return PS_EXIT_USAGE;
+      return fx_cli_getopt_error("run", c, argv);
     }
   }
   if (optind < argc) {

@@ -95,16 +95,21 @@ static int index_all(struct fx_dataset *ds)
   return 0;
 }
 
-int fx_dataset_index(struct fx_dataset *ds)
+static void free_indexes(struct fx_dataset *ds)
 {
-  if (index_all(ds) == 0)
-    return 0;
   csr_free(&ds->product_items);
   csr_free(&ds->product_events);
   csr_free(&ds->customer_orders);
   csr_free(&ds->customer_events);
   csr_free(&ds->collection_links);
   csr_free(&ds->product_links);
+}
+
+int fx_dataset_index(struct fx_dataset *ds)
+{
+  if (index_all(ds) == 0)
+    return 0;
+  free_indexes(ds);
   return -1;
 }
 
@@ -120,12 +125,7 @@ void fx_dataset_free(struct fx_dataset *ds)
   free(ds->orders);
   free(ds->items);
   free(ds->events);
-  csr_free(&ds->product_items);
-  csr_free(&ds->product_events);
-  csr_free(&ds->customer_orders);
-  csr_free(&ds->customer_events);
-  csr_free(&ds->collection_links);
-  csr_free(&ds->product_links);
+  free_indexes(ds);
   memset(ds, 0, sizeof *ds);
 }
 
