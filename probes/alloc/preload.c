@@ -150,7 +150,10 @@ __attribute__((destructor(101))) static void fini(void)
     }                                                                                             \
   } while (0)
 
-EXPORT void *malloc(size_t n)
+/* The recording path. malloc reaches it by a tail call, so this frame's return address and
+ * frame address are those of malloc's caller: the keys of the unwinding cache. (Were the tail
+ * call not made, the cache would only miss: stacks stay right.) */
+__attribute__((noinline)) static void *malloc_slow(size_t n)
 {
   CALLER_CTX;
   if (__builtin_expect(!real_malloc, 0)) {
@@ -159,11 +162,19 @@ EXPORT void *malloc(size_t n)
       return arena_alloc(n);
   }
   void *p = real_malloc(n);
-  if (ps_alloc_mode == 2 && ps_alloc_skip_sample(n))
-    return p; /* sample mode, not sampled: a countdown, nothing else */
   if (p)
     RECORD(ps_alloc_on_alloc(PS_FN_MALLOC, n, p, ip0_, sp0_));
   return p;
+}
+
+EXPORT void *malloc(size_t n)
+{
+  /* fast paths: straight to the real allocator (a jump), no frame of ours */
+  if (ps_alloc_mode == 2 && ps_alloc_skip_sample(n))
+    return real_malloc(n); /* sample mode, not sampled: only the countdown */
+  if (ps_alloc_mode == 0 && init_state == 2 && real_malloc)
+    return real_malloc(n); /* tracing off */
+  return malloc_slow(n);
 }
 
 EXPORT void *calloc(size_t n, size_t size)
@@ -186,14 +197,24 @@ EXPORT void *calloc(size_t n, size_t size)
   return p;
 }
 
-EXPORT void free(void *p)
+__attribute__((noinline)) static void free_slow(void *p)
 {
-  if (!p || in_arena(p))
-    return;
   ENSURE(real_free);
   if (ps_alloc_mode != 2 || ps_sample_maybe((uintptr_t)p))
     RECORD(ps_alloc_on_free(PS_FN_FREE, p));
   real_free(p);
+}
+
+EXPORT void free(void *p)
+{
+  if (!p || in_arena(p))
+    return;
+  if ((ps_alloc_mode == 2 && !ps_sample_maybe((uintptr_t)p)) ||
+      (ps_alloc_mode == 0 && init_state == 2 && real_free)) {
+    real_free(p); /* not a sampled block, or tracing off: a jump to the real free */
+    return;
+  }
+  free_slow(p);
 }
 
 static void *do_realloc(unsigned fn, void *old, size_t n, size_t size, uintptr_t ip0,
