@@ -288,6 +288,8 @@ CPU_EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *
 {
   if (!real_clock_nanosleep)
     real_clock_nanosleep = dlsym(RTLD_NEXT, "clock_nanosleep");
+  if (!cpu_tls)
+    return real_clock_nanosleep(clk, flags, req, rem);
   struct timespec left = *req, r;
   for (;;) {
     uint64_t before = cpu_samples_now();
@@ -307,6 +309,8 @@ CPU_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 {
   if (!real_nanosleep)
     real_nanosleep = dlsym(RTLD_NEXT, "nanosleep");
+  if (!cpu_tls)
+    return real_nanosleep(req, rem);
   struct timespec left = *req, r;
   for (;;) {
     uint64_t before = cpu_samples_now();
@@ -368,6 +372,8 @@ CPU_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
   if (!real_poll)
     real_poll = dlsym(RTLD_NEXT, "poll");
+  if (!cpu_tls || timeout == 0)
+    return real_poll(fds, n, timeout);
   struct timespec deadline = cpu_deadline(timeout);
   int left = timeout;
   for (;;) {
@@ -383,6 +389,8 @@ CPU_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout
 {
   if (!real_epoll_wait)
     real_epoll_wait = dlsym(RTLD_NEXT, "epoll_wait");
+  if (!cpu_tls || timeout == 0)
+    return real_epoll_wait(epfd, ev, max, timeout);
   struct timespec deadline = cpu_deadline(timeout);
   int left = timeout;
   for (;;) {
