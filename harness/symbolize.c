@@ -203,6 +203,34 @@ static const char *die_name(Dwarf_Die *die)
   return n;
 }
 
+/* The scopes containing pc, innermost first, along the concrete DIE tree: every inlined instance
+ * and then the subprogram it was inlined into. dwarf_getscopes alone continues past the innermost
+ * inlined instance with the scopes of its abstract definition (usually just the unit), which
+ * drops every caller; dwarf_getscopes_die from the innermost scope walks the real parents.
+ * Returns the count (0 when none) and a malloc'd array in *out (free it, also when 0). */
+static int scope_chain(Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die **out)
+{
+  Dwarf_Die *scopes = NULL;
+  int n = dwarf_getscopes(cu, pc, &scopes);
+  *out = scopes;
+  if (n <= 0)
+    return 0;
+  int inlined = 0;
+  for (int i = 0; i < n && !inlined; i++)
+    inlined = dwarf_tag(&scopes[i]) == DW_TAG_inlined_subroutine;
+  if (!inlined)
+    return n;
+  Dwarf_Die *chain = NULL;
+  int m = dwarf_getscopes_die(&scopes[0], &chain);
+  if (m <= 0) {
+    free(chain);
+    return n; /* keep the innermost frames at least */
+  }
+  free(scopes);
+  *out = chain;
+  return m;
+}
+
 /* Resolves into s->frames; returns the count pushed. */
 static int resolve(struct ps_sym *s, uint64_t ip, int ret)
 {
@@ -234,7 +262,7 @@ static int resolve(struct ps_sym *s, uint64_t ip, int ret)
     file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
   if (cu) {
     Dwarf_Die *scopes = NULL;
-    int n = dwarf_getscopes(cu, addr - bias, &scopes);
+    int n = scope_chain(cu, addr - bias, &scopes);
     for (int i = 0; i < n; i++) {
       int tag = dwarf_tag(&scopes[i]);
       if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
@@ -259,18 +287,22 @@ static int resolve(struct ps_sym *s, uint64_t ip, int ret)
       g.known = name != NULL;
       push_frame(s, &g);
       pushed++;
-      /* the caller's position is the call site of this inlined instance */
+      /* the caller's position is the call site of this inlined instance; DW_AT_call_file indexes
+       * the file table of the unit holding the instance */
       Dwarf_Attribute attr;
       Dwarf_Word v;
       Dwarf_Files *files;
-      if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &v) == 0)
-        line = (int)v;
+      Dwarf_Die unit;
+      int have_line = dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &v) == 0;
+      line = have_line ? (int)v : 0;
+      const char *cf = NULL;
       if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &v) == 0 &&
-          dwarf_getsrcfiles(cu, &files, NULL) == 0) {
-        const char *cf = dwarf_filesrc(files, v, NULL, NULL);
-        if (cf)
-          file = cf;
-      }
+          dwarf_diecu(&scopes[i], &unit, NULL, NULL) &&
+          dwarf_getsrcfiles(&unit, &files, NULL) == 0)
+        cf = dwarf_filesrc(files, v, NULL, NULL);
+      file = cf;
+      if (!cf)
+        line = 0; /* a line without its file would be attributed to the callee's file */
     }
     free(scopes);
   }
