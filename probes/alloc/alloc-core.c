@@ -159,37 +159,12 @@ static int sample_pick(size_t size)
 
 /* ---- recording ---- */
 
-static void record_alloc(unsigned type, unsigned fn, size_t size, uintptr_t ptr, uintptr_t old,
-                         int have_old, uintptr_t ip0, uintptr_t sp0)
+/* Writes one ALLOC/ALLOCS/REALLOC record (and the STACK record first when the stack is new). */
+static inline __attribute__((always_inline)) void
+write_alloc(unsigned type, unsigned fn, size_t size, uintptr_t ptr, uintptr_t old, int have_old,
+            uint32_t id, int is_new, const uintptr_t *ips, int n)
 {
-  uintptr_t ips[256], slots[256];
-  int n = 0, is_new = 0;
-  uint32_t id;
-  struct uc_ent *e = ip0 ? uc_slot(ip0, sp0) : NULL;
-  if (e && uc_valid(e, ip0, sp0)) {
-    id = e->id;
-  } else {
-    int saved_errno = errno; /* libunwind may probe memory with syscalls */
-    if (e) {
-      n = ps_unwind_slots(ips, slots, (int)cfg.depth);
-    } else {
-      n = ps_unwind_backtrace(ips, (int)cfg.depth);
-    }
-    errno = saved_errno;
-    id = ps_stack_id(ips, (unsigned)n, &is_new);
-    if (e && n > 0 && n <= UC_DEPTH && ips[0] == ip0 && slots[0] == sp0 - sizeof(uintptr_t)) {
-      e->ip0 = ip0;
-      e->sp0 = sp0;
-      e->id = id;
-      e->n = (uint32_t)n;
-      for (int i = 0; i < n; i++) {
-        e->slot[i] = slots[i];
-        e->ip[i] = ips[i];
-      }
-      e->gen = uc_gen;
-    }
-  }
-  uint8_t *p = ps_tw_reserve((is_new ? PS_STACK_REC_MAX(n) : 0) + 6 * PS_VARINT_MAX);
+  uint8_t *p = ps_tw_reserve_hot((is_new ? PS_STACK_REC_MAX(n) : 0) + 6 * PS_VARINT_MAX);
   if (!p)
     return;
   struct ps_tbuf *b = ps_tw_current();
@@ -206,19 +181,61 @@ static void record_alloc(unsigned type, unsigned fn, size_t size, uintptr_t ptr,
     p = ps_tw_put_ptr(b, p, ptr);
   }
   p = ps_put_varint(p, id);
-  ps_tw_commit(p);
+  ps_tw_commit_hot(p);
+}
+
+/* The unwinding-cache miss: unwind, look the stack up, refill the cache entry, record. Out of line
+ * so the hit path does not set up its 4 KiB of stack arrays. */
+static __attribute__((noinline)) void record_alloc_miss(unsigned type, unsigned fn, size_t size,
+                                                        uintptr_t ptr, uintptr_t old, int have_old,
+                                                        uintptr_t ip0, uintptr_t sp0,
+                                                        struct uc_ent *e)
+{
+  uintptr_t ips[256], slots[256];
+  int n = 0, is_new = 0;
+  int saved_errno = errno; /* libunwind may probe memory with syscalls */
+  if (e) {
+    n = ps_unwind_slots(ips, slots, (int)cfg.depth);
+  } else {
+    n = ps_unwind_backtrace(ips, (int)cfg.depth);
+  }
+  errno = saved_errno;
+  uint32_t id = ps_stack_id(ips, (unsigned)n, &is_new);
+  if (e && n > 0 && n <= UC_DEPTH && ips[0] == ip0 && slots[0] == sp0 - sizeof(uintptr_t)) {
+    e->ip0 = ip0;
+    e->sp0 = sp0;
+    e->id = id;
+    e->n = (uint32_t)n;
+    for (int i = 0; i < n; i++) {
+      e->slot[i] = slots[i];
+      e->ip[i] = ips[i];
+    }
+    e->gen = uc_gen;
+  }
+  write_alloc(type, fn, size, ptr, old, have_old, id, is_new, ips, n);
+}
+
+static inline __attribute__((always_inline)) void
+record_alloc(unsigned type, unsigned fn, size_t size, uintptr_t ptr, uintptr_t old, int have_old,
+             uintptr_t ip0, uintptr_t sp0)
+{
+  struct uc_ent *e = ip0 ? uc_slot(ip0, sp0) : NULL;
+  if (__builtin_expect(e && uc_valid(e, ip0, sp0), 1))
+    write_alloc(type, fn, size, ptr, old, have_old, e->id, 0, NULL, 0);
+  else
+    record_alloc_miss(type, fn, size, ptr, old, have_old, ip0, sp0, e);
 }
 
 static void record_free(unsigned fn, uintptr_t ptr, uint64_t seq, int have_seq)
 {
-  uint8_t *p = ps_tw_reserve(4 * PS_VARINT_MAX);
+  uint8_t *p = ps_tw_reserve_hot(4 * PS_VARINT_MAX);
   if (!p)
     return;
   struct ps_tbuf *b = ps_tw_current();
   p = have_seq ? ps_tw_rec_start_at(b, p, PS_REC_FREE, fn, seq)
                : ps_tw_rec_start(b, p, PS_REC_FREE, fn);
   p = ps_tw_put_ptr(b, p, ptr);
-  ps_tw_commit(p);
+  ps_tw_commit_hot(p);
 }
 
 void ps_alloc_on_alloc(unsigned fn, size_t size, void *ptr, uintptr_t ip0, uintptr_t sp0)

@@ -38,7 +38,6 @@ static struct {
   uint32_t exe_len;
   struct ps_trace_header hdr;
   uint64_t off;              /* next file offset (atomic) */
-  uint64_t seq;              /* global event order (atomic) */
   uint32_t flags;
   struct ps_tbuf *all;       /* every buffer ever mapped (atomic push) */
   struct ps_tbuf *freelist;  /* buffers of exited threads, under freelock */
@@ -48,7 +47,17 @@ static struct {
   struct sigaction old_act[32];
 } g = {.fd = -1};
 
-static __thread struct ps_tbuf *t_buf __attribute__((tls_model("initial-exec")));
+__thread struct ps_tbuf *ps_tw_tbuf __attribute__((tls_model("initial-exec")));
+#define t_buf ps_tw_tbuf
+uint64_t ps_tw_seq;
+volatile int ps_tw_hot_ok;
+
+/* The inline fast paths of trace-writer.h take the buffer only while tracing normally. */
+static void set_enabled(int on)
+{
+  g.enabled = on;
+  ps_tw_hot_ok = g.enabled && !g.direct;
+}
 
 static uint64_t mono_abs(void)
 {
@@ -59,11 +68,7 @@ static uint64_t mono_abs(void)
 
 uint64_t ps_tw_now_ns(void) { return mono_abs() - g.hdr.start_mono_ns; }
 
-uint64_t ps_tw_next_seq(void) { return __atomic_fetch_add(&g.seq, 1, __ATOMIC_RELAXED); }
-
 int ps_tw_enabled(void) { return g.enabled; }
-
-struct ps_tbuf *ps_tw_current(void) { return t_buf; }
 
 static void set_flag(uint32_t f)
 {
@@ -113,7 +118,7 @@ static void flush_buf(struct ps_tbuf *b)
   int err = write_at(b->data, b->len, off);
   errno = saved_errno;
   if (err) {
-    g.enabled = 0;
+    set_enabled(0);
     set_flag(PS_TRACE_F_DISK_FULL);
   }
   reset_buf(b);
@@ -247,7 +252,7 @@ static void direct_write(struct ps_tbuf *b)
   memcpy(b->data, &c, sizeof c);
   int saved_errno = errno;
   if (write_at(b->data, b->len, b->dregion)) {
-    g.enabled = 0;
+    set_enabled(0);
     set_flag(PS_TRACE_F_DISK_FULL);
   }
   errno = saved_errno;
@@ -378,7 +383,7 @@ int ps_tw_open(const struct ps_tw_config *cfg)
   int err = start_file();
   if (err)
     return err;
-  g.enabled = 1;
+  set_enabled(1);
   return 0;
 }
 
@@ -410,6 +415,7 @@ void ps_tw_shutdown(void)
   if (g.fd < 0)
     return;
   g.direct = 1;
+  set_enabled(g.enabled);
   flush_all();
   set_flag(PS_TRACE_F_COMPLETE);
 }
@@ -432,7 +438,7 @@ void ps_tw_after_fork_child(void)
     }
   }
   if (start_file() != 0) {
-    g.enabled = 0;
+    set_enabled(0);
     return;
   }
   if (t_buf) {

@@ -4,7 +4,8 @@
  * Never calls malloc or stdio (buffers are mmap'd), never takes a lock the target may hold.
  * Threading and signal-safety contract:
  *  - Each thread appends only to its own buffer (a TLS pointer); the hot path is lock-free: one
- *    relaxed atomic increment (the global seq that orders events of all threads) and stores.
+ *    relaxed atomic increment (the global seq that orders events of all threads), a
+ *    compare-and-swap on the thread's own buffer, and stores; the common case is inline.
  *  - ps_tw_reserve/ps_tw_commit are async-signal-safe with respect to other threads and other
  *    writers, but NOT re-entrant on the same thread: a caller that can be interrupted by its own
  *    signal handler (the CPU probe) must guard with its per-thread re-entrancy flag.
@@ -67,11 +68,52 @@ int ps_tw_enabled(void);
 uint8_t *ps_tw_reserve(size_t max);
 void ps_tw_commit(uint8_t *end);
 
+/* Hot-path state, defined in trace-writer.c, read by the inline functions below (hidden: each
+ * probe library has its own). Not for direct use. */
+#define PS_TW_HIDDEN __attribute__((visibility("hidden")))
+extern PS_TW_HIDDEN __thread struct ps_tbuf *ps_tw_tbuf __attribute__((tls_model("initial-exec")));
+extern PS_TW_HIDDEN uint64_t ps_tw_seq;      /* global event order (atomic) */
+extern PS_TW_HIDDEN volatile int ps_tw_hot_ok; /* tracing, and not yet write-through (shutdown) */
+
 /* The calling thread's buffer (valid between reserve and commit). */
-struct ps_tbuf *ps_tw_current(void);
+static inline struct ps_tbuf *ps_tw_current(void) { return ps_tw_tbuf; }
 
 /* Next global sequence number (orders records of all threads). */
-uint64_t ps_tw_next_seq(void);
+static inline uint64_t ps_tw_next_seq(void)
+{
+  return __atomic_fetch_add(&ps_tw_seq, 1, __ATOMIC_RELAXED);
+}
+
+/* ps_tw_reserve/ps_tw_commit with the common case inline (the thread has a buffer with room, no
+ * TIME check due, not shut down); everything else goes to the out-of-line functions. Same
+ * contract; pair ps_tw_reserve_hot with ps_tw_commit_hot. */
+static inline uint8_t *ps_tw_reserve_hot(size_t max)
+{
+  struct ps_tbuf *b = ps_tw_tbuf;
+  int idle = 0;
+  if (__builtin_expect(b && ps_tw_hot_ok, 1) &&
+      __builtin_expect(__atomic_compare_exchange_n(&b->busy, &idle, 1, 0, __ATOMIC_ACQUIRE,
+                                                   __ATOMIC_RELAXED), 1)) {
+    /* checked after taking the buffer: a flush by another thread may have reset it */
+    if (__builtin_expect(b->since_time < PS_TW_TIME_EVERY && b->len + max + 32 <= PS_TW_BUF_SIZE, 1)) {
+      b->since_time++;
+      return b->data + b->len;
+    }
+    __atomic_store_n(&b->busy, 0, __ATOMIC_RELEASE);
+  }
+  return ps_tw_reserve(max);
+}
+
+static inline void ps_tw_commit_hot(uint8_t *end)
+{
+  struct ps_tbuf *b = ps_tw_tbuf;
+  if (__builtin_expect(!ps_tw_hot_ok, 0)) { /* shut down meanwhile: write through */
+    ps_tw_commit(end);
+    return;
+  }
+  b->len = (size_t)(end - b->data);
+  __atomic_store_n(&b->busy, 0, __ATOMIC_RELEASE);
+}
 
 /* Writes a record's type byte (type | fn << 4) and seq delta; returns the next write position. */
 static inline uint8_t *ps_tw_rec_start(struct ps_tbuf *b, uint8_t *p, unsigned type, unsigned fn)
