@@ -566,14 +566,14 @@ int cmd_run(int argc, char **argv)
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
   struct ps_runner_opts ro = {.out = outdir, .quiet = quiet, .stop = &run_stop};
-  rc = ps_runner_execute(&plan, header, &ro);
+  json_t *root = NULL; /* what was written to results.json: printed without reading it back */
+  rc = ps_runner_execute(&plan, header, &ro, &root);
   sigaction(SIGINT, &old_int, NULL);
   sigaction(SIGTERM, &old_term, NULL);
   ps_log_close();
 
   char *path = ps_xasprintf("%s/%s", outdir, PS_RESULTS_FILE);
-  json_t *root = NULL;
-  if (rc != PS_EXIT_IO && ps_results_load_or_report(path, &root) == 0) {
+  if (rc != PS_EXIT_IO && root) {
     if (json)
       print_json(root, path);
     else

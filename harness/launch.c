@@ -180,10 +180,26 @@ static int spawn(pid_t *pid, char *const *argv, char *const *envp, int in, int o
   return rc;
 }
 
+/* /dev/null for reading (0) or writing (1), opened once per process and kept (close-on-exec):
+ * a sweep launches thousands of runs. -1 when it cannot be opened. */
+static int dev_null(int for_write)
+{
+  static int fds[2] = {-1, -1};
+  if (fds[for_write] < 0)
+    fds[for_write] = open("/dev/null", (for_write ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+  return fds[for_write];
+}
+
 static int open_out(const char *path)
 {
-  return path ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
-              : open("/dev/null", O_WRONLY | O_CLOEXEC);
+  return path ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : dev_null(1);
+}
+
+/* Closes an fd from open_out or dev_null unless it is a kept /dev/null. */
+static void close_io(int fd)
+{
+  if (fd >= 0 && fd != dev_null(0) && fd != dev_null(1))
+    close(fd);
 }
 
 static void stop_group(pid_t pid, int sig)
@@ -202,24 +218,18 @@ int ps_launch(char *const *argv, char *const *envp, const struct ps_launch_opts 
   struct rusage self;
   getrusage(RUSAGE_SELF, &self);
   long self_peak_kb = self.ru_maxrss;
-  int in = open("/dev/null", O_RDONLY | O_CLOEXEC), out = open_out(o->stdout_path),
-      err = open_out(o->stderr_path);
+  int in = dev_null(0), out = open_out(o->stdout_path), err = open_out(o->stderr_path);
   if (in < 0 || out < 0 || err < 0) {
     r->exec_errno = errno;
-    if (in >= 0)
-      close(in);
-    if (out >= 0)
-      close(out);
-    if (err >= 0)
-      close(err);
+    close_io(out);
+    close_io(err);
     return -r->exec_errno;
   }
   double start = now();
   pid_t pid;
   int e = spawn(&pid, argv, envp, in, out, err);
-  close(in);
-  close(out);
-  close(err);
+  close_io(out);
+  close_io(err);
   if (e) {
     r->exec_errno = e;
     return -e;

@@ -6,12 +6,14 @@
 #include "results.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -127,21 +129,49 @@ int ps_results_write(const char *path, const json_t *root)
   return rc;
 }
 
-int ps_results_write_nosync(const char *path, const json_t *root, int compact)
+static int write_all(int fd, const char *p, size_t len)
 {
-  char *text = json_dumps(root, compact ? JSON_COMPACT : JSON_INDENT(1));
-  if (!text)
-    return -ENOMEM;
+  while (len) {
+    ssize_t w = write(fd, p, len);
+    if (w < 0) {
+      if (errno == EINTR)
+        continue;
+      return -errno;
+    }
+    p += w;
+    len -= (size_t)w;
+  }
+  return 0;
+}
+
+/* text and a final newline, in one writev; a short write (rare) is completed piecewise.
+ * Returns 0 or -errno. */
+static int write_text_line(int fd, const char *text, size_t len)
+{
+  struct iovec v[2] = {{(void *)text, len}, {(void *)"\n", 1}};
+  ssize_t w = writev(fd, v, 2);
+  if (w < 0 && errno != EINTR)
+    return -errno;
+  size_t done = w < 0 ? 0 : (size_t)w;
+  if (done < len) {
+    int rc = write_all(fd, text + done, len - done);
+    if (rc)
+      return rc;
+    done = len;
+  }
+  return done == len ? write_all(fd, "\n", 1) : 0;
+}
+
+/* The classic way: path.tmp written, then renamed over path. Returns 0 or -errno. */
+static int write_via_tmp_name(const char *path, const char *text, size_t len)
+{
   char *tmp = ps_xasprintf("%s.tmp", path);
-  int rc = 0;
-  FILE *f = fopen(tmp, "we");
-  if (!f) {
+  int rc = 0, fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) {
     rc = -errno;
   } else {
-    size_t len = strlen(text);
-    if (fwrite(text, 1, len, f) != len || fputc('\n', f) == EOF)
-      rc = -EIO;
-    if (fclose(f) != 0 && !rc)
+    rc = write_text_line(fd, text, len);
+    if (close(fd) != 0 && !rc)
       rc = -errno;
     if (!rc && rename(tmp, path) != 0)
       rc = -errno;
@@ -149,6 +179,42 @@ int ps_results_write_nosync(const char *path, const json_t *root, int compact)
       unlink(tmp);
   }
   free(tmp);
+  return rc;
+}
+
+/* An unnamed file (O_TMPFILE) in path's folder, written, then linked as path: one directory
+ * entry per file instead of a temporary name created and renamed, and nothing left behind by a
+ * crash. Returns 0, -EEXIST when path exists (linkat does not replace; the caller falls back),
+ * -EOPNOTSUPP when the file system or /proc does not allow it, or -errno of a write. */
+static int write_via_tmpfile(const char *path, const char *text, size_t len)
+{
+  const char *slash = strrchr(path, '/');
+  char *dir = slash ? ps_xasprintf("%.*s", slash == path ? 1 : (int)(slash - path), path)
+                    : ps_xstrdup(".");
+  int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+  free(dir);
+  if (fd < 0)
+    return -EOPNOTSUPP;
+  int rc = write_text_line(fd, text, len);
+  if (!rc) {
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) != 0)
+      rc = errno == EEXIST ? -EEXIST : -EOPNOTSUPP;
+  }
+  close(fd);
+  return rc;
+}
+
+int ps_results_write_nosync(const char *path, const json_t *root, int compact)
+{
+  char *text = json_dumps(root, compact ? JSON_COMPACT : JSON_INDENT(1));
+  if (!text)
+    return -ENOMEM;
+  size_t len = strlen(text);
+  int rc = write_via_tmpfile(path, text, len);
+  if (rc == -EEXIST || rc == -EOPNOTSUPP)
+    rc = write_via_tmp_name(path, text, len);
   free(text);
   return rc;
 }

@@ -15,7 +15,7 @@
 
 void ps_rng_seed(struct ps_rng *rng, uint64_t seed) { rng->state = seed; }
 
-uint64_t ps_rng_next(struct ps_rng *rng)
+static inline uint64_t rng_step(struct ps_rng *rng)
 {
   uint64_t z = (rng->state += 0x9E3779B97F4A7C15ULL);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
@@ -23,15 +23,21 @@ uint64_t ps_rng_next(struct ps_rng *rng)
   return z ^ (z >> 31);
 }
 
-uint64_t ps_rng_below(struct ps_rng *rng, uint64_t n)
+uint64_t ps_rng_next(struct ps_rng *rng) { return rng_step(rng); }
+
+/* ps_rng_below with the rejection limit of n computed once by the caller (same sequence). */
+static inline size_t rng_below_lim(struct ps_rng *rng, uint64_t n, uint64_t limit)
 {
-  uint64_t limit = UINT64_MAX - UINT64_MAX % n;
   uint64_t r;
   do
-    r = ps_rng_next(rng);
+    r = rng_step(rng);
   while (r >= limit);
-  return r % n;
+  return (size_t)(r % n);
 }
+
+static inline uint64_t rng_limit(uint64_t n) { return UINT64_MAX - UINT64_MAX % n; }
+
+uint64_t ps_rng_below(struct ps_rng *rng, uint64_t n) { return rng_below_lim(rng, n, rng_limit(n)); }
 
 double ps_rng_uniform(struct ps_rng *rng) { return (ps_rng_next(rng) >> 11) * 0x1.0p-53; }
 
@@ -276,8 +282,94 @@ static void interval(double *vals, size_t m, double level, double *lo, double *h
 
 static void resample(struct ps_rng *rng, const double *x, size_t n, double *buf)
 {
+  uint64_t limit = rng_limit(n);
   for (size_t j = 0; j < n; j++)
-    buf[j] = x[ps_rng_below(rng, n)];
+    buf[j] = x[rng_below_lim(rng, n, limit)];
+}
+
+/* Fast paths of the bootstrap for the two statistics of every summary (mean and median of each
+ * metric of each cell: the bulk of a sweep's final CPU time). They draw the same indices in the
+ * same order as resample() and give bit-identical values: the mean adds the drawn values in draw
+ * order; the median counts how often each rank of the sorted sample is drawn and reads the
+ * middle order statistics off the counts (what select_kth finds in a copy, without moving data).
+ * Only for finite samples without -0 (quickselect's order is undefined with NaN, and of 0 and -0
+ * it may pick either). */
+struct boot_median {
+  double *sorted;  /* x sorted */
+  size_t *rank;    /* rank[i]: position of x[i] in sorted */
+  uint32_t *count; /* draws per rank, zeroed per resample */
+};
+
+struct rank_ent {
+  double v;
+  size_t i;
+};
+
+static int cmp_rank_ent(const void *a, const void *b)
+{
+  const struct rank_ent *x = a, *y = b;
+  if (x->v != y->v)
+    return (x->v > y->v) - (x->v < y->v);
+  return (x->i > y->i) - (x->i < y->i);
+}
+
+static void boot_median_init(struct boot_median *b, const double *x, size_t n)
+{
+  struct rank_ent *e = ps_xmalloc(n * sizeof *e);
+  for (size_t i = 0; i < n; i++)
+    e[i] = (struct rank_ent){x[i], i};
+  qsort(e, n, sizeof *e, cmp_rank_ent);
+  b->sorted = ps_xmalloc(n * sizeof *b->sorted);
+  b->rank = ps_xmalloc(n * sizeof *b->rank);
+  b->count = ps_xmalloc(n * sizeof *b->count);
+  for (size_t k = 0; k < n; k++) {
+    b->sorted[k] = e[k].v;
+    b->rank[e[k].i] = k;
+  }
+  free(e);
+}
+
+static void boot_median_free(struct boot_median *b)
+{
+  free(b->sorted);
+  free(b->rank);
+  free(b->count);
+}
+
+/* The median of one resample, as quantile_inplace(resample, n, 0.5) computes it. */
+static double boot_median_one(struct boot_median *b, struct ps_rng *rng, size_t n, uint64_t limit)
+{
+  memset(b->count, 0, n * sizeof *b->count);
+  for (size_t j = 0; j < n; j++)
+    b->count[b->rank[rng_below_lim(rng, n, limit)]]++;
+  double h = (double)(n - 1) * 0.5;
+  size_t lo = (size_t)floor(h);
+  size_t k = 0, seen = b->count[0];
+  while (seen <= lo)
+    seen += b->count[++k];
+  double v = b->sorted[k];
+  if (lo + 1 >= n || h == (double)lo)
+    return v;
+  while (seen <= lo + 1)
+    seen += b->count[++k];
+  double next = b->sorted[k];
+  return v + (h - (double)lo) * (next - v);
+}
+
+static double boot_mean_one(struct ps_rng *rng, const double *x, size_t n, uint64_t limit)
+{
+  double s = 0;
+  for (size_t j = 0; j < n; j++)
+    s += x[rng_below_lim(rng, n, limit)];
+  return s / (double)n;
+}
+
+static int all_finite(const double *x, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(x[i]) || (x[i] == 0 && signbit(x[i])))
+      return 0;
+  return 1;
 }
 
 int ps_stats_bootstrap(const double *x, size_t n, ps_stat_fn fn, void *ctx, size_t resamples,
@@ -290,17 +382,37 @@ int ps_stats_bootstrap(const double *x, size_t n, ps_stat_fn fn, void *ctx, size
     resamples = PS_STATS_RESAMPLES;
   struct ps_rng rng;
   ps_rng_seed(&rng, seed);
-  double *buf = ps_xmalloc(n * sizeof(double));
   double *vals = ps_xmalloc(resamples * sizeof(double));
   size_t m = 0;
-  for (size_t i = 0; i < resamples; i++) {
-    resample(&rng, x, n, buf);
-    double v = fn(buf, n, ctx);
-    if (isfinite(v))
-      vals[m++] = v;
+  int fast = (fn == ps_stat_fn_mean || fn == ps_stat_fn_median) && all_finite(x, n);
+  if (fast && fn == ps_stat_fn_mean) {
+    uint64_t limit = rng_limit(n);
+    for (size_t i = 0; i < resamples; i++) {
+      double v = boot_mean_one(&rng, x, n, limit);
+      if (isfinite(v))
+        vals[m++] = v;
+    }
+  } else if (fast) {
+    uint64_t limit = rng_limit(n);
+    struct boot_median b;
+    boot_median_init(&b, x, n);
+    for (size_t i = 0; i < resamples; i++) {
+      double v = boot_median_one(&b, &rng, n, limit);
+      if (isfinite(v))
+        vals[m++] = v;
+    }
+    boot_median_free(&b);
+  } else {
+    double *buf = ps_xmalloc(n * sizeof(double));
+    for (size_t i = 0; i < resamples; i++) {
+      resample(&rng, x, n, buf);
+      double v = fn(buf, n, ctx);
+      if (isfinite(v))
+        vals[m++] = v;
+    }
+    free(buf);
   }
   interval(vals, m, level, lo, hi);
-  free(buf);
   free(vals);
   return 0;
 }

@@ -42,7 +42,30 @@ struct state {
   size_t ncells;      /* all cells of the matrix */
   json_t **runs;      /* per cell: array of run objects (index order not guaranteed) */
   json_t **profile;   /* per cell: profile object or NULL */
+  unsigned char **done; /* per cell: done[cell][index] = 1 once a run of that index is recorded */
+  size_t *done_cap;
 };
+
+/* Run indices above this are not remembered in the done map (no schedule reaches them). */
+#define STATE_MAX_INDEX (1u << 24)
+
+/* Records run object r of cell as done (its "index", as has_run compares it). */
+static void state_mark(struct state *st, size_t cell, const json_t *r)
+{
+  json_int_t v = json_integer_value(json_object_get(r, "index"));
+  if (v < 0 || v >= STATE_MAX_INDEX)
+    return;
+  size_t i = (size_t)v;
+  if (i >= st->done_cap[cell]) {
+    size_t cap = st->done_cap[cell] ? st->done_cap[cell] : 64;
+    while (cap <= i)
+      cap *= 2;
+    st->done[cell] = ps_xrealloc(st->done[cell], cap);
+    memset(st->done[cell] + st->done_cap[cell], 0, cap - st->done_cap[cell]);
+    st->done_cap[cell] = cap;
+  }
+  st->done[cell][i] = 1;
+}
 
 static void state_load(struct state *st, const char *out)
 {
@@ -63,8 +86,10 @@ static void state_load(struct state *st, const char *out)
       continue;
     }
     size_t cell = (size_t)json_integer_value(c);
-    if (json_object_get(o, "run"))
+    if (json_object_get(o, "run")) {
       json_array_append(st->runs[cell], json_object_get(o, "run"));
+      state_mark(st, cell, json_object_get(o, "run"));
+    }
     else if (json_object_get(o, "profile")) {
       json_decref(st->profile[cell]);
       st->profile[cell] = json_incref(json_object_get(o, "profile"));
@@ -78,13 +103,7 @@ static void state_load(struct state *st, const char *out)
 
 static int has_run(const struct state *st, size_t cell, unsigned index)
 {
-  size_t i;
-  json_t *r;
-  json_array_foreach(st->runs[cell], i, r) {
-    if (json_integer_value(json_object_get(r, "index")) == (json_int_t)index)
-      return 1;
-  }
-  return 0;
+  return index < st->done_cap[cell] && st->done[cell][index];
 }
 
 /* Timed wall seconds recorded so far, and the highest index + 1. */
@@ -251,6 +270,7 @@ static int do_run(struct ctx *x, size_t cell, unsigned index, int warmup)
       rc = -1;
     } else {
       json_array_append(x->st.runs[cell], run);
+      state_mark(&x->st, cell, run);
     }
     ps_log(strcmp(status, "ok") ? "warn" : "info", "run",
            json_pack("{sssIsbsssf}", "cell", id, "index", (json_int_t)index, "warmup", warmup,
@@ -577,6 +597,8 @@ static void state_init(struct state *st, struct ps_plan *p, const char *out)
   st->ncells = ps_sweep_ncells(&p->sweep);
   st->runs = ps_xcalloc(st->ncells, sizeof(json_t *));
   st->profile = ps_xcalloc(st->ncells, sizeof(json_t *));
+  st->done = ps_xcalloc(st->ncells, sizeof(unsigned char *));
+  st->done_cap = ps_xcalloc(st->ncells, sizeof(size_t));
   for (size_t c = 0; c < st->ncells; c++)
     st->runs[c] = json_array();
   state_load(st, out);
@@ -587,7 +609,10 @@ static void state_release(struct state *st)
   for (size_t c = 0; c < st->ncells; c++) {
     json_decref(st->runs[c]);
     json_decref(st->profile[c]);
+    free(st->done[c]);
   }
+  free(st->done);
+  free(st->done_cap);
   free(st->runs);
   free(st->profile);
 }
@@ -644,8 +669,11 @@ json_t *ps_runner_collect(struct ps_plan *p, const json_t *header, const char *o
   return root;
 }
 
-int ps_runner_execute(struct ps_plan *p, const json_t *header, const struct ps_runner_opts *o)
+int ps_runner_execute(struct ps_plan *p, const json_t *header, const struct ps_runner_opts *o,
+                      json_t **root_out)
 {
+  if (root_out)
+    *root_out = NULL;
   struct ctx x = {.p = p, .o = o};
   state_init(&x.st, p, o->out);
   x.argvs = ps_xcalloc(x.st.ncells, sizeof(char **));
@@ -720,6 +748,8 @@ int ps_runner_execute(struct ps_plan *p, const json_t *header, const struct ps_r
   }
   ps_log(rc ? "warn" : "info", "sweep_end", json_pack("{sisfsb}", "exit", rc, "duration", duration,
                                                       "complete", !stopped));
+  if (root_out && wr >= 0)
+    *root_out = json_incref(root);
   json_decref(root);
   free(path);
   free(slots);

@@ -22,8 +22,11 @@ struct ps_runner_opts {
  * borrowed) plus the cells. Returns PS_EXIT_OK (all runs ok), PS_EXIT_TARGET (some run failed,
  * crashed or timed out: all recorded), PS_EXIT_INTERRUPTED (stopped: what finished is kept and
  * results.json says "complete": false) or PS_EXIT_IO (an output could not be written; message
- * printed). */
-int ps_runner_execute(struct ps_plan *p, const json_t *header, const struct ps_runner_opts *o);
+ * printed). When root_out is not NULL it receives the document written to results.json (a new
+ * reference for the caller to release; NULL when results.json could not be written), so the
+ * caller need not read the file back. */
+int ps_runner_execute(struct ps_plan *p, const json_t *header, const struct ps_runner_opts *o,
+                      json_t **root_out);
 
 /* Builds the results document from header and the run files in out/runs/ (statistics computed
  * here). Returns a new reference. `complete` is stored in summary.complete. */

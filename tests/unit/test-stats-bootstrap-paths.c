@@ -1,0 +1,81 @@
+/* test-stats-bootstrap-paths.c - the bootstrap's fast paths for the mean and the median give
+ * bit-identical intervals to the generic path (resample into a buffer, then the statistic), on
+ * samples with ties, odd and even sizes, and with NaN or -0 (which take the generic path).
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#include "stats.h"
+
+/* Same statistics through other function pointers: the bootstrap cannot recognise them and takes
+ * the generic path. */
+static double generic_mean(const double *x, size_t n, void *ctx)
+{
+  (void)ctx;
+  return ps_stats_mean(x, n);
+}
+
+static double generic_median(const double *x, size_t n, void *ctx)
+{
+  (void)ctx;
+  return ps_stats_median(x, n);
+}
+
+static void sample(double *x, size_t n, uint64_t seed, int ties)
+{
+  struct ps_rng r;
+  ps_rng_seed(&r, seed);
+  for (size_t i = 0; i < n; i++)
+    x[i] = ties ? (double)ps_rng_below(&r, 5) * 0.25 : 1e-3 + ps_rng_uniform(&r) * 1e-2;
+}
+
+static void same_bits(double a, double b, const char *what, size_t n, uint64_t seed)
+{
+  cr_expect(!memcmp(&a, &b, sizeof a), "%s, n=%zu seed=%llu: fast %.17g, generic %.17g", what, n,
+            (unsigned long long)seed, a, b);
+}
+
+static void compare_paths(const double *x, size_t n, uint64_t seed, size_t resamples)
+{
+  double flo, fhi, glo, ghi;
+  cr_assert_eq(ps_stats_bootstrap(x, n, ps_stat_fn_mean, NULL, resamples, 0.95, seed, &flo, &fhi), 0);
+  cr_assert_eq(ps_stats_bootstrap(x, n, generic_mean, NULL, resamples, 0.95, seed, &glo, &ghi), 0);
+  same_bits(flo, glo, "mean lo", n, seed);
+  same_bits(fhi, ghi, "mean hi", n, seed);
+  cr_assert_eq(ps_stats_bootstrap(x, n, ps_stat_fn_median, NULL, resamples, 0.95, seed, &flo, &fhi), 0);
+  cr_assert_eq(ps_stats_bootstrap(x, n, generic_median, NULL, resamples, 0.95, seed, &glo, &ghi), 0);
+  same_bits(flo, glo, "median lo", n, seed);
+  same_bits(fhi, ghi, "median hi", n, seed);
+}
+
+Test(stats, bootstrap_fast_paths_equal_generic)
+{
+  static const size_t sizes[] = {1, 2, 3, 4, 7, 30, 101, 200};
+  double x[200];
+  for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
+    for (uint64_t seed = 1; seed <= 4; seed++)
+      for (int ties = 0; ties < 2; ties++) {
+        sample(x, sizes[s], seed * 31 + (uint64_t)ties, ties);
+        compare_paths(x, sizes[s], seed, 500);
+      }
+}
+
+Test(stats, bootstrap_fast_paths_equal_generic_on_summary_defaults)
+{
+  double x[33];
+  sample(x, 33, 99, 0);
+  compare_paths(x, 33, 12345, 0); /* 0: the default resample count of every summary */
+}
+
+Test(stats, bootstrap_nan_and_negative_zero_take_the_generic_path)
+{
+  double x[6] = {0.0, -0.0, 1.0, 2.0, -0.0, 3.0};
+  compare_paths(x, 6, 5, 300);
+  double y[5] = {1.0, NAN, 2.0, 3.0, 4.0};
+  double lo, hi, glo, ghi;
+  ps_stats_bootstrap(y, 5, ps_stat_fn_mean, NULL, 300, 0.95, 5, &lo, &hi);
+  ps_stats_bootstrap(y, 5, generic_mean, NULL, 300, 0.95, 5, &glo, &ghi);
+  same_bits(lo, glo, "mean lo with NaN", 5, 5);
+  same_bits(hi, ghi, "mean hi with NaN", 5, 5);
+}
