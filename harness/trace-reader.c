@@ -267,6 +267,15 @@ static inline int get_ptr(struct ps_trace *t, struct ps_chunk_view *v, uint64_t 
   return 0;
 }
 
+static inline int get_aptr(struct ps_trace *t, struct ps_chunk_view *v, uint64_t *out)
+{
+  uint64_t z;
+  GET(z);
+  v->last_ptr += ps_aptr_decode(z);
+  *out = v->last_ptr;
+  return 0;
+}
+
 static int get_ips(struct ps_trace *t, struct ps_chunk_view *v, struct ps_rec *r)
 {
   uint64_t n, prev = 0;
@@ -296,17 +305,35 @@ int ps_chunk_next(struct ps_trace *t, struct ps_chunk_view *v, struct ps_rec *r)
   r->nips = 0;
   r->ips = NULL;
   uint8_t tb = *v->p++;
-  r->type = tb & 15u;
-  r->fn = tb >> 4;
+  unsigned type = tb & 15u;
   uint64_t d;
-  GET(d);
+  if (type == PS_REC_MALLOC_C || type == PS_REC_FREE_C) { /* compact: seq delta in the nibble */
+    d = tb >> 4;
+    if (d == 15)
+      GET(d);
+    r->type = type == PS_REC_MALLOC_C ? PS_REC_ALLOC : PS_REC_FREE;
+    r->fn = type == PS_REC_MALLOC_C ? PS_FN_MALLOC : PS_FN_FREE;
+  } else {
+    r->type = type;
+    r->fn = tb >> 4;
+    GET(d);
+  }
   v->seq += d;
   r->seq = v->seq;
   r->tid = v->hdr.tid;
   v->left--;
   const uint8_t *s;
   int err = 0;
-  switch (r->type) {
+  switch (type) {
+  case PS_REC_MALLOC_C:
+    GET(r->size);
+    err = get_aptr(t, v, &r->ptr);
+    if (!err)
+      GET(r->stack);
+    break;
+  case PS_REC_FREE_C:
+    err = get_aptr(t, v, &r->ptr);
+    break;
   case PS_REC_MODULE:
     GET(r->id);
     GET(r->ptr);

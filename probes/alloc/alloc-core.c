@@ -49,7 +49,18 @@ static __thread struct uc_ent *t_uc __attribute__((tls_model("initial-exec")));
 static __thread int t_uc_failed __attribute__((tls_model("initial-exec")));
 static uint32_t uc_gen = 1; /* bumped in a fork child: the parent's ids mean nothing there */
 
-static struct uc_ent *uc_slot(uintptr_t ip0, uintptr_t sp0)
+static struct uc_ent *uc_map(void);
+
+static inline __attribute__((always_inline)) struct uc_ent *uc_slot(uintptr_t ip0, uintptr_t sp0)
+{
+  if (__builtin_expect(!t_uc, 0) && !uc_map())
+    return NULL;
+  uint64_t h = ((uint64_t)ip0 * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)sp0 * 0xc2b2ae3d27d4eb4full);
+  return &t_uc[(h >> 40) & (UC_ENTRIES - 1)];
+}
+
+/* Maps the calling thread's cache; NULL (for good) when that fails. */
+static __attribute__((noinline)) struct uc_ent *uc_map(void)
 {
   if (!t_uc) {
     if (t_uc_failed)
@@ -64,11 +75,11 @@ static struct uc_ent *uc_slot(uintptr_t ip0, uintptr_t sp0)
     }
     t_uc = m;
   }
-  uint64_t h = ((uint64_t)ip0 * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)sp0 * 0xc2b2ae3d27d4eb4full);
-  return &t_uc[(h >> 40) & (UC_ENTRIES - 1)];
+  return t_uc;
 }
 
-static int uc_valid(const struct uc_ent *e, uintptr_t ip0, uintptr_t sp0)
+static inline __attribute__((always_inline)) int uc_valid(const struct uc_ent *e, uintptr_t ip0,
+                                                          uintptr_t sp0)
 {
   if (e->gen != uc_gen || e->ip0 != ip0 || e->sp0 != sp0)
     return 0;
@@ -175,6 +186,10 @@ write_alloc(unsigned type, unsigned fn, size_t size, uintptr_t ptr, uintptr_t ol
     p = ps_put_varint(p, size);
     p = ps_tw_put_ptr(b, p, old);
     p = ps_tw_put_ptr(b, p, ptr);
+  } else if (type == PS_REC_ALLOC && fn == PS_FN_MALLOC && ps_tw_aptr_ok(b, ptr)) {
+    p = ps_tw_rec_start_c(b, p, PS_REC_MALLOC_C);
+    p = ps_put_varint(p, size);
+    p = ps_tw_put_aptr(b, p, ptr);
   } else {
     p = ps_tw_rec_start(b, p, type, fn);
     p = ps_put_varint(p, size);
@@ -226,15 +241,21 @@ record_alloc(unsigned type, unsigned fn, size_t size, uintptr_t ptr, uintptr_t o
     record_alloc_miss(type, fn, size, ptr, old, have_old, ip0, sp0, e);
 }
 
-static void record_free(unsigned fn, uintptr_t ptr, uint64_t seq, int have_seq)
+static inline __attribute__((always_inline)) void record_free(unsigned fn, uintptr_t ptr,
+                                                              uint64_t seq, int have_seq)
 {
   uint8_t *p = ps_tw_reserve_hot(4 * PS_VARINT_MAX);
   if (!p)
     return;
   struct ps_tbuf *b = ps_tw_current();
-  p = have_seq ? ps_tw_rec_start_at(b, p, PS_REC_FREE, fn, seq)
-               : ps_tw_rec_start(b, p, PS_REC_FREE, fn);
-  p = ps_tw_put_ptr(b, p, ptr);
+  if (!have_seq && fn == PS_FN_FREE && ps_tw_aptr_ok(b, ptr)) {
+    p = ps_tw_rec_start_c(b, p, PS_REC_FREE_C);
+    p = ps_tw_put_aptr(b, p, ptr);
+  } else {
+    p = have_seq ? ps_tw_rec_start_at(b, p, PS_REC_FREE, fn, seq)
+                 : ps_tw_rec_start(b, p, PS_REC_FREE, fn);
+    p = ps_tw_put_ptr(b, p, ptr);
+  }
   ps_tw_commit_hot(p);
 }
 

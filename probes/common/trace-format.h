@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define PS_TRACE_MAGIC "PSTRACE\0"     /* 8 bytes */
-#define PS_TRACE_VERSION 1
+#define PS_TRACE_VERSION 2
 #define PS_CHUNK_MAGIC 0x4b4e4843u     /* "CHNK" little endian */
 #define PS_TRACE_MAX_PAYLOAD (16u << 20) /* a reader refuses bigger chunks as corrupt */
 
@@ -74,6 +74,12 @@ enum ps_rec_type {
   PS_REC_LOST = 10,    /* count of samples/events lost (buffer overflow, EMFILE, ...) */
   PS_REC_TIME = 11,    /* time_ns since start_mono: the clock at this seq */
   PS_REC_ALLOCS = 12,  /* sample mode: like PS_REC_ALLOC; the block was sampled */
+  /* Compact forms of the two hot events (version 2). The type byte's upper nibble is the seq
+   * delta (0..14; 15: a varint seq delta follows) instead of fn, and ptr is an "aptr" field
+   * (ps_aptr_encode). Readers report them as PS_REC_ALLOC/PS_FN_MALLOC and
+   * PS_REC_FREE/PS_FN_FREE. */
+  PS_REC_MALLOC_C = 13, /* size, aptr, stack id: a malloc */
+  PS_REC_FREE_C = 14,   /* aptr: a free */
 };
 
 enum ps_alloc_fn {
@@ -114,6 +120,20 @@ static inline __attribute__((always_inline)) uint8_t *ps_put_varint(uint8_t *p, 
 
 static inline uint64_t ps_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
 static inline int64_t ps_unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+
+/* "aptr" fields (compact records): the difference d to the previous ptr field of the chunk, as
+ * zigzag(d / 16) << 1 when d is a multiple of 16 (allocators return 16-byte aligned blocks), else
+ * zigzag(d) << 1 | 1. Exact for |d| < 2^61 (ps_aptr_ok); writers use the full records otherwise. */
+#define PS_APTR_LIMIT (1ull << 61)
+static inline int ps_aptr_ok(uint64_t d) { return d + PS_APTR_LIMIT < 2 * PS_APTR_LIMIT; }
+static inline uint64_t ps_aptr_encode(uint64_t d)
+{
+  return (d & 15) ? ps_zigzag((int64_t)d) << 1 | 1 : ps_zigzag((int64_t)d >> 4) << 1;
+}
+static inline uint64_t ps_aptr_decode(uint64_t v)
+{
+  return (v & 1) ? (uint64_t)ps_unzigzag(v >> 1) : (uint64_t)ps_unzigzag(v >> 1) << 4;
+}
 
 /* Decodes one varint from [*p, end). Returns 0 and advances *p, or -1 when truncated/overlong. */
 static inline int ps_get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)

@@ -95,7 +95,8 @@ static inline uint8_t *ps_tw_reserve_hot(size_t max)
       __builtin_expect(__atomic_compare_exchange_n(&b->busy, &idle, 1, 0, __ATOMIC_ACQUIRE,
                                                    __ATOMIC_RELAXED), 1)) {
     /* checked after taking the buffer: a flush by another thread may have reset it */
-    if (__builtin_expect(b->since_time < PS_TW_TIME_EVERY && b->len + max + 32 <= PS_TW_BUF_SIZE, 1)) {
+    if (__builtin_expect(b->since_time < PS_TW_TIME_EVERY && b->len + max + 32 <= PS_TW_BUF_SIZE,
+                         1)) {
       b->since_time++;
       return b->data + b->len;
     }
@@ -145,6 +146,39 @@ static inline uint8_t *ps_tw_rec_start_at(struct ps_tbuf *b, uint8_t *p, unsigne
   p = ps_put_varint(p, seq - b->last_seq);
   b->last_seq = seq;
   b->nrec++;
+  return p;
+}
+
+/* Starts a compact record (PS_REC_MALLOC_C / PS_REC_FREE_C): the seq delta rides in the type
+ * byte when below 15. */
+static inline uint8_t *ps_tw_rec_start_c(struct ps_tbuf *b, uint8_t *p, unsigned type)
+{
+  uint64_t seq = ps_tw_next_seq();
+  if (b->nrec == 0) {
+    b->first_seq = seq;
+    b->last_seq = seq;
+  }
+  uint64_t d = seq - b->last_seq;
+  b->last_seq = seq;
+  b->nrec++;
+  if (__builtin_expect(d < 15, 1)) {
+    *p++ = (uint8_t)(type | d << 4);
+    return p;
+  }
+  *p++ = (uint8_t)(type | 15u << 4);
+  return ps_put_varint(p, d);
+}
+
+/* 1 when ptr can be written as an aptr field (ps_tw_put_aptr) of the calling thread's chunk. */
+static inline int ps_tw_aptr_ok(const struct ps_tbuf *b, uint64_t ptr)
+{
+  return ps_aptr_ok(ptr - b->last_ptr);
+}
+
+static inline uint8_t *ps_tw_put_aptr(struct ps_tbuf *b, uint8_t *p, uint64_t ptr)
+{
+  p = ps_put_varint(p, ps_aptr_encode(ptr - b->last_ptr));
+  b->last_ptr = ptr;
   return p;
 }
 
