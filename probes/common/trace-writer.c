@@ -49,7 +49,7 @@ static struct {
 
 __thread struct ps_tbuf *ps_tw_tbuf __attribute__((tls_model("initial-exec")));
 #define t_buf ps_tw_tbuf
-uint64_t ps_tw_seq;
+_Alignas(64) uint64_t ps_tw_seq[8];
 volatile int ps_tw_hot_ok;
 
 /* The inline fast paths of trace-writer.h take the buffer only while tracing normally. */

@@ -72,7 +72,9 @@ void ps_tw_commit(uint8_t *end);
  * probe library has its own). Not for direct use. */
 #define PS_TW_HIDDEN __attribute__((visibility("hidden")))
 extern PS_TW_HIDDEN __thread struct ps_tbuf *ps_tw_tbuf __attribute__((tls_model("initial-exec")));
-extern PS_TW_HIDDEN uint64_t ps_tw_seq;      /* global event order (atomic) */
+/* [0]: the global event order (atomic), alone on its cache line: the other threads' increments
+ * must not evict the read-mostly globals of the hot path */
+extern PS_TW_HIDDEN uint64_t ps_tw_seq[8];
 extern PS_TW_HIDDEN volatile int ps_tw_hot_ok; /* tracing, and not yet write-through (shutdown) */
 
 /* The calling thread's buffer (valid between reserve and commit). */
@@ -81,7 +83,7 @@ static inline struct ps_tbuf *ps_tw_current(void) { return ps_tw_tbuf; }
 /* Next global sequence number (orders records of all threads). */
 static inline uint64_t ps_tw_next_seq(void)
 {
-  return __atomic_fetch_add(&ps_tw_seq, 1, __ATOMIC_RELAXED);
+  return __atomic_fetch_add(&ps_tw_seq[0], 1, __ATOMIC_RELAXED);
 }
 
 /* ps_tw_reserve/ps_tw_commit with the common case inline (the thread has a buffer with room, no
