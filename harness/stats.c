@@ -37,6 +37,32 @@ static inline size_t rng_below_lim(struct ps_rng *rng, uint64_t n, uint64_t limi
 
 static inline uint64_t rng_limit(uint64_t n) { return UINT64_MAX - UINT64_MAX % n; }
 
+/* ps_rng_below(rng, n) drawn many times with the same n: the rejection limit and the remainder's
+ * reciprocal computed once. r % n by multiplication (Lemire, Kaser, Kurz, "Faster remainder by
+ * direct computation", 2019: exact for every 64-bit r with a 128-bit reciprocal c = ceil(2^128/n);
+ * for n = 1, c wraps to 0 and the remainder is 0 as it must be). Same draws as ps_rng_below. */
+struct rng_draw {
+  uint64_t n, limit;
+  unsigned __int128 c;
+};
+
+static struct rng_draw rng_draw_init(uint64_t n)
+{
+  return (struct rng_draw){n, rng_limit(n), ~(unsigned __int128)0 / n + 1};
+}
+
+static inline size_t rng_draw(struct ps_rng *rng, const struct rng_draw *d)
+{
+  uint64_t r;
+  do
+    r = rng_step(rng);
+  while (r >= d->limit);
+  unsigned __int128 low = d->c * r;
+  unsigned __int128 a = (unsigned __int128)(uint64_t)(low >> 64) * d->n +
+                        (((unsigned __int128)(uint64_t)low * d->n) >> 64);
+  return (size_t)(a >> 64);
+}
+
 uint64_t ps_rng_below(struct ps_rng *rng, uint64_t n) { return rng_below_lim(rng, n, rng_limit(n)); }
 
 double ps_rng_uniform(struct ps_rng *rng) { return (ps_rng_next(rng) >> 11) * 0x1.0p-53; }
@@ -268,16 +294,34 @@ double ps_stat_fn_median(const double *x, size_t n, void *ctx)
   return ps_stats_median(x, n);
 }
 
+/* ps_stats_quantile_sorted(sorted copy of a, n, q), found by selection (a is reordered): the
+ * same two order statistics and the same arithmetic, without sorting all of a. */
+static double quantile_as_sorted(double *a, size_t n, double q)
+{
+  if (!n || !(q >= 0 && q <= 1))
+    return NAN;
+  double h = (double)(n - 1) * q;
+  size_t lo = (size_t)floor(h);
+  select_kth(a, n, lo);
+  if (lo + 1 >= n)
+    return a[lo];
+  double next = a[lo + 1];
+  for (size_t i = lo + 2; i < n; i++)
+    if (a[i] < next)
+      next = a[i];
+  return a[lo] + (h - (double)lo) * (next - a[lo]);
+}
+
+/* Percentile interval of the m finite bootstrap values (reordered). */
 static void interval(double *vals, size_t m, double level, double *lo, double *hi)
 {
   if (!m) {
     *lo = *hi = NAN;
     return;
   }
-  qsort(vals, m, sizeof(double), cmp_double);
   double a = (1 - level) / 2;
-  *lo = ps_stats_quantile_sorted(vals, m, a);
-  *hi = ps_stats_quantile_sorted(vals, m, 1 - a);
+  *lo = quantile_as_sorted(vals, m, a);
+  *hi = quantile_as_sorted(vals, m, 1 - a);
 }
 
 static void resample(struct ps_rng *rng, const double *x, size_t n, double *buf)
@@ -337,11 +381,12 @@ static void boot_median_free(struct boot_median *b)
 }
 
 /* The median of one resample, as quantile_inplace(resample, n, 0.5) computes it. */
-static double boot_median_one(struct boot_median *b, struct ps_rng *rng, size_t n, uint64_t limit)
+static double boot_median_one(struct boot_median *b, struct ps_rng *rng, size_t n,
+                              const struct rng_draw *d)
 {
   memset(b->count, 0, n * sizeof *b->count);
   for (size_t j = 0; j < n; j++)
-    b->count[b->rank[rng_below_lim(rng, n, limit)]]++;
+    b->count[b->rank[rng_draw(rng, d)]]++;
   double h = (double)(n - 1) * 0.5;
   size_t lo = (size_t)floor(h);
   size_t k = 0, seen = b->count[0];
@@ -356,11 +401,12 @@ static double boot_median_one(struct boot_median *b, struct ps_rng *rng, size_t 
   return v + (h - (double)lo) * (next - v);
 }
 
-static double boot_mean_one(struct ps_rng *rng, const double *x, size_t n, uint64_t limit)
+static double boot_mean_one(struct ps_rng *rng, const double *x, size_t n,
+                            const struct rng_draw *d)
 {
   double s = 0;
   for (size_t j = 0; j < n; j++)
-    s += x[rng_below_lim(rng, n, limit)];
+    s += x[rng_draw(rng, d)];
   return s / (double)n;
 }
 
@@ -386,18 +432,18 @@ int ps_stats_bootstrap(const double *x, size_t n, ps_stat_fn fn, void *ctx, size
   size_t m = 0;
   int fast = (fn == ps_stat_fn_mean || fn == ps_stat_fn_median) && all_finite(x, n);
   if (fast && fn == ps_stat_fn_mean) {
-    uint64_t limit = rng_limit(n);
+    struct rng_draw d = rng_draw_init(n);
     for (size_t i = 0; i < resamples; i++) {
-      double v = boot_mean_one(&rng, x, n, limit);
+      double v = boot_mean_one(&rng, x, n, &d);
       if (isfinite(v))
         vals[m++] = v;
     }
   } else if (fast) {
-    uint64_t limit = rng_limit(n);
+    struct rng_draw d = rng_draw_init(n);
     struct boot_median b;
     boot_median_init(&b, x, n);
     for (size_t i = 0; i < resamples; i++) {
-      double v = boot_median_one(&b, &rng, n, limit);
+      double v = boot_median_one(&b, &rng, n, &d);
       if (isfinite(v))
         vals[m++] = v;
     }

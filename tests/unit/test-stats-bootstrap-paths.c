@@ -1,6 +1,7 @@
 /* test-stats-bootstrap-paths.c - the bootstrap's fast paths for the mean and the median give
  * bit-identical intervals to the generic path (resample into a buffer, then the statistic), on
- * samples with ties, odd and even sizes, and with NaN or -0 (which take the generic path).
+ * samples with ties, odd and even sizes (powers of two too), and with NaN or -0 (which take the
+ * generic path).
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -51,8 +52,9 @@ static void compare_paths(const double *x, size_t n, uint64_t seed, size_t resam
 
 Test(stats, bootstrap_fast_paths_equal_generic)
 {
-  static const size_t sizes[] = {1, 2, 3, 4, 7, 30, 101, 200};
-  double x[200];
+  /* powers of two and others: the draws use a reciprocal remainder that must equal r % n */
+  static const size_t sizes[] = {1, 2, 3, 4, 7, 30, 64, 101, 200, 1000};
+  static double x[1000];
   for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
     for (uint64_t seed = 1; seed <= 4; seed++)
       for (int ties = 0; ties < 2; ties++) {
