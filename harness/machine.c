@@ -4,6 +4,7 @@
 #include "machine.h"
 
 #include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 #include <unistd.h>
 
 #include "util.h"
+
+extern char **environ;
 
 static char *first_line(const char *path, const char *prefix)
 {
@@ -46,26 +49,25 @@ static json_t *str_or_null(char *s)
 }
 
 /* Runs git with args in the current folder; the start of its stdout (up to 4 KiB) without the
- * final newlines, or NULL when git is missing or fails. The rest is read and dropped. No shell. */
+ * final newlines, or NULL when git is missing or fails. The rest is read and dropped. No shell.
+ * posix_spawnp (vfork): no copy of this process's page tables for a child that only execs. */
 static char *git(char *const *args)
 {
   int fd[2];
-  if (pipe(fd) < 0)
+  if (pipe2(fd, O_CLOEXEC) < 0)
     return NULL;
-  pid_t pid = fork();
-  if (pid < 0) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid;
+  int e = posix_spawnp(&pid, "git", &fa, NULL, args, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (e) {
     close(fd[0]);
     close(fd[1]);
     return NULL;
-  }
-  if (pid == 0) {
-    int null = open("/dev/null", O_RDWR);
-    dup2(fd[1], 1);
-    dup2(null, 2);
-    dup2(null, 0);
-    close(fd[0]);
-    execvp("git", args);
-    _exit(127);
   }
   close(fd[1]);
   char buf[4096], sink[4096];
