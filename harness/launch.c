@@ -33,16 +33,19 @@ static double now(void)
 
 static double tv_sec(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec * 1e-6; }
 
-/* Reads /proc/<pid>/<file> into buf (NUL-terminated). Returns 0, or -1 when the process is gone. */
-static int read_proc(pid_t pid, const char *file, char *buf, size_t len)
+/* Reads /proc/<pid>/<file> into buf (NUL-terminated) through *fd, opened at the first read and
+ * re-read from offset 0 afterwards (the kernel regenerates the text): a sample costs no path
+ * lookup. Returns 0, or -1 when the process is gone. */
+static int read_proc(pid_t pid, const char *file, int *fd, char *buf, size_t len)
 {
-  char path[64];
-  snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return -1;
-  ssize_t n = read(fd, buf, len - 1);
-  close(fd);
+  if (*fd < 0) {
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0)
+      return -1;
+  }
+  ssize_t n = pread(*fd, buf, len - 1, 0);
   if (n <= 0)
     return -1;
   buf[n] = '\0';
@@ -50,10 +53,10 @@ static int read_proc(pid_t pid, const char *file, char *buf, size_t len)
 }
 
 /* utime+stime (clock ticks) and rss (pages) of a live process; -1 when it is gone. */
-static int proc_sample(pid_t pid, unsigned long long *ticks, long *rss_pages)
+static int proc_sample(pid_t pid, int *fd, unsigned long long *ticks, long *rss_pages)
 {
   char buf[1024];
-  if (read_proc(pid, "stat", buf, sizeof(buf)) < 0)
+  if (read_proc(pid, "stat", fd, buf, sizeof(buf)) < 0)
     return -1;
   char *p = strrchr(buf, ')'); /* the command name may hold spaces */
   if (!p)
@@ -85,10 +88,10 @@ static void tl_push(struct ps_timeline *tl, double t, long rss, double cpu)
 }
 
 /* VmHWM (peak RSS of the process's current program) in kB; -1 when unreadable. */
-static long proc_hwm(pid_t pid)
+static long proc_hwm(pid_t pid, int *fd)
 {
   char buf[2048];
-  if (read_proc(pid, "status", buf, sizeof(buf)) < 0)
+  if (read_proc(pid, "status", fd, buf, sizeof(buf)) < 0)
     return -1;
   char *h = strstr(buf, "VmHWM:");
   return h ? strtol(h + 6, NULL, 10) : -1;
@@ -103,13 +106,14 @@ struct poller {
   double n, sum_rss, sum_cpu, peak_rss, peak_cpu, st, stt, sr, str;
   long hwm;
   size_t ncpu;
+  int stat_fd, status_fd; /* /proc/<pid>/stat and status, open from the first sample on */
 };
 
 static void poll_proc(struct poller *p, struct ps_launch_result *r, int keep)
 {
   unsigned long long ticks;
   long pages;
-  if (proc_sample(p->pid, &ticks, &pages) < 0)
+  if (proc_sample(p->pid, &p->stat_fd, &ticks, &pages) < 0)
     return;
   double t = now() - p->start, rss = (double)(pages * p->page_kb);
   double cpu = NAN;
@@ -126,7 +130,7 @@ static void poll_proc(struct poller *p, struct ps_launch_result *r, int keep)
   p->sum_rss += rss;
   if (rss > p->peak_rss)
     p->peak_rss = rss;
-  long hwm = proc_hwm(p->pid);
+  long hwm = proc_hwm(p->pid, &p->status_fd);
   if (hwm > p->hwm)
     p->hwm = hwm;
   p->st += t;
@@ -237,7 +241,7 @@ int ps_launch(char *const *argv, char *const *envp, const struct ps_launch_opts 
   r->started = 1;
 
   struct poller p = {.pid = pid, .start = start, .last_t = -1, .hz = sysconf(_SC_CLK_TCK),
-                     .page_kb = sysconf(_SC_PAGESIZE) / 1024};
+                     .page_kb = sysconf(_SC_PAGESIZE) / 1024, .stat_fd = -1, .status_fd = -1};
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
   double deadline = o->timeout > 0 ? start + o->timeout : INFINITY, kill_at = INFINITY;
   int status = 0;
@@ -282,6 +286,10 @@ int ps_launch(char *const *argv, char *const *envp, const struct ps_launch_opts 
   r->wall = now() - start;
   if (pidfd >= 0)
     close(pidfd);
+  if (p.stat_fd >= 0)
+    close(p.stat_fd);
+  if (p.status_fd >= 0)
+    close(p.status_fd);
   finish_poller(&p, r);
   r->user = tv_sec(ru.ru_utime);
   r->sys = tv_sec(ru.ru_stime);

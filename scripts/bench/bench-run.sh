@@ -3,6 +3,8 @@
 #   1. overhead per run of `true`: measured median, tool wall time per run, and the tool's own
 #      CPU time per run (perf stat --no-inherit task-clock: children excluded, so it does not
 #      depend on how loaded the machine is),
+#   1b. the marginal own CPU per run of `true`: (CPU of 230 runs - CPU of 30 runs) / 200, which
+#      leaves out each tool's fixed start-up (dynamic loading, metadata, final statistics setup),
 #   2. accuracy on `sleep 0.05` (measured median vs 50 ms),
 #   3. the seconds a 3x3 sweep of the tiny features workload with profiling takes.
 # Alternates A B A B, REPS rounds (default 5), prints medians and ratios against hyperfine.
@@ -75,6 +77,28 @@ bench_cmd() { # $1 label, $2... command words
 echo "bench-run.sh: load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
 echo "bench-run.sh: $reps rounds alternating perfsweep / hyperfine -N, $runs runs + 3 warm-ups each"
 bench_cmd true true
+# own CPU (ms) of one invocation with $1 timed runs of `true`: perfsweep or hyperfine ($2); round $i
+cpu_of() {
+  local n=$1 tool=$2
+  if [ "$tool" = ps ]; then
+    perf stat --no-inherit -e task-clock -x, -o "$tmp/stat" "$ps" run -q --runs "$n" --warmup 3 \
+      --profile none -o "$tmp/marg-$n-$i" -- true >/dev/null
+  else
+    perf stat --no-inherit -e task-clock -x, -o "$tmp/stat" hyperfine -N --runs "$n" --warmup 3 \
+      --style none -- true >/dev/null 2>&1
+  fi
+  awk -F, '/task-clock/ {print $1}' "$tmp/stat"
+}
+if [ $have_perf = 1 ]; then
+  : >"$tmp/ps-marg"; : >"$tmp/hf-marg"
+  for ((i = 0; i < reps; i++)); do
+    a=$(cpu_of 30 ps); b=$(cpu_of 230 ps); calc "($b - $a) / 200" >>"$tmp/ps-marg"
+    a=$(cpu_of 30 hf); b=$(cpu_of 230 hf); calc "($b - $a) / 200" >>"$tmp/hf-marg"
+  done
+  pc=$(median <"$tmp/ps-marg"); hc=$(median <"$tmp/hf-marg")
+  printf '%-12s marginal own CPU per run (230 vs 30 runs): perfsweep %.3f ms, hyperfine %.3f ms, ratio %.3f\n' \
+    true "$pc" "$hc" "$(calc "$pc/$hc")"
+fi
 bench_cmd sleep0.05 sleep 0.05
 pm=$(cat "$tmp/last-ps-median")
 printf 'sleep 0.05   perfsweep median - 50 ms = %+.3f ms (target: within 1 ms)\n' "$(calc "($pm-0.05)*1000")"
