@@ -163,6 +163,33 @@ static void fill_choice(const struct capacity_plan *p, const struct capacity_poi
   c->ok = isfinite(c->throughput);
 }
 
+/* Names the configuration with the fewest workers whose throughput is within 5% of the
+ * recommendation's: on a noisy machine the two are often indistinguishable, and workers cost. */
+static void note_cheaper(struct capacity_plan *p, const struct capacity_point *pts, size_t count,
+                         double wlo)
+{
+  const struct capacity_choice *rec = &p->rec;
+  struct capacity_choice cheap = {0};
+  for (size_t i = 0; i < p->nbatch; i++) {
+    for (double w = wlo; w < rec->workers - 1e-9; w += 1) {
+      struct capacity_choice c = {0};
+      fill_choice(p, pts, count, &c, p->batches[i], w);
+      if (!c.ok || c.throughput < 0.95 * rec->throughput)
+        continue;
+      if (p->opts.memory_limit > 0 && isfinite(c.memory) && c.memory > p->opts.memory_limit)
+        continue;
+      if (!cheap.ok || c.workers < cheap.workers ||
+          (c.workers == cheap.workers && c.throughput > cheap.throughput))
+        cheap = c;
+    }
+  }
+  if (cheap.ok)
+    note(p, "Batch %.0f with %.0f worker%s comes within 5%% of it (%.0f%% of its throughput) "
+            "with fewer workers: prefer it when workers cost or the difference is within the noise.",
+         cheap.batch, cheap.workers, cheap.workers == 1 ? "" : "s",
+         100.0 * cheap.throughput / rec->throughput);
+}
+
 /* The measured worker counts span [wlo, whi]; candidates are the integers inside it. */
 static void choose(struct capacity_plan *p, const struct capacity_point *pts, size_t count,
                    double wlo, double whi)
@@ -214,6 +241,8 @@ static void choose(struct capacity_plan *p, const struct capacity_point *pts, si
   }
   if (!p->rec.ok)
     note(p, "No configuration fits the limits: raise --memory-limit or measure smaller batches.");
+  else
+    note_cheaper(p, pts, count, wlo);
 }
 
 static void rule_of_thumb(struct capacity_plan *p, const struct capacity_point *pts, size_t count,

@@ -123,3 +123,19 @@ Test(capacity, plan_without_throughput_is_refused)
   cr_expect_lt(capacity_plan_build(pts, 1, &o, &plan), 0);
   capacity_plan_free(&plan);
 }
+
+Test(capacity, plan_names_a_cheaper_configuration_within_five_percent)
+{
+  /* X(3)/X(4) = (3/1.44)/(4/1.84) = 0.958: three workers come within 5% of the optimum. */
+  struct capacity_point pts[200];
+  size_t n = make_points(pts);
+  struct capacity_opts o = {.cores = 8, .machine_memory = 16e9};
+  struct capacity_plan plan;
+  cr_assert_eq(capacity_plan_build(pts, n, &o, &plan), 0);
+  cr_assert_eq(plan.rec.workers, 4);
+  int found = 0;
+  for (size_t i = 0; i < plan.nnotes; i++)
+    found |= strstr(plan.notes[i], "Batch 1000 with 3 workers comes within 5%") != NULL;
+  cr_expect(found, "no note names batch 1000 with 3 workers as the cheaper near-optimum");
+  capacity_plan_free(&plan);
+}
