@@ -75,7 +75,12 @@ int ps_results_load(const char *path, json_t **out, char *err, size_t errlen)
   size_t len = 0;
   int rc = ps_read_file(file, &data, &len);
   if (rc < 0) {
-    rc = fail(PS_EXIT_IO, err, errlen, "cannot read results file %s: %s", file, strerror(-rc));
+    /* A missing or unreadable input is bad input (3); a failing disk is an I/O error (6). */
+    int code = rc == -ENOENT || rc == -ENOTDIR || rc == -EACCES || rc == -EISDIR ? PS_EXIT_USAGE
+                                                                                   : PS_EXIT_IO;
+    rc = fail(code, err, errlen,
+              "cannot read results file %s: %s; give the results.json that 'perfsweep run' wrote, "
+              "or its folder", file, strerror(-rc));
     goto out;
   }
   json_error_t jerr;

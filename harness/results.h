@@ -20,8 +20,9 @@
  * Checks: readable, complete JSON (a truncated file is refused), an object whose "schema" is
  * exactly perfsweep.results/1, and a "cells" array whose members have "id" (string), "params"
  * (object) and "runs" (array).
- * Returns 0 and a new reference in *out (the caller json_decref's it), or PS_EXIT_IO (cannot
- * read) / PS_EXIT_USAGE (not JSON, truncated, another schema, malformed); then *out is NULL and
+ * Returns 0 and a new reference in *out (the caller json_decref's it), or PS_EXIT_USAGE (missing
+ * or unreadable file, not JSON, truncated, another schema, malformed) / PS_EXIT_IO (the disk
+ * failed while reading); then *out is NULL and
  * err (when not NULL) holds a sentence naming the file and the fix. Never prints. */
 int ps_results_load(const char *path, json_t **out, char *err, size_t errlen);
 

@@ -105,7 +105,7 @@ Test(report, refuses_broken_results_without_writing)
     free(out);
   }
   char *out = ps_xasprintf("%s/missing", dir);
-  cr_expect_eq(run(FIX "/does-not-exist.json", out, NULL, NULL), PS_EXIT_IO);
+  cr_expect_eq(run(FIX "/does-not-exist.json", out, NULL, NULL), PS_EXIT_USAGE);
   free(out);
 }
 

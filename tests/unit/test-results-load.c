@@ -68,5 +68,5 @@ Test(results, refuses_other_schema_truncated_garbage_missing)
   expect_refused(FIX "schema-v2.json", PS_EXIT_USAGE, "perfsweep.results/2");
   expect_refused(FIX "truncated.json", PS_EXIT_USAGE, "truncated");
   expect_refused(PERFSWEEP_SOURCE_DIR "/CMakeLists.txt", PS_EXIT_USAGE, "not valid JSON");
-  expect_refused(FIX "does-not-exist.json", PS_EXIT_IO, "cannot read");
+  expect_refused(FIX "does-not-exist.json", PS_EXIT_USAGE, "cannot read");
 }
