@@ -20,7 +20,7 @@ $bin/perfsweep-features run --source "gen:$scale" --batch-size 1000 --workers 2 
 echo "== the default sweep: batch sizes x workers, timed runs plus one profiled run per cell =="
 rm -rf "$out/sweep"
 $bin/perfsweep run features --scale "$scale" --batch-sizes 100,1000,10000 --workers 1,2,4 \
-  --runs 3 --warmup 1 -o "$out/sweep"
+  --runs 5 --warmup 1 -o "$out/sweep"
 
 echo "== the report =="
 $bin/perfsweep report "$out/sweep" --out "$out/sweep/report" --dataset-size 1000000
