@@ -431,6 +431,25 @@ int ps_stats_bootstrap(const double *x, size_t n, ps_stat_fn fn, void *ctx, size
   double *vals = ps_xmalloc(resamples * sizeof(double));
   size_t m = 0;
   int fast = (fn == ps_stat_fn_mean || fn == ps_stat_fn_median) && all_finite(x, n);
+  size_t same = 1;
+  while (fast && same < n && x[same] == x[0])
+    same++;
+  if (fast && same == n) {
+    /* a constant sample (sys time 0, the same peak RSS...): every resample is the sample itself,
+     * so each of them gives the same value v and the interval of `resamples` copies of v is v
+     * (what the draws would give, without drawing) */
+    double v = x[0];
+    if (fn == ps_stat_fn_mean) {
+      double sum = 0;
+      for (size_t j = 0; j < n; j++)
+        sum += x[0];
+      v = sum / (double)n;
+    }
+    if (isfinite(v))
+      *lo = *hi = v;
+    free(vals);
+    return 0;
+  }
   if (fast && fn == ps_stat_fn_mean) {
     struct rng_draw d = rng_draw_init(n);
     for (size_t i = 0; i < resamples; i++) {

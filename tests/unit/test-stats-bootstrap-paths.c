@@ -70,6 +70,18 @@ Test(stats, bootstrap_fast_paths_equal_generic_on_summary_defaults)
   compare_paths(x, 33, 12345, 0); /* 0: the default resample count of every summary */
 }
 
+Test(stats, bootstrap_constant_samples_equal_generic)
+{
+  static const double values[] = {0.0, 0.1, 8176.0, 1e-7, 1e308};
+  double x[40];
+  for (size_t v = 0; v < sizeof values / sizeof *values; v++)
+    for (size_t n = 1; n <= 40; n += 13) {
+      for (size_t i = 0; i < n; i++)
+        x[i] = values[v];
+      compare_paths(x, n, 77 + v, 400); /* 1e308 * 40 overflows: NaN interval on both paths */
+    }
+}
+
 Test(stats, bootstrap_nan_and_negative_zero_take_the_generic_path)
 {
   double x[6] = {0.0, -0.0, 1.0, 2.0, -0.0, 3.0};
