@@ -8,7 +8,8 @@
 #   2. accuracy on `sleep 0.05` (measured median vs 50 ms),
 #   3. the seconds a 3x3 sweep of the tiny features workload with profiling takes.
 # Alternates A B A B, REPS rounds (default 5), prints medians and ratios against hyperfine.
-# Usage: scripts/bench/bench-run.sh [BUILD_DIR]   (default build/)
+# Usage: [TMPDIR=DIR] scripts/bench/bench-run.sh [BUILD_DIR]   (default build/; outputs under TMPDIR,
+# default /tmp: on a busy ext4 the per-run file creation varies by 10x with recent deletions)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build}
@@ -17,7 +18,7 @@ reps=${REPS:-5}
 runs=${RUNS:-30}
 command -v hyperfine >/dev/null || { echo "bench-run.sh: hyperfine is not installed (apt-get install hyperfine)" >&2; exit 4; }
 [ -x "$ps" ] || { echo "bench-run.sh: $ps is missing; build first (scripts/build.sh $build)" >&2; exit 4; }
-tmp=$(mktemp -d /tmp/bench-run-XXXXXX)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-run-XXXXXX") # TMPDIR=/dev/shm: outputs on tmpfs
 trap 'rm -rf "$tmp"' EXIT
 
 now() { date +%s.%N; }
@@ -98,6 +99,15 @@ if [ $have_perf = 1 ]; then
   pc=$(median <"$tmp/ps-marg"); hc=$(median <"$tmp/hf-marg")
   printf '%-12s marginal own CPU per run (230 vs 30 runs): perfsweep %.3f ms, hyperfine %.3f ms, ratio %.3f\n' \
     true "$pc" "$hc" "$(calc "$pc/$hc")"
+  # the floor of the one file each run must leave: CPU of creating a file in the same file system
+  # right now (a bash loop of 230 redirections; its own loop cost is a few microseconds)
+  : >"$tmp/create"
+  for ((i = 0; i < reps; i++)); do
+    mkdir "$tmp/create-$i"
+    perf stat --no-inherit -e task-clock -x, -o "$tmp/stat" bash -c 'for ((j = 0; j < 230; j++)); do : >"$1/$j"; done' _ "$tmp/create-$i"
+    awk -F, '/task-clock/ {print $1 / 230}' "$tmp/stat" >>"$tmp/create"
+  done
+  printf '%-12s creating one file in %s (the per-run file floor): %.3f ms of CPU\n' true "$tmp" "$(median <"$tmp/create")"
 fi
 bench_cmd sleep0.05 sleep 0.05
 pm=$(cat "$tmp/last-ps-median")
