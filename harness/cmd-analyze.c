@@ -22,7 +22,7 @@
 static const char analyze_usage[] =
     "usage: perfsweep analyze [--json] [--top N] [--diff BASE] [-o DIR] TRACE...|DIR...\n"
     "\n"
-    "Analyses alloc.<pid>.pst / cpu.<pid>.pst traces (a folder stands for all of its traces),\n"
+    "Analyses alloc.<pid>.pst[.zst] / cpu.<pid>.pst[.zst] traces (a folder stands for all of its traces),\n"
     "and prints the summaries; with -o (or a single folder argument) writes the folded stacks\n"
     "and flame graphs there.\n"
     "\n"
@@ -106,10 +106,20 @@ static int classify(const char *arg, char ***alloc, size_t *na, char ***cpu, siz
     if (ps_trace_find(arg, "alloc", alloc, na) || ps_trace_find(arg, "cpu", cpu, nc))
       return PS_EXIT_USAGE;
     if (*na + *nc == before) {
-      ps_error("%s holds no alloc.*.pst or cpu.*.pst trace; is it the folder of a 'perfsweep "
+      ps_error("%s holds no alloc.*.pst[.zst] or cpu.*.pst[.zst] trace; is it the folder of a 'perfsweep "
                "profile' run?", arg);
       return PS_EXIT_USAGE;
     }
+    return 0;
+  }
+  /* a compressed trace named by the profiler: its name gives the kind (opening it decompresses) */
+  const char *b = strrchr(arg, '/') ? strrchr(arg, '/') + 1 : arg;
+  size_t bl = strlen(b);
+  if (bl > 8 && !strcmp(b + bl - 8, ".pst.zst") && (!strncmp(b, "alloc.", 6) || !strncmp(b, "cpu.", 4))) {
+    if (b[0] == 'a')
+      push(alloc, na, arg);
+    else
+      push(cpu, nc, arg);
     return 0;
   }
   struct ps_trace *t;

@@ -32,7 +32,7 @@ char *cpu_diff_base_folded(const char *base, const char *out_dir, int *err)
     return f;
   }
   size_t n = strlen(base);
-  if (n > 4 && !strcmp(base + n - 4, ".pst")) {
+  if ((n > 4 && !strcmp(base + n - 4, ".pst")) || (n > 8 && !strcmp(base + n - 8, ".pst.zst"))) {
     struct cpu_profile *p;
     char *tr = (char *)base;
     int r = cpu_profile_load(&tr, 1, &p);

@@ -22,6 +22,8 @@
 #include "progress.h"
 #include "results.h"
 #include "stats.h"
+#include "trace-compress.h"
+#include "trace-reader.h"
 #include "util.h"
 
 static double mono(void)
@@ -296,7 +298,7 @@ static size_t list_traces(const char *dir, const char *prefix, char ***out)
   struct dirent *e;
   while (d && (e = readdir(d))) {
     size_t l = strlen(e->d_name);
-    if (strncmp(e->d_name, prefix, strlen(prefix)) || l < 4 || strcmp(e->d_name + l - 4, ".pst"))
+    if (strncmp(e->d_name, prefix, strlen(prefix)) || l < 4 || !ps_trace_name_ok(dir, e->d_name))
       continue;
     *out = ps_xrealloc(*out, (n + 1) * sizeof(char *));
     (*out)[n++] = ps_xasprintf("%s/%s", dir, e->d_name);
@@ -325,6 +327,9 @@ static void analyse(json_t *prof, const char *kind, const char *dir, json_t *war
     }
     if (rc < 0)
       reason = ps_xasprintf("analysis failed: %s", strerror(-rc));
+    for (size_t i = 0; i < n; i++) /* finished and analysed: keep them compressed */
+      if (strlen(traces[i]) > 4 && !strcmp(traces[i] + strlen(traces[i]) - 4, ".pst"))
+        ps_trace_compress(traces[i], PS_TRACE_ZSTD_LEVEL, 0);
   }
   if (summary) {
     json_object_set_new(prof, kind, summary);

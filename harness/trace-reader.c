@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "trace-compress.h"
 #include "util.h"
 
 struct chunk_ix {
@@ -77,6 +78,49 @@ static int read_at(int fd, void *buf, size_t len, uint64_t off)
   return 0;
 }
 
+/* An anonymous temporary file next to the trace (same disk), else in $TMPDIR or /tmp. */
+static int tmp_fd_near(const char *path)
+{
+  char *dir = ps_xstrdup(path);
+  char *slash = strrchr(dir, '/');
+  if (slash)
+    slash[slash == dir] = 0;
+  else
+    strcpy(dir, ".");
+  int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  free(dir);
+  if (fd < 0) {
+    const char *td = getenv("TMPDIR");
+    fd = open(td && *td ? td : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  }
+  return fd;
+}
+
+/* When *fd is a zstd-compressed trace, replaces it with an fd on its decompressed bytes (an
+ * unlinked temporary file, streamed: bounded memory). 0 or a negative errno (printed; *fd closed). */
+static int open_zstd(const char *path, int *fd, int *truncated)
+{
+  uint8_t magic[4];
+  if (read_at(*fd, magic, sizeof magic, 0) || !ps_trace_is_zstd(magic, sizeof magic))
+    return 0;
+  int tfd = tmp_fd_near(path);
+  if (tfd < 0) {
+    int e = errno;
+    ps_error("cannot create a temporary file to decompress %s: %s (set TMPDIR to a writable "
+             "folder)", path, strerror(e));
+    close(*fd);
+    return -e;
+  }
+  int err = ps_trace_decompress_fd(*fd, tfd, path, truncated);
+  close(*fd);
+  if (err) {
+    close(tfd);
+    return err;
+  }
+  *fd = tfd;
+  return 0;
+}
+
 int ps_trace_open(const char *path, struct ps_trace **out)
 {
   *out = NULL;
@@ -86,12 +130,21 @@ int ps_trace_open(const char *path, struct ps_trace **out)
     ps_error("cannot open trace %s: %s", path, strerror(e));
     return -e;
   }
+  int ztrunc = 0;
+  int zerr = open_zstd(path, &fd, &ztrunc);
+  if (zerr)
+    return zerr;
   struct stat st;
   fstat(fd, &st);
   struct ps_trace *t = ps_xcalloc(1, sizeof *t);
   t->fd = fd;
   t->path = ps_xstrdup(path);
   t->file_size = (uint64_t)st.st_size;
+  if (ztrunc) {
+    ps_warn("%s ends inside its zstd frame (the run was interrupted while the trace was being "
+            "compressed, or the file was cut); reading up to the last whole record", path);
+    t->truncated = 1;
+  }
   int err = 0;
   if (t->file_size < sizeof t->hdr || read_at(fd, &t->hdr, sizeof t->hdr, 0) ||
       memcmp(t->hdr.magic, PS_TRACE_MAGIC, 8)) {
@@ -549,6 +602,20 @@ int ps_trace_merge_next_ref(struct ps_trace *t, const struct ps_rec **r)
 
 /* ---- finding traces ---- */
 
+int ps_trace_name_ok(const char *dir, const char *name)
+{
+  size_t l = strlen(name);
+  if (l > 4 && !strcmp(name + l - 4, ".pst"))
+    return 1;
+  if (l <= 8 || strcmp(name + l - 8, ".pst.zst"))
+    return 0;
+  /* alloc.1.pst.zst next to alloc.1.pst (profile --keep-raw): the raw trace is the one read */
+  char *raw = ps_xasprintf("%s/%.*s", dir, (int)(l - 4), name);
+  int dup = access(raw, F_OK) == 0;
+  free(raw);
+  return !dup;
+}
+
 static int str_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 int ps_trace_find(const char *dir, const char *prefix, char ***paths, size_t *n)
@@ -564,7 +631,7 @@ int ps_trace_find(const char *dir, const char *prefix, char ***paths, size_t *n)
   while ((de = readdir(d))) {
     size_t l = strlen(de->d_name);
     if (l > pl + 5 && !strncmp(de->d_name, prefix, pl) && de->d_name[pl] == '.' &&
-        !strcmp(de->d_name + l - 4, ".pst")) {
+        ps_trace_name_ok(dir, de->d_name)) {
       *paths = ps_xrealloc(*paths, (*n + 1) * sizeof **paths);
       (*paths)[(*n)++] = ps_xasprintf("%s/%s", dir, de->d_name);
     }

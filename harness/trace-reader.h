@@ -4,6 +4,8 @@
  * record of the file in global seq order (ps_trace_merge_*), which the allocation analysis needs
  * (a block allocated in one thread and freed in another). Memory is bounded: one chunk (<= 64 KiB)
  * per thread whose records are being merged, plus 24 bytes per chunk of index.
+ * A trace compressed with zstd (alloc.<pid>.pst.zst, see trace-compress.h) is read the same way:
+ * it is detected by the zstd frame magic and streamed into an unlinked temporary file first.
  * A truncated tail (crash, SIGKILL, full disk) is read up to the last whole chunk with a warning;
  * a foreign file, another format version or a corrupt record is an error (message printed).
  */
@@ -80,7 +82,12 @@ int ps_trace_merge_next(struct ps_trace *t, struct ps_rec *r);
 /* The same without copying: *r points into the reader, valid until the next call. */
 int ps_trace_merge_next_ref(struct ps_trace *t, const struct ps_rec **r);
 
-/* The traces of one kind in a folder: <dir>/<prefix>.*.pst ("alloc" / "cpu"), sorted by name.
+/* 1 when the file name `name` in dir is a trace: *.pst, or *.pst.zst without its raw *.pst
+ * beside it (a trace kept both ways is counted once). */
+int ps_trace_name_ok(const char *dir, const char *name);
+
+/* The traces of one kind in a folder: <dir>/<prefix>.*.pst and <prefix>.*.pst.zst ("alloc" /
+ * "cpu"), sorted by name.
  * Returns 0 with a malloc'd array of malloc'd paths (free each, then the array; *n may be 0), or a
  * negative errno when the folder cannot be read (message printed). */
 int ps_trace_find(const char *dir, const char *prefix, char ***paths, size_t *n);

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config git libunwind-dev libdw-dev libelf-dev libjansson-dev
-      libcriterion-dev libjemalloc-dev libjemalloc2 libpq-dev postgresql gnuplot-nox zlib1g-dev
+      libcriterion-dev libjemalloc-dev libjemalloc2 libpq-dev postgresql gnuplot-nox zlib1g-dev libzstd-dev
       chromium protobuf-compiler)
 if [ "${1:-}" = "--bench" ]; then
   pkgs+=(heaptrack hyperfine linux-perf valgrind google-perftools libgoogle-perftools-dev)

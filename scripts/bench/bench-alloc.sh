@@ -3,7 +3,8 @@
 # Alternates the variants (A B C ... A B C ...) for RUNS rounds and prints medians and ratios:
 #   exact record+analysis vs heaptrack record+heaptrack_print (target <= 1/3)
 #   exact recording vs untraced (target <= 2x)      sample recording vs untraced (target <= 1.05x)
-#   trace size vs heaptrack's .zst (target <= 1x)   perfsweep analyze vs heaptrack_print
+#   trace size (profile --compress: alloc.*.pst.zst) vs heaptrack's .zst (target <= 1x)
+#   perfsweep analyze of that .pst.zst vs heaptrack_print of heaptrack's .zst
 # Usage: scripts/bench/bench-alloc.sh [BUILD_DIR] [RUNS] [N_PER_THREAD]
 #   (defaults: build, 5, 5000000 -> 2 threads x 5 M = 10 M allocations)
 set -euo pipefail
@@ -39,12 +40,14 @@ bench_workload() {
     mkdir -p "$work/e"
     t=$(now); PERFSWEEP_TRACE_DIR=$work/e PERFSWEEP_ALLOC=exact LD_PRELOAD=$lib "$@" >/dev/null 2>&1
     E+=("$(elapsed "$t")")
-    SZ+=("$(cat "$work"/e/alloc.*.pst | wc -c)")
-    t=$(now); "$ps" analyze --json "$work"/e >/dev/null 2>&1; A+=("$(elapsed "$t")")
     mkdir -p "$work/s"
     t=$(now); PERFSWEEP_TRACE_DIR=$work/s PERFSWEEP_ALLOC=sample LD_PRELOAD=$lib "$@" >/dev/null 2>&1
     S+=("$(elapsed "$t")")
-    t=$(now); "$ps" profile --alloc -o "$work/p" -- "$@" >/dev/null 2>&1 || true; P+=("$(elapsed "$t")")
+    # record + analysis + zstd compression of the trace (what stays on disk, like heaptrack's .zst)
+    t=$(now); "$ps" profile --alloc --compress -o "$work/p" -- "$@" >/dev/null 2>&1 || true; P+=("$(elapsed "$t")")
+    SZ+=("$(cat "$work"/p/alloc.*.pst.zst | wc -c)")
+    # analysis of the compressed trace, as heaptrack_print reads its .zst
+    t=$(now); "$ps" analyze --json "$work"/p/alloc.*.pst.zst >/dev/null 2>&1; A+=("$(elapsed "$t")")
     if ((have_ht)); then
       t=$(now); (cd "$work" && heaptrack -o "$work/ht" "$@" >/dev/null 2>&1) || true; H+=("$(elapsed "$t")")
       local zst
@@ -63,7 +66,7 @@ bench_workload() {
   if ((have_ht)); then
     local h hp hsz
     h=$(median "${H[@]}"); hp=$(median "${HP[@]}"); hsz=$(median "${HSZ[@]}")
-    printf '  heaptrack (s): record %.3f  heaptrack_print %.3f;  trace %s B vs heaptrack .zst %s B\n' "$h" "$hp" "$sz" "$hsz"
+    printf '  heaptrack (s): record %.3f  heaptrack_print %.3f;  trace .pst.zst %s B vs heaptrack .zst %s B\n' "$h" "$hp" "$sz" "$hsz"
     printf '  profile / (heaptrack + print)     %6.3fx   (target <= 0.333)\n' "$(ratio "$p" "$(echo "$h + $hp" | bc -l)")"
     printf '  exact recording / heaptrack rec.  %6.3fx\n' "$(ratio "$e" "$h")"
     printf '  trace size / heaptrack .zst       %6.3fx   (target <= 1x)\n' "$(ratio "$sz" "$hsz")"

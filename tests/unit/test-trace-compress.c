@@ -1,0 +1,175 @@
+/* test-trace-compress.c - traces compressed with zstd after the run: raw -> .pst.zst -> the
+ * reader yields the very same records, the raw file is replaced atomically (or kept with
+ * keep_raw, then found once), a truncated .zst is read up to its last whole record with a warning.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "test-trace-build.h"
+#include "trace-compress.h"
+#include "trace-reader.h"
+#include "util.h"
+
+static char dir[64];
+static char raw[128], zst[160];
+
+static void setup(void)
+{
+  strcpy(dir, "/tmp/ps-tzst-XXXXXX");
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(raw, sizeof raw, "%s/alloc.42.pst", dir);
+  snprintf(zst, sizeof zst, "%s.zst", raw);
+}
+
+static void teardown(void)
+{
+  char *cmd = ps_xasprintf("rm -rf %s", dir);
+  (void)!system(cmd);
+  free(cmd);
+}
+
+TestSuite(trace_compress, .init = setup, .fini = teardown);
+
+/* A trace of nchunks chunks over 2 threads with pseudo-random sizes and pointers (so that zstd
+ * cannot squeeze it into one tiny block). */
+static void write_trace(const char *p, int nchunks)
+{
+  FILE *f = fopen(p, "wb");
+  cr_assert_not_null(f, "cannot create %s", p);
+  tb_header(f, PS_TRACE_VERSION, PS_TRACE_ALLOC, 1, 0);
+  static struct tchunk c;
+  uint64_t seq = 0, x = 88172645463325252ull;
+  tc_start(&c, seq);
+  tc_stack(&c, seq++, 1, 0x401000);
+  for (int k = 0; k < nchunks; k++) {
+    if (k)
+      tc_start(&c, seq);
+    while (c.len < 60000) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      if (x & 1)
+        tc_alloc(&c, seq++, x % 5000 + 1, 0x10000000 + (x >> 20) % 0x1000000 * 16, 1);
+      else
+        tc_free(&c, seq++, 0x10000000 + (x >> 24) % 0x1000000 * 16);
+    }
+    tc_write(f, &c, 1 + (uint32_t)(k & 1), 0);
+  }
+  fclose(f);
+}
+
+/* Reads every record of p in merged order into a malloc'd array. */
+static struct ps_rec *read_all(const char *p, size_t *n, int *truncated)
+{
+  struct ps_trace *t;
+  cr_assert_eq(ps_trace_open(p, &t), 0, "the reader opens %s", p);
+  cr_assert_eq(ps_trace_merge_begin(t), 0, "index of %s", p);
+  struct ps_rec *v = NULL, r;
+  size_t cap = 0;
+  *n = 0;
+  int ok;
+  while ((ok = ps_trace_merge_next(t, &r)) == 1) {
+    if (*n == cap)
+      v = ps_xrealloc(v, (cap = cap ? 2 * cap : 1024) * sizeof *v);
+    r.ips = NULL; /* points into the reader */
+    v[(*n)++] = r;
+  }
+  cr_assert_eq(ok, 0, "reading %s ends without error", p);
+  *truncated = ps_trace_truncated(t);
+  ps_trace_close(t);
+  return v;
+}
+
+static int same(const struct ps_rec *a, const struct ps_rec *b)
+{
+  return a->type == b->type && a->fn == b->fn && a->seq == b->seq && a->tid == b->tid &&
+         a->size == b->size && a->ptr == b->ptr && a->stack == b->stack && a->id == b->id;
+}
+
+Test(trace_compress, round_trip_yields_identical_records)
+{
+  write_trace(raw, 6);
+  size_t n0, n1;
+  int tr0, tr1;
+  struct ps_rec *a = read_all(raw, &n0, &tr0);
+  cr_assert_eq(ps_trace_compress(raw, PS_TRACE_ZSTD_LEVEL, 0), 0, "compressing %s", raw);
+  cr_expect_neq(access(raw, F_OK), 0, "the raw trace is removed after compression");
+  struct stat st;
+  cr_assert_eq(stat(zst, &st), 0, "%s exists", zst);
+  struct ps_rec *b = read_all(zst, &n1, &tr1);
+  cr_expect_eq(tr1, 0, "a whole .zst is not reported truncated");
+  cr_assert_eq(n0, n1, "same record count raw %zu vs zst %zu", n0, n1);
+  for (size_t i = 0; i < n0; i++)
+    cr_assert(same(&a[i], &b[i]), "record %zu differs after the round trip", i);
+  cr_expect_gt(n0, 1000, "the trace is not trivially small (%zu records)", n0);
+  free(a);
+  free(b);
+}
+
+Test(trace_compress, keep_raw_found_once)
+{
+  write_trace(raw, 1);
+  cr_assert_eq(ps_trace_compress(raw, 3, 1), 0);
+  cr_expect_eq(access(raw, F_OK), 0, "keep_raw keeps %s", raw);
+  cr_expect_eq(access(zst, F_OK), 0, "and writes %s", zst);
+  char **paths = NULL;
+  size_t n = 0;
+  cr_assert_eq(ps_trace_find(dir, "alloc", &paths, &n), 0);
+  cr_expect_eq(n, 1, "the raw and the .zst copy are one trace, found %zu", n);
+  ps_trace_paths_free(paths, n);
+  unlink(raw);
+  paths = NULL;
+  n = 0;
+  cr_assert_eq(ps_trace_find(dir, "alloc", &paths, &n), 0);
+  cr_assert_eq(n, 1, "the .zst alone is found, found %zu", n);
+  cr_expect_str_eq(paths[0], zst);
+  ps_trace_paths_free(paths, n);
+}
+
+Test(trace_compress, truncated_zst_read_up_to_last_whole_record)
+{
+  write_trace(raw, 12);
+  size_t n0, n1;
+  int tr0, tr1;
+  struct ps_rec *a = read_all(raw, &n0, &tr0);
+  cr_assert_eq(ps_trace_compress(raw, PS_TRACE_ZSTD_LEVEL, 0), 0);
+  struct stat st;
+  cr_assert_eq(stat(zst, &st), 0);
+  cr_assert_eq(truncate(zst, st.st_size * 2 / 3), 0, "cut %s", zst);
+  struct ps_rec *b = read_all(zst, &n1, &tr1);
+  cr_expect_eq(tr1, 1, "the cut .zst is reported truncated");
+  cr_expect_gt(n1, 0, "records before the cut are read");
+  cr_expect_lt(n1, n0, "records after the cut are gone (%zu of %zu)", n1, n0);
+  /* both in seq order, and what is read from the cut file is a subset of the original records */
+  for (size_t i = 0, j = 0; i < n1; i++, j++) {
+    while (j < n0 && a[j].seq < b[i].seq)
+      j++;
+    cr_assert(j < n0 && same(&a[j], &b[i]),
+              "record seq %llu read from the cut file is one of the original records",
+              (unsigned long long)b[i].seq);
+  }
+  free(a);
+  free(b);
+}
+
+Test(trace_compress, corrupt_zst_refused)
+{
+  write_trace(raw, 2);
+  cr_assert_eq(ps_trace_compress(raw, PS_TRACE_ZSTD_LEVEL, 0), 0);
+  FILE *f = fopen(zst, "r+b");
+  cr_assert_not_null(f);
+  fseek(f, 40, SEEK_SET);
+  for (int i = 0; i < 64; i++)
+    fputc(0xff, f);
+  fclose(f);
+  struct ps_trace *t = NULL;
+  cr_expect_lt(ps_trace_open(zst, &t), 0, "damaged zstd data is an error, not garbage records");
+  ps_trace_close(t);
+}
+
+Test(trace_compress, missing_raw_is_an_error)
+{
+  cr_expect_eq(ps_trace_compress(raw, 1, 0), -ENOENT, "no trace to compress");
+  cr_expect_neq(access(zst, F_OK), 0, "no .zst appears");
+}
