@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config git libunwind-dev libdw-dev libelf-dev libjansson-dev
       libcriterion-dev libjemalloc-dev libjemalloc2 libpq-dev postgresql gnuplot-nox zlib1g-dev libzstd-dev
-      chromium protobuf-compiler)
+      chromium protobuf-compiler heaptrack nodejs)  # the last four: tests that read our outputs independently
 if [ "${1:-}" = "--bench" ]; then
   pkgs+=(heaptrack hyperfine linux-perf valgrind google-perftools libgoogle-perftools-dev)
 fi
