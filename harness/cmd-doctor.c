@@ -26,6 +26,7 @@
 #include "launch.h"
 #include "probe-env.h"
 #include "sweep-plan.h"
+#include "dsn.h"
 #include "util.h"
 
 static const char doctor_usage[] =
@@ -202,34 +203,9 @@ static char *which(const char *cmd)
   return found;
 }
 
-/* The DSN with any password replaced by ***. */
-static char *mask_dsn(const char *dsn)
-{
-  char *m = ps_xstrdup(dsn);
-  char *scheme = strstr(m, "://");
-  if (scheme) {
-    char *at = strchr(scheme + 3, '@'), *colon = strchr(scheme + 3, ':');
-    if (at && colon && colon < at) {
-      char *out = ps_xasprintf("%.*s:***%s", (int)(colon - m), m, at);
-      free(m);
-      m = out;
-    }
-  }
-  char *pw = strstr(m, "password=");
-  if (pw) {
-    char *end = pw + 9;
-    while (*end && *end != ' ' && *end != '&')
-      end++;
-    char *out = ps_xasprintf("%.*spassword=***%s", (int)(pw - m), m, end);
-    free(m);
-    m = out;
-  }
-  return m;
-}
-
 static void check_pg(struct check *c, const char *dsn)
 {
-  char *masked = mask_dsn(dsn);
+  char *masked = ps_dsn_mask(dsn);
   PGPing p = PQping(dsn);
   if (p == PQPING_OK) {
     PGconn *conn = PQconnectdb(dsn);

@@ -16,6 +16,7 @@
 
 #include "builtin.h"
 #include "compare.h"
+#include "dsn.h"
 #include "history.h"
 #include "results.h"
 #include "util.h"
@@ -143,7 +144,7 @@ static int history_cmd_add(struct history_cli *c, int npos, char **pos)
   struct history_store *s = NULL;
   if (!(rc = history_record_from_results(results, &meta, &rec, &err))) {
     if (!(rc = history_open(c->store, &s, &err)) && !(rc = history_add(s, &rec, &err))) {
-      char *name = history_redact(c->store);
+      char *name = ps_dsn_mask(c->store);
       printf("recorded %zu cells of commit %s (%s) from %s into %s\n", rec.ncells, rec.commit,
              rec.hostname, pos[0], name);
       free(name);
@@ -261,7 +262,7 @@ static int history_cmd_show(struct history_cli *c, int npos)
   if (!rc)
     rc = history_query(s, &q, &p, &n, &err);
   if (!rc && n == 0) {
-    char *name = history_redact(c->store);
+    char *name = ps_dsn_mask(c->store);
     err = ps_xasprintf("no recorded point of metric '%s'%s%s in %s; check --metric (wall, cpu, "
                        "max_rss_kb, throughput, stage.<name>.seconds, alloc.calls) and --cell",
                        c->metric, c->cell ? " for cell " : "", c->cell ? c->cell : "", name);

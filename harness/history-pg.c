@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dsn.h"
 #include "history.h"
 #include "util.h"
 
@@ -56,7 +57,7 @@ static int history_pg_exec(struct history_pg *pg, const char *sql, char **err)
 void *history_pg_open(const char *dsn, char **err, int *rc)
 {
   struct history_pg *pg = ps_xcalloc(1, sizeof(*pg));
-  pg->name = history_redact(dsn);
+  pg->name = ps_dsn_mask(dsn);
   pg->conn = PQconnectdb(dsn);
   if (PQstatus(pg->conn) != CONNECTION_OK) {
     char *m = history_pg_msg(pg->conn);

@@ -3,7 +3,7 @@
  * per-commit medians that `perfsweep history show` prints, charts and searches for steps.
  *
  * Never prints; errors come back as PS_EXIT_* codes with a sentence. A DSN's password never
- * appears in a message (history_redact).
+ * appears in a message (ps_dsn_mask, dsn.h).
  */
 #ifndef PERFSWEEP_HISTORY_H
 #define PERFSWEEP_HISTORY_H
@@ -79,8 +79,6 @@ int history_query(struct history_store *s, const struct history_query *q,
                   struct history_point **pts, size_t *n, char **err);
 void history_points_free(struct history_point *p, size_t n);
 void history_close(struct history_store *s);
-/* Store name for messages: a DSN with its password replaced by "***". malloc'd. */
-char *history_redact(const char *spec);
 /* 1 when spec names a PostgreSQL store. */
 int history_is_pg(const char *spec);
 
