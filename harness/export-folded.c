@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "export-formats.h"
+#include "export-write.h"
 #include "util.h"
 
 struct fold_line {
@@ -63,7 +64,7 @@ int export_folded_write(const struct cpu_profile *p, const char *path)
   for (size_t i = 0; i < p->nstacks; i++)
     free(lines[i].text);
   free(lines);
-  int r = ps_write_file_atomic(path, buf, len);
+  int r = ps_export_write(path, buf, len);
   free(buf);
   if (r < 0)
     ps_error("cannot write folded stacks '%s': %s", path, strerror(-r));

@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "export-formats.h"
+#include "export-write.h"
 #include "util.h"
 
 /* ---- protobuf writer ---------------------------------------------------------------------- */
@@ -169,7 +170,7 @@ int export_pprof_write(const struct cpu_profile *p, const char *path)
     ps_error("cannot compress the pprof profile for '%s'", path);
     return -EIO;
   }
-  r = ps_write_file_atomic(path, gz, gzlen);
+  r = ps_export_write(path, gz, gzlen);
   free(gz);
   if (r < 0)
     ps_error("cannot write pprof profile '%s': %s", path, strerror(-r));

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "export-formats.h"
+#include "export-write.h"
 #include "util.h"
 
 int export_speedscope_write(const struct cpu_profile *p, const char *path, const char *name)
@@ -67,7 +68,7 @@ int export_speedscope_write(const struct cpu_profile *p, const char *path, const
   json_decref(root);
   if (!text)
     return -ENOMEM;
-  int r = ps_write_file_atomic(path, text, strlen(text));
+  int r = ps_export_write(path, text, strlen(text));
   free(text);
   if (r < 0)
     ps_error("cannot write speedscope profile '%s': %s", path, strerror(-r));

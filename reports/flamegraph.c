@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export-write.h"
 #include "util.h"
 
 /* ---- the frame tree --------------------------------------------------------------------- */
@@ -314,7 +315,7 @@ static int fg_write(const char *svg_path, const struct fg_node *root, size_t max
     free(buf);
     return -ENOMEM;
   }
-  int r = ps_write_file_atomic(svg_path, buf, blen);
+  int r = ps_export_write(svg_path, buf, blen);
   free(buf);
   if (r < 0)
     ps_error("cannot write flame graph '%s': %s", svg_path, strerror(-r));
