@@ -1,5 +1,6 @@
-/* fx-collect.c - the collect stage for JSON-lines input (see fx-collect.h). Files are read
- * with read(2) in large chunks; nothing is parsed here.
+/* fx-collect.c - the collect stage for JSON-lines input (see fx-collect.h). A folder is
+ * streamed: each table file is read in pages of B records through one reusable buffer
+ * (fx-pager.c) and each page handed to normalize; nothing is parsed here.
  */
 #include "fx-collect.h"
 
@@ -12,8 +13,10 @@
 
 #include "exit-codes.h"
 #include "fx-normalize.h"
+#include "fx-pager.h"
 
-static int read_into(const char *path, struct fx_buf *b)
+/* Opens path for reading; refuses a folder. Returns the descriptor, or -errno. */
+static int open_file(const char *path)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -23,7 +26,14 @@ static int read_into(const char *path, struct fx_buf *b)
     close(fd);
     return -EISDIR;
   }
-  if (st.st_size > 0)
+  return fd;
+}
+
+/* Appends the whole of fd to b (and closes fd). Returns 0, or -errno. */
+static int read_all(int fd, struct fx_buf *b)
+{
+  struct stat st;
+  if (fstat(fd, &st) == 0 && st.st_size > 0)
     fx_buf_reserve(b, (size_t)st.st_size + 1);
   for (;;) {
     fx_buf_reserve(b, 1 << 20);
@@ -43,10 +53,25 @@ static int read_into(const char *path, struct fx_buf *b)
   return 0;
 }
 
-int fx_collect_dir(const char *dir, struct fx_raw *raw, char *err, size_t errlen)
+static int read_into(const char *path, struct fx_buf *b)
+{
+  int fd = open_file(path);
+  return fd < 0 ? fd : read_all(fd, b);
+}
+
+static int cannot_read(const char *path, int e, const char *dir, char *err, size_t errlen)
+{
+  snprintf(err, errlen, "%s: cannot read (%s); regenerate the dataset with "
+           "perfsweep-features generate --out %s", path, strerror(e), dir);
+  return PS_EXIT_USAGE;
+}
+
+/* Checks that dir is a dataset folder, reads its manifest into manifest and opens every
+ * table file (fd[t], -1 on failure). Returns 0, or PS_EXIT_USAGE with a sentence in err. */
+static int open_dataset(const char *dir, struct fx_buf *manifest, int fd[FX_RAW_COUNT],
+                        int open_tables, char *err, size_t errlen)
 {
   struct stat st;
-  snprintf(raw->origin, sizeof raw->origin, "%s", dir);
   if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
     snprintf(err, errlen, "%s: not a folder (%s); pass --source jsonl:DIR with a folder "
              "written by perfsweep-features generate --out DIR", dir,
@@ -55,24 +80,117 @@ int fx_collect_dir(const char *dir, struct fx_raw *raw, char *err, size_t errlen
   }
   char path[4096];
   snprintf(path, sizeof path, "%s/%s", dir, FX_MANIFEST_FILE);
-  int rc = read_into(path, &raw->manifest);
+  int rc = read_into(path, manifest);
   if (rc == -ENOENT) {
     snprintf(err, errlen, "%s: no dataset in this folder (%s is missing); create one with "
              "perfsweep-features generate --scale tiny --out %s", dir, FX_MANIFEST_FILE, dir);
     return PS_EXIT_USAGE;
   }
-  for (int t = -1; t < FX_RAW_COUNT; t++) {
-    if (t >= 0) {
-      snprintf(path, sizeof path, "%s/%s.jsonl", dir, fx_raw_names[t]);
-      rc = read_into(path, &raw->table[t]);
-    }
-    if (rc != 0) {
-      snprintf(err, errlen, "%s: cannot read (%s); regenerate the dataset with "
-               "perfsweep-features generate --out %s", path, strerror(-rc), dir);
-      return PS_EXIT_USAGE;
-    }
+  if (rc != 0)
+    return cannot_read(path, -rc, dir, err, errlen);
+  for (int t = 0; t < FX_RAW_COUNT && open_tables; t++) {
+    snprintf(path, sizeof path, "%s/%s.jsonl", dir, fx_raw_names[t]);
+    if ((fd[t] = open_file(path)) < 0)
+      return cannot_read(path, -fd[t], dir, err, errlen);
   }
   return 0;
+}
+
+int fx_collect_dir(const char *dir, struct fx_raw *raw, char *err, size_t errlen)
+{
+  int fd[FX_RAW_COUNT];
+  snprintf(raw->origin, sizeof raw->origin, "%s", dir);
+  int rc = open_dataset(dir, &raw->manifest, fd, 0, err, errlen);
+  for (int t = 0; t < FX_RAW_COUNT && rc == 0; t++) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.jsonl", dir, fx_raw_names[t]);
+    int e = read_into(path, &raw->table[t]);
+    if (e != 0)
+      rc = cannot_read(path, -e, dir, err, errlen);
+  }
+  return rc;
+}
+
+int fx_collect_open(const char *dir, struct fx_collect_input *in, char *err, size_t errlen)
+{
+  memset(in, 0, sizeof *in);
+  snprintf(in->origin, sizeof in->origin, "%s", dir);
+  for (int t = 0; t < FX_RAW_COUNT; t++)
+    in->fd[t] = -1;
+  return open_dataset(dir, &in->manifest, in->fd, 1, err, errlen);
+}
+
+void fx_collect_close(struct fx_collect_input *in)
+{
+  for (int t = 0; t < FX_RAW_COUNT; t++)
+    if (in->fd[t] >= 0)
+      close(in->fd[t]);
+  fx_buf_free(&in->manifest);
+  fx_pager_free(&in->pager);
+}
+
+int fx_collect_next(struct fx_collect_input *in, int t, size_t batch_size, struct fx_page *page,
+                    char *err, size_t errlen)
+{
+  if (in->started != t + 1) {
+    fx_pager_start(&in->pager, in->fd[t]);
+    in->started = t + 1;
+  }
+  int r = fx_pager_next(&in->pager, batch_size, page);
+  if (r < 0) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.jsonl", in->origin, fx_raw_names[t]);
+    return -cannot_read(path, -r, in->origin, err, errlen);
+  }
+  if (r > 0) {
+    in->pages++;
+    in->records += page->records;
+  }
+  return r;
+}
+
+int fx_collect_stream(const char *dir, const struct fx_source_params *p, struct fx_dataset *ds,
+                      struct fx_stage *collect, struct fx_stage *normalize, char *err,
+                      size_t errlen)
+{
+  double t0 = fx_now(), c0 = fx_cpu_now();
+  struct fx_collect_input in;
+  struct fx_norm *nm = NULL;
+  int rc = fx_collect_open(dir, &in, err, errlen);
+  double open_s = fx_now() - t0, open_c = fx_cpu_now() - c0;
+  if (rc == 0)
+    rc = fx_norm_begin(&nm, ds, dir, in.manifest.data, in.manifest.len, err, errlen);
+  for (int t = 0; t < FX_RAW_COUNT && rc == 0; t++) {
+    struct fx_page page;
+    int r = 0;
+    while (rc == 0 && (r = fx_collect_next(&in, t, p->batch_size, &page, err, errlen)) > 0)
+      rc = fx_norm_page(nm, t, page.text, page.len, err, errlen);
+    if (rc == 0 && r < 0)
+      rc = -r;
+  }
+  fx_norm_end(nm);
+  /* the stages interleave page by page: collect is the reading (opening the files, read(2),
+   * cutting pages), normalize the rest of the loop (parsing the pages) */
+  collect->seconds = open_s + in.pager.read_seconds;
+  collect->cpu_seconds = open_c + in.pager.read_cpu_seconds;
+  collect->records_in = collect->records_out = in.records;
+  collect->batches = in.pages;
+  collect->workers = 1;
+  collect->read_buffer_bytes = in.pager.peak_bytes;
+  collect->peak_rss_kb = fx_peak_rss_kb();
+  normalize->seconds = fx_now() - t0 - collect->seconds;
+  normalize->cpu_seconds = fx_cpu_now() - c0 - collect->cpu_seconds;
+  if (normalize->cpu_seconds < 0)
+    normalize->cpu_seconds = 0;
+  normalize->records_in = ds->records_in;
+  normalize->errors = ds->rejects;
+  normalize->records_out = ds->records_in - fx_rejects_total(&ds->rejects);
+  normalize->batches = in.pages;
+  normalize->workers = 1;
+  normalize->freshness_seconds = ds->newest ? ds->reference_time - ds->newest : -1;
+  normalize->peak_rss_kb = collect->peak_rss_kb;
+  fx_collect_close(&in);
+  return rc;
 }
 
 void fx_collect_count(const struct fx_raw *raw, size_t batch_size, struct fx_stage *collect)

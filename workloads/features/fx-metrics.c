@@ -90,6 +90,9 @@ static int stage_json(char *buf, size_t len, const struct fx_stage *s)
   if (s->batch_buffer_bytes)
     n += snprintf(buf + n, len - (size_t)n, ",\"batch_buffer_bytes\":%llu",
                   (unsigned long long)s->batch_buffer_bytes);
+  if (s->read_buffer_bytes)
+    n += snprintf(buf + n, len - (size_t)n, ",\"read_buffer_bytes\":%llu",
+                  (unsigned long long)s->read_buffer_bytes);
   if (s->freshness_seconds >= 0 && strcmp(s->name, "normalize") == 0)
     n += snprintf(buf + n, len - (size_t)n, ",\"freshness_seconds\":%lld",
                   (long long)s->freshness_seconds);

@@ -19,6 +19,7 @@ struct fx_stage {
   int workers;
   long peak_rss_kb;          /* process peak RSS when the stage ended */
   uint64_t batch_buffer_bytes; /* compute: peak batch-local buffer bytes over all workers */
+  uint64_t read_buffer_bytes;  /* collect (streamed): peak bytes of the read buffer + index */
   uint64_t source_rows;      /* compute: normalized rows gathered */
   double worker_cpu_max;     /* compute: thread CPU seconds of the busiest worker */
   int64_t freshness_seconds; /* normalize: reference time - newest accepted record; -1 n/a */

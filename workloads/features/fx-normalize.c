@@ -60,8 +60,10 @@ static int dedupe_put(struct dedupe *d, int64_t id, uint32_t idx, const void *ro
   return fx_idmap_put(&d->set, id, idx, NULL);
 }
 
-struct norm {
+struct fx_norm {
   struct fx_dataset *ds;
+  char origin[512];              /* the folder, or "gen:SCALE", for messages */
+  size_t line[FX_RAW_COUNT];     /* lines of each table seen so far */
   struct fx_idmap shops, products, collections, customers;
   struct dedupe orders, events;
   size_t cap_shops, cap_products, cap_collections, cap_links, cap_customers, cap_orders,
@@ -139,7 +141,7 @@ static void fresh(struct fx_dataset *ds, fx_time t)
 
 /* ---- one parser per table; each returns -1 on a JSON syntax error ---- */
 
-static int parse_shop(struct norm *nm, struct fx_json *j)
+static int parse_shop(struct fx_norm *nm, struct fx_json *j)
 {
   struct rec r = {0};
   int64_t id = 0;
@@ -165,7 +167,7 @@ static int parse_shop(struct norm *nm, struct fx_json *j)
   return 0;
 }
 
-static int parse_variants(struct norm *nm, struct fx_json *j, struct rec *r, int64_t *price)
+static int parse_variants(struct fx_norm *nm, struct fx_json *j, struct rec *r, int64_t *price)
 {
   int m, e;
   const char *k;
@@ -218,7 +220,7 @@ static int parse_variants(struct norm *nm, struct fx_json *j, struct rec *r, int
   return 0;
 }
 
-static int parse_product(struct norm *nm, struct fx_json *j)
+static int parse_product(struct fx_norm *nm, struct fx_json *j)
 {
   struct rec r = {0};
   int64_t id = 0, shop = 0, price = 0;
@@ -264,7 +266,7 @@ static int parse_product(struct norm *nm, struct fx_json *j)
   return 0;
 }
 
-static int parse_id_list(struct norm *nm, struct fx_json *j, struct rec *r, unsigned bit)
+static int parse_id_list(struct fx_norm *nm, struct fx_json *j, struct rec *r, unsigned bit)
 {
   int e, t;
   nm->n_ids = 0;
@@ -289,7 +291,7 @@ static int parse_id_list(struct norm *nm, struct fx_json *j, struct rec *r, unsi
   return 0;
 }
 
-static int parse_collection(struct norm *nm, struct fx_json *j)
+static int parse_collection(struct fx_norm *nm, struct fx_json *j)
 {
   struct rec r = {0};
   int64_t id = 0, shop = 0;
@@ -350,7 +352,7 @@ static int parse_collection(struct norm *nm, struct fx_json *j)
   return 0;
 }
 
-static int parse_customer(struct norm *nm, struct fx_json *j)
+static int parse_customer(struct fx_norm *nm, struct fx_json *j)
 {
   struct rec r = {0};
   int64_t id = 0, shop = 0;
@@ -409,7 +411,7 @@ static int parse_order_customer(struct fx_json *j, struct rec *r, int64_t *cid)
 }
 
 /* line_items: product_id, quantity, price per item; a missing one makes the order MISSING. */
-static int parse_line_items(struct norm *nm, struct fx_json *j, struct rec *r)
+static int parse_line_items(struct fx_norm *nm, struct fx_json *j, struct rec *r)
 {
   int e, m;
   const char *k;
@@ -478,7 +480,7 @@ static int parse_line_items(struct norm *nm, struct fx_json *j, struct rec *r)
   return 0;
 }
 
-static int parse_order(struct norm *nm, struct fx_json *j)
+static int parse_order(struct fx_norm *nm, struct fx_json *j)
 {
   struct rec r = {0};
   int64_t id = 0, shop = 0, cid = 0;
@@ -564,7 +566,7 @@ static int parse_order(struct norm *nm, struct fx_json *j)
   return 0;
 }
 
-static int parse_event(struct norm *nm, struct fx_json *j)
+static int parse_event(struct fx_norm *nm, struct fx_json *j)
 {
   struct rec r = {0};
   int64_t id = 0, shop = 0, cid = 0, pid = 0;
@@ -629,32 +631,30 @@ static int parse_event(struct norm *nm, struct fx_json *j)
   return 0;
 }
 
-typedef int (*parse_fn)(struct norm *nm, struct fx_json *j);
+typedef int (*parse_fn)(struct fx_norm *nm, struct fx_json *j);
 static const parse_fn parsers[FX_RAW_COUNT] = {parse_shop, parse_product, parse_collection,
                                                parse_customer, parse_order, parse_event};
 
-static int syntax_error(const struct fx_raw *raw, int t, size_t line, const struct fx_json *j,
+static int syntax_error(const char *origin, int t, size_t line, const struct fx_json *j,
                         char *err, size_t errlen)
 {
   snprintf(err, errlen,
            "%s/%s.jsonl:%zu: unreadable JSON at column %zu (%s); fix or regenerate the file "
            "(perfsweep-features generate)",
-           raw->origin, fx_raw_names[t], line, fx_json_column(j),
-           j->err ? j->err : "not an object");
+           origin, fx_raw_names[t], line, fx_json_column(j), j->err ? j->err : "not an object");
   return PS_EXIT_USAGE;
 }
 
-/* Calls fn on every non-blank line of table t. */
-static int each_line(const struct fx_raw *raw, int t, struct norm *nm, parse_fn fn,
-                     uint64_t *records, char *err, size_t errlen)
+/* Calls fn on every non-blank line of text[0, len), a run of whole lines of table t whose
+ * first line is *line + 1; *line ends as the number of the last line seen. */
+static int each_line(const char *text, size_t len, size_t *line, const char *origin, int t,
+                     struct fx_norm *nm, parse_fn fn, uint64_t *records, char *err, size_t errlen)
 {
-  const struct fx_buf *b = &raw->table[t];
-  const char *p = b->data, *end = b->data + b->len;
-  size_t line = 0;
+  const char *p = text, *end = text + len;
   while (p < end) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     const char *e = nl ? nl : end;
-    line++;
+    ++*line;
     const char *q = p;
     while (q < e && (*q == ' ' || *q == '\t' || *q == '\r'))
       q++;
@@ -664,7 +664,7 @@ static int each_line(const struct fx_raw *raw, int t, struct norm *nm, parse_fn 
       (*records)++;
       int r = fn ? fn(nm, &j) : (fx_json_skip(&j) == FX_J_OK ? 0 : -1);
       if (r != 0 || fx_json_end(&j) != FX_J_OK)
-        return syntax_error(raw, t, line, &j, err, errlen);
+        return syntax_error(origin, t, *line, &j, err, errlen);
     }
     p = e + 1;
   }
@@ -692,41 +692,85 @@ int fx_manifest_reference_time(const char *text, size_t len, fx_time *t)
   return m == 0 && found && fx_json_end(&j) == FX_J_OK ? 0 : -1;
 }
 
-static int normalize(struct fx_raw *raw, int release, struct fx_dataset *ds, char *err,
-                     size_t errlen)
+/* ---- the page API (fx-normalize.h) ---- */
+
+int fx_norm_begin(struct fx_norm **out, struct fx_dataset *ds, const char *origin,
+                  const char *manifest, size_t manifest_len, char *err, size_t errlen)
 {
-  struct norm nm = {.ds = ds};
-  int rc = 0;
-  if (fx_manifest_reference_time(raw->manifest.data, raw->manifest.len, &ds->reference_time)) {
+  *out = NULL;
+  if (fx_manifest_reference_time(manifest, manifest_len, &ds->reference_time)) {
     snprintf(err, errlen,
              "%s/%s: missing or without a valid \"reference_time\"; regenerate the dataset "
              "with perfsweep-features generate",
-             raw->origin, FX_MANIFEST_FILE);
+             origin, FX_MANIFEST_FILE);
     return PS_EXIT_USAGE;
   }
-  struct fx_idmap *maps[] = {&nm.shops, &nm.products, &nm.collections, &nm.customers};
-  for (int t = 0; t < 4; t++) { /* size the id indexes once: no rehashing */
+  struct fx_norm *nm = calloc(1, sizeof *nm);
+  if (!nm) {
+    fprintf(stderr, "perfsweep-features: error: out of memory normalizing; use a smaller "
+                    "--scale\n");
+    exit(PS_EXIT_ENVIRONMENT);
+  }
+  nm->ds = ds;
+  snprintf(nm->origin, sizeof nm->origin, "%s", origin);
+  *out = nm;
+  return 0;
+}
+
+void fx_norm_reserve(struct fx_norm *nm, int table, size_t records)
+{
+  struct fx_idmap *maps[] = {&nm->shops, &nm->products, &nm->collections, &nm->customers};
+  if (table >= 0 && table < 4) /* sized once: no rehashing */
+    fx_idmap_reserve(maps[table], records + 1);
+}
+
+int fx_norm_page(struct fx_norm *nm, int table, const char *text, size_t len, char *err,
+                 size_t errlen)
+{
+  return each_line(text, len, &nm->line[table], nm->origin, table, nm, parsers[table],
+                   &nm->ds->records_in, err, errlen);
+}
+
+void fx_norm_end(struct fx_norm *nm)
+{
+  if (!nm)
+    return;
+  fx_idmap_free(&nm->shops);
+  fx_idmap_free(&nm->products);
+  fx_idmap_free(&nm->collections);
+  fx_idmap_free(&nm->customers);
+  fx_idmap_free(&nm->orders.set);
+  fx_idmap_free(&nm->events.set);
+  free(nm->ids);
+  free(nm->items);
+  free(nm);
+}
+
+/* ---- whole tables in memory: each table is one page ---- */
+
+static int normalize(struct fx_raw *raw, int release, struct fx_dataset *ds, char *err,
+                     size_t errlen)
+{
+  struct fx_norm *nm;
+  int rc = fx_norm_begin(&nm, ds, raw->origin, raw->manifest.data, raw->manifest.len, err,
+                         errlen);
+  if (rc)
+    return rc;
+  for (int t = 0; t < 4; t++) {
     size_t lines = 0;
     const char *p = raw->table[t].data, *end = p + raw->table[t].len;
     while (p && p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
       lines++;
       p++;
     }
-    fx_idmap_reserve(maps[t], lines + 1);
+    fx_norm_reserve(nm, t, lines);
   }
   for (int t = 0; t < FX_RAW_COUNT && rc == 0; t++) {
-    rc = each_line(raw, t, &nm, parsers[t], &ds->records_in, err, errlen);
+    rc = fx_norm_page(nm, t, raw->table[t].data, raw->table[t].len, err, errlen);
     if (release) /* the raw text of a parsed table is not needed any more */
       fx_buf_free(&raw->table[t]);
   }
-  fx_idmap_free(&nm.shops);
-  fx_idmap_free(&nm.products);
-  fx_idmap_free(&nm.collections);
-  fx_idmap_free(&nm.customers);
-  fx_idmap_free(&nm.orders.set);
-  fx_idmap_free(&nm.events.set);
-  free(nm.ids);
-  free(nm.items);
+  fx_norm_end(nm);
   return rc;
 }
 
@@ -740,11 +784,19 @@ int fx_normalize_release(struct fx_raw *raw, struct fx_dataset *ds, char *err, s
   return normalize(raw, 1, ds, err, errlen);
 }
 
+int fx_parse_only_page(const char *origin, int table, const char *text, size_t len,
+                       size_t *line, uint64_t *records, char *err, size_t errlen)
+{
+  return each_line(text, len, line, origin, table, NULL, NULL, records, err, errlen);
+}
+
 int fx_parse_only(const struct fx_raw *raw, uint64_t *records, char *err, size_t errlen)
 {
   *records = 0;
   for (int t = 0; t < FX_RAW_COUNT; t++) {
-    int rc = each_line(raw, t, NULL, NULL, records, err, errlen);
+    size_t line = 0;
+    int rc = fx_parse_only_page(raw->origin, t, raw->table[t].data, raw->table[t].len, &line,
+                                records, err, errlen);
     if (rc)
       return rc;
   }

@@ -1,8 +1,7 @@
 /* fx-source-jsonl.c - the jsonl:DIR source: a folder written by `perfsweep-features
- * generate` (or any export in the same shape), read by collect and parsed by normalize.
+ * generate` (or any export in the same shape), streamed by collect in pages of B records,
+ * each page parsed by normalize before the next is read.
  */
-#include <string.h>
-
 #include "fx-collect.h"
 #include "fx-source.h"
 
@@ -10,19 +9,7 @@ static int jsonl_load(const char *arg, const struct fx_source_params *p, struct 
                       struct fx_stage *collect, struct fx_stage *normalize, char *err,
                       size_t errlen)
 {
-  struct fx_raw raw = {0};
-  double t0 = fx_now(), c0 = fx_cpu_now();
-  int rc = fx_collect_dir(arg, &raw, err, errlen);
-  if (rc == 0) {
-    fx_collect_count(&raw, p->batch_size, collect);
-    collect->seconds = fx_now() - t0;
-    collect->cpu_seconds = fx_cpu_now() - c0;
-    collect->peak_rss_kb = fx_peak_rss_kb();
-    rc = fx_collect_normalize(&raw, p, ds, normalize, err, errlen);
-  }
-  fx_raw_free(&raw);
-  normalize->peak_rss_kb = fx_peak_rss_kb();
-  return rc;
+  return fx_collect_stream(arg, p, ds, collect, normalize, err, errlen);
 }
 
 const struct fx_source_ops fx_source_jsonl = {
