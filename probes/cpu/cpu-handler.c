@@ -70,8 +70,11 @@ static int cpu_is_sampling_code(int code)
   return code == SI_TIMER || code == POLL_IN || code == POLL_HUP;
 }
 
+__thread unsigned cpu_sample_hits CPU_TLS;
+
 static void cpu_chain(int sig, siginfo_t *si, void *uc)
 {
+  cpu_foreign_hits++; /* a target signal: an interrupted wait must see its EINTR */
   if (cpu_prev_action.sa_flags & SA_SIGINFO) {
     if (cpu_prev_action.sa_sigaction)
       cpu_prev_action.sa_sigaction(sig, si, uc);
@@ -114,6 +117,7 @@ static void cpu_on_signal(int sig, siginfo_t *si, void *ucv)
     cpu_chain(sig, si, ucv); /* the target's own use of the signal */
     goto out;
   }
+  cpu_sample_hits++;
   struct cpu_thread *t = cpu_self();
   if (!t || !cpu_enabled)
     goto out;

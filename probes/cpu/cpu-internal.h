@@ -49,6 +49,14 @@ enum { CPU_T_FREE, CPU_T_LIVE, CPU_T_CLOSING };
 
 /* The calling thread's slot, or NULL when the thread is not sampled. Async-signal-safe. */
 struct cpu_thread *cpu_self(void);
+/* The sampling signal while the profiler runs in this process, 0 otherwise. */
+int cpu_active_signo(void);
+
+/* ---- who interrupted a wait (cpu-handler.c, cpu-signals.c; read by cpu-waits.c) ------------ */
+/* Our sampling signals delivered to this thread (counted first thing in the handler). */
+extern __thread unsigned cpu_sample_hits CPU_TLS;
+/* Target handlers run on this thread: wrapped ones (cpu-signals.c) and chained ones. */
+extern __thread unsigned cpu_foreign_hits CPU_TLS;
 
 /* ---- engine (cpu-engine-linux.c) ----------------------------------------------------------- */
 /* Starts sampling the calling thread into t (t->tid set). Tries perf_event_open unless the

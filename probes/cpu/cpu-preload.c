@@ -1,19 +1,18 @@
 /* cpu-preload.c - the shim of libperfsweep-cpu.so: starts the profiler in a constructor when
  * PERFSWEEP_CPU is set, covers threads (pthread_create), fork (the child gets its own
  * cpu.<pid>.pst), the dynamic loader (dlopen/dlclose/dl_iterate_phdr mark the thread "in loader"
- * and refresh the module map), and keeps the target's sleeps whole in spite of our signals.
+ * and refresh the module map), and exec (the clock disarmed first). Waits: cpu-waits.c;
+ * the target's signal handlers: cpu-signals.c.
  * Never malloc or stdio here; locks of the target are never taken; does nothing when disabled.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
-#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <stdarg.h>
@@ -44,11 +43,11 @@ static __thread struct cpu_thread *cpu_tls CPU_TLS;
 static int (*real_pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 static void *(*real_dlopen)(const char *, int);
 static int (*real_dlclose)(void *);
-static int (*real_nanosleep)(const struct timespec *, struct timespec *);
-static int (*real_clock_nanosleep)(clockid_t, int, const struct timespec *, struct timespec *);
 static int (*real_setname)(pthread_t, const char *);
 
 struct cpu_thread *cpu_self(void) { return cpu_tls; }
+
+int cpu_active_signo(void) { return atomic_load(&cpu_on) ? cpu_cfg.signo : 0; }
 
 static pid_t cpu_gettid(void) { return (pid_t)syscall(SYS_gettid); }
 
@@ -273,135 +272,6 @@ CPU_EXPORT int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *),
   return r;
 }
 
-/* ---- sleeps and waits: our signal must not shorten them (nanosleep, clock_nanosleep, poll and
- * epoll_wait ignore SA_RESTART and fail with EINTR). A retry happens only when our sampler ran
- * during the call: its sample count moved. A target signal arriving in the same call is then
- * absorbed (the call goes on); documented in docs/cpu-profiler.md. ------------------------------ */
-static uint64_t cpu_samples_now(void)
-{
-  struct cpu_thread *t = cpu_tls;
-  return t ? t->samples + t->lost : 0;
-}
-
-CPU_EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
-                               struct timespec *rem)
-{
-  if (!real_clock_nanosleep)
-    real_clock_nanosleep = dlsym(RTLD_NEXT, "clock_nanosleep");
-  if (!cpu_tls)
-    return real_clock_nanosleep(clk, flags, req, rem);
-  struct timespec left = *req, r;
-  for (;;) {
-    uint64_t before = cpu_samples_now();
-    int rc = real_clock_nanosleep(clk, flags, &left, &r);
-    /* Retry only when our sampler interrupted the sleep; the target's own signals stay EINTR. */
-    if (rc != EINTR || !cpu_tls || cpu_samples_now() == before) {
-      if (rc == EINTR && rem && !(flags & TIMER_ABSTIME))
-        *rem = r;
-      return rc;
-    }
-    if (!(flags & TIMER_ABSTIME))
-      left = r;
-  }
-}
-
-CPU_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
-{
-  if (!real_nanosleep)
-    real_nanosleep = dlsym(RTLD_NEXT, "nanosleep");
-  if (!cpu_tls)
-    return real_nanosleep(req, rem);
-  struct timespec left = *req, r;
-  for (;;) {
-    uint64_t before = cpu_samples_now();
-    int rc = real_nanosleep(&left, &r);
-    if (rc == 0 || errno != EINTR || !cpu_tls || cpu_samples_now() == before) {
-      if (rc < 0 && errno == EINTR && rem)
-        *rem = r;
-      return rc;
-    }
-    left = r;
-  }
-}
-
-CPU_EXPORT int usleep(useconds_t us)
-{
-  struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
-  return nanosleep(&ts, NULL);
-}
-
-CPU_EXPORT unsigned sleep(unsigned s)
-{
-  struct timespec ts = {(time_t)s, 0}, rem = {0, 0};
-  if (nanosleep(&ts, &rem) < 0 && errno == EINTR)
-    return (unsigned)rem.tv_sec + (rem.tv_nsec > 0);
-  return 0;
-}
-
-/* poll and epoll_wait are never restarted after a handler either: retry them with what is left
- * of the timeout when the interruption was ours. */
-static int cpu_left_ms(const struct timespec *deadline, int timeout)
-{
-  if (timeout < 0)
-    return timeout;
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  long long ms = (deadline->tv_sec - now.tv_sec) * 1000LL + (deadline->tv_nsec - now.tv_nsec) / 1000000;
-  return ms < 0 ? 0 : (int)ms;
-}
-
-static struct timespec cpu_deadline(int timeout)
-{
-  struct timespec d;
-  clock_gettime(CLOCK_MONOTONIC, &d);
-  if (timeout > 0) {
-    d.tv_sec += timeout / 1000;
-    d.tv_nsec += (long)(timeout % 1000) * 1000000L;
-    if (d.tv_nsec >= 1000000000L) {
-      d.tv_sec++;
-      d.tv_nsec -= 1000000000L;
-    }
-  }
-  return d;
-}
-
-static int (*real_poll)(struct pollfd *, nfds_t, int);
-static int (*real_epoll_wait)(int, struct epoll_event *, int, int);
-
-CPU_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
-{
-  if (!real_poll)
-    real_poll = dlsym(RTLD_NEXT, "poll");
-  if (!cpu_tls || timeout == 0)
-    return real_poll(fds, n, timeout);
-  struct timespec deadline = cpu_deadline(timeout);
-  int left = timeout;
-  for (;;) {
-    uint64_t before = cpu_samples_now();
-    int r = real_poll(fds, n, left);
-    if (r >= 0 || errno != EINTR || !cpu_tls || cpu_samples_now() == before)
-      return r;
-    left = cpu_left_ms(&deadline, timeout);
-  }
-}
-
-CPU_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
-{
-  if (!real_epoll_wait)
-    real_epoll_wait = dlsym(RTLD_NEXT, "epoll_wait");
-  if (!cpu_tls || timeout == 0)
-    return real_epoll_wait(epfd, ev, max, timeout);
-  struct timespec deadline = cpu_deadline(timeout);
-  int left = timeout;
-  for (;;) {
-    uint64_t before = cpu_samples_now();
-    int r = real_epoll_wait(epfd, ev, max, left);
-    if (r >= 0 || errno != EINTR || !cpu_tls || cpu_samples_now() == before)
-      return r;
-    left = cpu_left_ms(&deadline, timeout);
-  }
-}
-
 /* ---- exec: disarm the thread's clock first, so no sample signal can be pending across exec
  * (the new image would start with the default action of SIGPROF: terminate). Re-armed when exec
  * fails. glibc's exec* call execve internally (not interposable), hence one wrapper each. -- */
@@ -506,36 +376,6 @@ CPU_EXPORT int execle(const char *path, const char *arg, ...)
   return r;
 }
 
-/* ---- the target's own use of our signal ------------------------------------------------------- */
-static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
-static sighandler_t (*real_signal)(int, sighandler_t);
-
-/* While sampling, our handler keeps the signal; the target's handler is remembered and called
- * for the signals that are not samples (its own setitimer, kill), so neither breaks. */
-CPU_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
-{
-  if (!real_sigaction)
-    real_sigaction = dlsym(RTLD_NEXT, "sigaction");
-  if (!atomic_load(&cpu_on) || sig != cpu_cfg.signo)
-    return real_sigaction(sig, act, old);
-  return cpu_handler_target_action(act, old);
-}
-
-CPU_EXPORT sighandler_t signal(int sig, sighandler_t handler)
-{
-  if (!atomic_load(&cpu_on) || sig != cpu_cfg.signo) {
-    if (!real_signal)
-      real_signal = dlsym(RTLD_NEXT, "signal");
-    return real_signal(sig, handler);
-  }
-  struct sigaction sa, old;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = handler;
-  sa.sa_flags = SA_RESTART;
-  cpu_handler_target_action(&sa, &old);
-  return old.sa_handler;
-}
-
 /* ---- process lifetime ------------------------------------------------------------------------ */
 static void cpu_write_engine(void)
 {
@@ -605,12 +445,9 @@ __attribute__((constructor)) static void cpu_init(void)
   real_pthread_create = dlsym(RTLD_NEXT, "pthread_create");
   real_dlopen = dlsym(RTLD_NEXT, "dlopen");
   real_dlclose = dlsym(RTLD_NEXT, "dlclose");
-  real_nanosleep = dlsym(RTLD_NEXT, "nanosleep");
-  real_clock_nanosleep = dlsym(RTLD_NEXT, "clock_nanosleep");
   real_setname = dlsym(RTLD_NEXT, "pthread_setname_np");
-  real_sigaction = dlsym(RTLD_NEXT, "sigaction");
   cpu_real_dl_iterate_phdr = dlsym(RTLD_NEXT, "dl_iterate_phdr");
-  if (!real_pthread_create || !real_nanosleep || !cpu_real_dl_iterate_phdr)
+  if (!real_pthread_create || !cpu_real_dl_iterate_phdr)
     return;
   if (ps_stack_table_init() < 0)
     return;
