@@ -157,15 +157,31 @@ static void finish_poller(const struct poller *p, struct ps_launch_result *r)
  * dispositions and an empty mask, stdin from /dev/null, and the already open out/err files
  * (opened by the caller before the clock starts: creating or truncating a file on a busy disk
  * must not count as the command's time). */
-static int spawn(pid_t *pid, char *const *argv, char *const *envp, int in, int out, int err)
-{
+struct spawn_setup {
+  int in, out, err, ready;
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawnattr_init(&at);
-  posix_spawn_file_actions_adddup2(&fa, in, 0);
-  posix_spawn_file_actions_adddup2(&fa, out, 1);
-  posix_spawn_file_actions_adddup2(&fa, err, 2);
+};
+
+/* The file actions and attributes for one (in, out, err) triple, built once and reused while
+ * the triple stays the same (a sweep's runs): building them costs a getrlimit per dup2. */
+static const struct spawn_setup *spawn_setup(int in, int out, int err)
+{
+  static struct spawn_setup s;
+  if (s.ready && s.in == in && s.out == out && s.err == err)
+    return &s;
+  if (s.ready) {
+    posix_spawn_file_actions_destroy(&s.fa);
+    posix_spawnattr_destroy(&s.at);
+  }
+  s.in = in;
+  s.out = out;
+  s.err = err;
+  posix_spawn_file_actions_init(&s.fa);
+  posix_spawnattr_init(&s.at);
+  posix_spawn_file_actions_adddup2(&s.fa, in, 0);
+  posix_spawn_file_actions_adddup2(&s.fa, out, 1);
+  posix_spawn_file_actions_adddup2(&s.fa, err, 2);
   sigset_t none, all;
   sigemptyset(&none);
   sigemptyset(&all);
@@ -173,15 +189,19 @@ static int spawn(pid_t *pid, char *const *argv, char *const *envp, int in, int o
   sigaddset(&all, SIGTERM);
   sigaddset(&all, SIGPIPE);
   sigaddset(&all, SIGCHLD);
-  posix_spawnattr_setsigmask(&at, &none);
-  posix_spawnattr_setsigdefault(&at, &all);
-  posix_spawnattr_setpgroup(&at, 0);
-  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_USEVFORK);
-  int rc = posix_spawnp(pid, argv[0], &fa, &at, argv, envp ? envp : environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&at);
-  return rc;
+  posix_spawnattr_setsigmask(&s.at, &none);
+  posix_spawnattr_setsigdefault(&s.at, &all);
+  posix_spawnattr_setpgroup(&s.at, 0);
+  posix_spawnattr_setflags(&s.at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                      POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_USEVFORK);
+  s.ready = 1;
+  return &s;
+}
+
+static int spawn(pid_t *pid, char *const *argv, char *const *envp, int in, int out, int err)
+{
+  const struct spawn_setup *s = spawn_setup(in, out, err);
+  return posix_spawnp(pid, argv[0], &s->fa, &s->at, argv, envp ? envp : environ);
 }
 
 /* /dev/null for reading (0) or writing (1), opened once per process and kept (close-on-exec):
@@ -222,18 +242,21 @@ int ps_launch(char *const *argv, char *const *envp, const struct ps_launch_opts 
   struct rusage self;
   getrusage(RUSAGE_SELF, &self);
   long self_peak_kb = self.ru_maxrss;
-  int in = dev_null(0), out = open_out(o->stdout_path), err = open_out(o->stderr_path);
+  int in = dev_null(0), out = open_out(o->stdout_path);
+  int err = o->stderr_fd > 0 ? o->stderr_fd : open_out(o->stderr_path);
   if (in < 0 || out < 0 || err < 0) {
     r->exec_errno = errno;
     close_io(out);
-    close_io(err);
+    if (err != o->stderr_fd)
+      close_io(err);
     return -r->exec_errno;
   }
   double start = now();
   pid_t pid;
   int e = spawn(&pid, argv, envp, in, out, err);
   close_io(out);
-  close_io(err);
+  if (err != o->stderr_fd)
+    close_io(err);
   if (e) {
     r->exec_errno = e;
     return -e;

@@ -16,6 +16,9 @@ struct ps_launch_opts {
   double kill_grace;         /* seconds between SIGTERM and SIGKILL; 0 = default 1 */
   const char *stdout_path;   /* where the child's stdout goes; NULL = /dev/null */
   const char *stderr_path;   /* where the child's stderr goes; NULL = /dev/null */
+  int stderr_fd;             /* > 0: an open descriptor for the child's stderr, used instead of
+                              * opening stderr_path (the caller keeps and closes it; a sweep
+                              * opens it once rather than once per run) */
   int keep_timeline;         /* keep every sample (else only the derived figures) */
   volatile sig_atomic_t *stop; /* when it becomes non-zero the child is terminated */
 };

@@ -45,6 +45,8 @@ void ps_log(const char *level, const char *event, json_t *fields)
   json_decref(o);
 }
 
+int ps_log_enabled(void) { return log_file != NULL; }
+
 void ps_log_close(void)
 {
   if (log_file)

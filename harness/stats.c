@@ -512,7 +512,69 @@ int ps_stats_bootstrap2(const double *x, size_t nx, const double *y, size_t ny, 
 
 /* ---------------------------------------------------------------- summary */
 
-void ps_summary_compute(const double *x, size_t n, uint64_t seed, struct ps_summary *s)
+/* A constant sample's mean interval without draws (every resample is the sample itself; the
+ * same sum in the same order as the draws would give). 1 when x is constant and finite. */
+static int constant_mean(const double *x, size_t n, double *lo, double *hi)
+{
+  for (size_t i = 1; i < n; i++)
+    if (x[i] != x[0])
+      return 0;
+  double sum = 0;
+  for (size_t j = 0; j < n; j++)
+    sum += x[0];
+  double v = sum / (double)n;
+  *lo = *hi = isfinite(v) ? v : NAN;
+  return 1;
+}
+
+void ps_stats_bootstrap_means(const double *const *xs, size_t k, size_t n, size_t resamples,
+                              double level, uint64_t seed, double (*ci)[2])
+{
+  if (!resamples)
+    resamples = PS_STATS_RESAMPLES;
+  size_t *todo = ps_xmalloc((k + 1) * sizeof *todo), m = 0;
+  for (size_t i = 0; i < k; i++) {
+    ci[i][0] = ci[i][1] = NAN;
+    if (!n || !(level > 0 && level < 1))
+      continue;
+    if (!all_finite(xs[i], n)) /* NaN, inf, -0: the generic path, alone */
+      ps_stats_bootstrap(xs[i], n, ps_stat_fn_mean, NULL, resamples, level, seed, &ci[i][0],
+                         &ci[i][1]);
+    else if (!constant_mean(xs[i], n, &ci[i][0], &ci[i][1]))
+      todo[m++] = i;
+  }
+  if (m) {
+    /* one draw of an index serves every sample: the same draws ps_stats_bootstrap makes with
+     * this seed, so each interval is the one it would give alone */
+    double *vals = ps_xmalloc(resamples * m * sizeof *vals), *sum = ps_xmalloc(m * sizeof *sum);
+    size_t *fin = ps_xcalloc(m, sizeof *fin);
+    struct ps_rng rng;
+    ps_rng_seed(&rng, seed);
+    struct rng_draw d = rng_draw_init(n);
+    for (size_t r = 0; r < resamples; r++) {
+      memset(sum, 0, m * sizeof *sum);
+      for (size_t j = 0; j < n; j++) {
+        size_t idx = rng_draw(&rng, &d);
+        for (size_t t = 0; t < m; t++)
+          sum[t] += xs[todo[t]][idx];
+      }
+      for (size_t t = 0; t < m; t++) {
+        double v = sum[t] / (double)n;
+        if (isfinite(v))
+          vals[t * resamples + fin[t]++] = v;
+      }
+    }
+    for (size_t t = 0; t < m; t++)
+      interval(vals + t * resamples, fin[t], level, &ci[todo[t]][0], &ci[todo[t]][1]);
+    free(vals);
+    free(sum);
+    free(fin);
+  }
+  free(todo);
+}
+
+/* Everything but the mean's interval. */
+static void summary_fill(const double *x, size_t n, uint64_t seed, struct ps_summary *s)
 {
   memset(s, 0, sizeof(*s));
   s->n = n;
@@ -525,11 +587,33 @@ void ps_summary_compute(const double *x, size_t n, uint64_t seed, struct ps_summ
   s->p90 = n >= 10 ? ps_stats_quantile(x, n, 0.90) : NAN;
   s->p99 = n >= 100 ? ps_stats_quantile(x, n, 0.99) : NAN;
   s->cv = (n >= 2 && s->mean != 0) ? s->stddev / fabs(s->mean) : NAN;
+  s->ci95_mean[0] = s->ci95_mean[1] = NAN;
+  /* the median's interval in closed form (stats-median-ci.c); resampled when a value is not
+   * finite, where the closed form does not apply */
+  if (ps_stats_median_ci_exact(x, n, 0.95, &s->ci95_median[0], &s->ci95_median[1]))
+    ps_stats_bootstrap(x, n, ps_stat_fn_median, NULL, 0, 0.95, seed ^ 0x5bd1e995ULL,
+                       &s->ci95_median[0], &s->ci95_median[1]);
+  s->noutliers = ps_stats_outliers(x, n, &s->outliers);
+}
+
+void ps_summary_compute(const double *x, size_t n, uint64_t seed, struct ps_summary *s)
+{
+  summary_fill(x, n, seed, s);
   ps_stats_bootstrap(x, n, ps_stat_fn_mean, NULL, 0, 0.95, seed, &s->ci95_mean[0],
                      &s->ci95_mean[1]);
-  ps_stats_bootstrap(x, n, ps_stat_fn_median, NULL, 0, 0.95, seed ^ 0x5bd1e995ULL,
-                     &s->ci95_median[0], &s->ci95_median[1]);
-  s->noutliers = ps_stats_outliers(x, n, &s->outliers);
+}
+
+void ps_summary_compute_many(const double *const *xs, size_t k, size_t n, uint64_t seed,
+                             struct ps_summary *out)
+{
+  double(*ci)[2] = ps_xmalloc((k + 1) * sizeof *ci);
+  ps_stats_bootstrap_means(xs, k, n, 0, 0.95, seed, ci);
+  for (size_t i = 0; i < k; i++) {
+    summary_fill(xs[i], n, seed, &out[i]);
+    out[i].ci95_mean[0] = ci[i][0];
+    out[i].ci95_mean[1] = ci[i][1];
+  }
+  free(ci);
 }
 
 void ps_summary_release(struct ps_summary *s)

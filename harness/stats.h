@@ -72,6 +72,14 @@ int ps_stats_bootstrap(const double *x, size_t n, ps_stat_fn fn, void *ctx, size
 int ps_stats_bootstrap2(const double *x, size_t nx, const double *y, size_t ny, ps_stat2_fn fn,
                         void *ctx, size_t resamples, double level, uint64_t seed, double *lo,
                         double *hi);
+/* The percentile interval of the EXACT bootstrap distribution of the median (the limit of
+ * infinitely many resamples; stats-median-ci.c): deterministic, no seed, no draws. Returns 0, or
+ * -EINVAL when n == 0, level is not in (0,1) or a value is not finite (then *lo = *hi = NAN). */
+int ps_stats_median_ci_exact(const double *x, size_t n, double level, double *lo, double *hi);
+/* That distribution itself: its support sorted ascending in *values and the masses in *probs
+ * (both malloc'd, the caller frees them). Returns the count, 0 when n == 0 or a value is not
+ * finite. For tests and reports. */
+size_t ps_stats_median_boot_dist(const double *x, size_t n, double **values, double **probs);
 /* Adapters usable as ps_stat_fn. */
 double ps_stat_fn_mean(const double *x, size_t n, void *ctx);
 double ps_stat_fn_median(const double *x, size_t n, void *ctx);
@@ -88,9 +96,19 @@ struct ps_summary {
   size_t noutliers;
   struct ps_outlier *outliers; /* malloc'd, owned by the summary */
 };
+/* The mean's bootstrap interval of k samples of the same n values at once (e.g. the metrics of
+ * the same runs): one index draw serves all k, so the cost is that of one sample plus k adds;
+ * ci[i] is bit for bit what ps_stats_bootstrap(xs[i], n, ps_stat_fn_mean, NULL, resamples,
+ * level, seed, ..) gives. NAN pairs when n == 0 or level is not in (0,1). Cannot fail. */
+void ps_stats_bootstrap_means(const double *const *xs, size_t k, size_t n, size_t resamples,
+                              double level, uint64_t seed, double (*ci)[2]);
 /* Fills *s from x[n] (n may be 0: everything NAN). Bootstrap seeded with `seed`.
  * Free with ps_summary_release. Cannot fail. */
 void ps_summary_compute(const double *x, size_t n, uint64_t seed, struct ps_summary *s);
+/* ps_summary_compute of k samples of n values each into out[k], the means' intervals drawn
+ * together (ps_stats_bootstrap_means): out[i] equals ps_summary_compute(xs[i], n, seed). */
+void ps_summary_compute_many(const double *const *xs, size_t k, size_t n, uint64_t seed,
+                             struct ps_summary *out);
 void ps_summary_release(struct ps_summary *s);
 
 #endif

@@ -1,15 +1,17 @@
 /* sweep-run.c - the sweep executor: schedule, launch, record each run atomically, profile,
- * and rebuild results.json with per-cell statistics. Never loses a finished run: the run file
- * is renamed into place before the next run starts.
+ * and rebuild results.json with per-cell statistics. Never loses a finished run: its line is
+ * appended to the run journal (runs.jsonl) before the next run starts.
  */
 #include "sweep-run.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,10 +35,58 @@ static double mono(void)
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* One run file: renamed into place (ps_results_write_nosync), so a reader or a resume after a
+/* A profile file: renamed into place (ps_results_write_nosync), so a reader or a resume after a
  * crash sees the whole file or none. No fsync per run: it costs milliseconds on ext4 and guards
  * only against a power loss; results.json at the end is fsynced. */
 static int write_json(const char *path, json_t *o) { return ps_results_write_nosync(path, o, 1); }
+
+/* The run journal, <out>/runs.jsonl: one line {"cell": N, "run": {...}} per finished run,
+ * appended with a single write(2) on a descriptor kept open for the sweep (a run file per run
+ * cost an inode, a link and two path lookups each time). A line is whole once its newline is
+ * written: a crash or a full disk mid-write leaves a tail without one, which the next load
+ * ignores and cuts off before appending again (journal_open). */
+#define JOURNAL_FILE "runs.jsonl"
+
+struct journal {
+  int fd;
+  off_t size; /* bytes of whole lines */
+};
+
+static int journal_open(struct journal *j, const char *out, off_t whole)
+{
+  char *path = ps_xasprintf("%s/%s", out, JOURNAL_FILE);
+  j->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int err = j->fd < 0 ? -errno : 0;
+  struct stat st;
+  if (!err && fstat(j->fd, &st) == 0 && st.st_size != whole && ftruncate(j->fd, whole) < 0)
+    err = -errno;
+  j->size = whole;
+  if (err)
+    ps_error("cannot open %s for appending: %s (check that the folder is writable)", path,
+             strerror(-err));
+  free(path);
+  return err;
+}
+
+/* Appends o as one line. Returns 0 or -errno; on failure the partial line is cut off again. */
+static int journal_append(struct journal *j, const json_t *o)
+{
+  char *text = json_dumps(o, JSON_COMPACT);
+  if (!text)
+    return -ENOMEM;
+  size_t len = strlen(text);
+  text[len] = '\n'; /* over the terminator: the line goes out in one write */
+  ssize_t w = write(j->fd, text, len + 1);
+  int err = w == (ssize_t)(len + 1) ? 0 : w < 0 ? -errno : -ENOSPC;
+  free(text);
+  if (err) {
+    if (ftruncate(j->fd, j->size) < 0) { /* the next load cuts it off anyway */
+    }
+    return err;
+  }
+  j->size += (off_t)len + 1;
+  return 0;
+}
 
 /* ---------------------------------------------------------------- existing run files */
 
@@ -46,6 +96,7 @@ struct state {
   json_t **profile;   /* per cell: profile object or NULL */
   unsigned char **done; /* per cell: done[cell][index] = 1 once a run of that index is recorded */
   size_t *done_cap;
+  off_t journal_whole;  /* bytes of runs.jsonl up to its last whole line */
 };
 
 /* Run indices above this are not remembered in the done map (no schedule reaches them). */
@@ -69,8 +120,56 @@ static void state_mark(struct state *st, size_t cell, const json_t *r)
   st->done[cell][i] = 1;
 }
 
+/* One recorded object {"cell": N, "run"|"profile": {...}} into the state. */
+static void state_add(struct state *st, json_t *o)
+{
+  json_t *c = json_object_get(o, "cell");
+  if (!json_is_integer(c) || json_integer_value(c) < 0 ||
+      (size_t)json_integer_value(c) >= st->ncells)
+    return;
+  size_t cell = (size_t)json_integer_value(c);
+  if (json_object_get(o, "run")) {
+    json_array_append(st->runs[cell], json_object_get(o, "run"));
+    state_mark(st, cell, json_object_get(o, "run"));
+  } else if (json_object_get(o, "profile")) {
+    json_decref(st->profile[cell]);
+    st->profile[cell] = json_incref(json_object_get(o, "profile"));
+  }
+}
+
+static void journal_load(struct state *st, const char *out)
+{
+  char *path = ps_xasprintf("%s/%s", out, JOURNAL_FILE), *data = NULL;
+  size_t len = 0, line_no = 0;
+  if (ps_read_file(path, &data, &len) == 0) {
+    char *p = data, *end = data + len;
+    while (p < end) {
+      char *nl = memchr(p, '\n', (size_t)(end - p));
+      line_no++;
+      if (!nl) {
+        ps_warn("%s: the last line is cut short (the sweep was stopped while writing it); that "
+                "run is not counted and will run again", path);
+        break;
+      }
+      json_error_t e;
+      json_t *o = json_loadb(p, (size_t)(nl - p), 0, &e);
+      if (o)
+        state_add(st, o);
+      else
+        ps_warn("%s:%zu: not a run record (%s); skipped", path, line_no, e.text);
+      json_decref(o);
+      p = nl + 1;
+      st->journal_whole = (off_t)(p - data);
+    }
+  }
+  free(data);
+  free(path);
+}
+
 static void state_load(struct state *st, const char *out)
 {
+  journal_load(st, out);
+  /* runs/: profile files, and the run files of sweeps written before the journal */
   char *dir = ps_xasprintf("%s/runs", out);
   DIR *d = opendir(dir);
   struct dirent *e;
@@ -81,21 +180,7 @@ static void state_load(struct state *st, const char *out)
     char *path = ps_xasprintf("%s/%s", dir, e->d_name);
     json_t *o = json_load_file(path, 0, NULL);
     free(path);
-    json_t *c = json_object_get(o, "cell");
-    if (!json_is_integer(c) || json_integer_value(c) < 0 ||
-        (size_t)json_integer_value(c) >= st->ncells) {
-      json_decref(o);
-      continue;
-    }
-    size_t cell = (size_t)json_integer_value(c);
-    if (json_object_get(o, "run")) {
-      json_array_append(st->runs[cell], json_object_get(o, "run"));
-      state_mark(st, cell, json_object_get(o, "run"));
-    }
-    else if (json_object_get(o, "profile")) {
-      json_decref(st->profile[cell]);
-      st->profile[cell] = json_incref(json_object_get(o, "profile"));
-    }
+    state_add(st, o);
     json_decref(o);
   }
   if (d)
@@ -207,6 +292,8 @@ static json_t *run_json(const struct ps_launch_result *r, unsigned index, int wa
   long long records = -1;
   int skipped = 0;
   json_t *stages = metrics ? ps_metrics_read(metrics, &records, &skipped) : NULL;
+  if (stages)
+    unlink(metrics); /* the next run of the cell starts from an absent file */
   json_object_set_new(o, "records", records >= 0 ? json_integer(records) : json_null());
   json_object_set_new(o, "throughput", records >= 0 && r->wall > 0
                                            ? json_real((double)records / r->wall)
@@ -225,6 +312,10 @@ struct ctx {
   int failed, io_error;
   char ***argvs, ***envs; /* per cell, built at its first run: PATH lookups and environment
                            * copies are not repeated for every run */
+  char **metrics;         /* per cell: the $PERFSWEEP_METRICS file, built at its first run */
+  struct journal journal;
+  char *errpath;          /* logs/last-run.stderr: the last run's stderr, for its error line */
+  int err_fd;             /* open on errpath for the whole sweep, emptied before each run */
 };
 
 static char *cell_dirname(const struct ps_plan *p, size_t cell)
@@ -240,52 +331,52 @@ static char *cell_dirname(const struct ps_plan *p, size_t cell)
 static int do_run(struct ctx *x, size_t cell, unsigned index, int warmup)
 {
   struct ps_plan *p = x->p;
-  char *metrics = ps_xasprintf("%s/metrics/%zu.jsonl", x->o->out, cell);
-  char *errpath = ps_xasprintf("%s/logs/last-run.stderr", x->o->out);
-  unlink(metrics);
   if (!x->argvs[cell]) {
     const char *missing = NULL;
+    x->metrics[cell] = ps_xasprintf("%s/metrics/%zu.jsonl", x->o->out, cell);
+    unlink(x->metrics[cell]); /* left by an interrupted sweep; afterwards each read removes it */
     x->argvs[cell] = ps_plan_cell_argv(p, cell);
-    x->envs[cell] = ps_plan_cell_env(p, cell, metrics, NULL, &missing);
+    x->envs[cell] = ps_plan_cell_env(p, cell, x->metrics[cell], NULL, &missing);
   }
+  const char *metrics = x->metrics[cell];
   char **argv = x->argvs[cell], **env = x->envs[cell];
+  if (x->err_fd >= 0 && ftruncate(x->err_fd, 0) < 0) { /* O_APPEND: the child writes from 0 */
+  }
   struct ps_launch_opts lo = {.timeout = p->timeout, .poll_interval = p->poll_interval,
-                              .stderr_path = errpath, .stop = x->o->stop};
+                              .stderr_path = x->errpath, .stderr_fd = x->err_fd,
+                              .stop = x->o->stop};
   struct ps_launch_result r;
   ps_launch(argv, env, &lo, &r);
   int rc = 0;
-  char *id = ps_sweep_cell_id(&p->sweep, cell);
   if (r.interrupted) {
     rc = -1;
   } else {
-    json_t *run = run_json(&r, index, warmup, p, metrics, errpath);
+    json_t *run = run_json(&r, index, warmup, p, metrics, x->errpath);
     const char *status = json_string_value(json_object_get(run, "status"));
     if (strcmp(status, "ok"))
       x->failed++;
-    json_t *file = json_pack("{sIsO}", "cell", (json_int_t)cell, "run", run);
-    char *path = ps_xasprintf("%s/runs/%zu-%u.json", x->o->out, cell, index);
-    int wr = write_json(path, file);
+    json_t *line = json_pack("{sIsO}", "cell", (json_int_t)cell, "run", run);
+    int wr = journal_append(&x->journal, line);
     if (wr < 0) {
-      ps_error("cannot write %s: %s; the sweep stops here (what finished is kept)", path,
-               strerror(-wr));
+      ps_error("cannot append to %s/%s: %s; the sweep stops here (what finished is kept)",
+               x->o->out, JOURNAL_FILE, strerror(-wr));
       x->io_error = 1;
       rc = -1;
     } else {
       json_array_append(x->st.runs[cell], run);
       state_mark(&x->st, cell, run);
     }
-    ps_log(strcmp(status, "ok") ? "warn" : "info", "run",
-           json_pack("{sssIsbsssf}", "cell", id, "index", (json_int_t)index, "warmup", warmup,
-                     "status", status, "wall", r.wall));
+    char *id = ps_sweep_cell_id(&p->sweep, cell);
+    if (ps_log_enabled())
+      ps_log(strcmp(status, "ok") ? "warn" : "info", "run",
+             json_pack("{sssIsbsssf}", "cell", id, "index", (json_int_t)index, "warmup", warmup,
+                       "status", status, "wall", r.wall));
     ps_progress_step(&x->prog, id, status, r.wall);
-    free(path);
-    json_decref(file);
+    free(id);
+    json_decref(line);
     json_decref(run);
   }
-  free(id);
   ps_launch_result_release(&r);
-  free(metrics);
-  free(errpath);
   return rc;
 }
 
@@ -474,14 +565,55 @@ static int cmp_run(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-static void add_stat(json_t *stats, const char *name, const double *v, size_t n, uint64_t seed)
+/* The metrics of a cell waiting for their statistics: those present in every ok run are
+ * summarised together (one set of bootstrap draws for all their means), the others alone. */
+struct stat_req {
+  char *name;
+  double *v;
+  size_t n;
+};
+
+static void add_req(struct stat_req **reqs, size_t *nreq, const char *name, const double *v,
+                    size_t n)
 {
   if (!n)
     return;
-  struct ps_summary s;
-  ps_summary_compute(v, n, seed, &s);
-  json_object_set_new(stats, name, ps_results_stats_json(&s));
-  ps_summary_release(&s);
+  *reqs = ps_xrealloc(*reqs, (*nreq + 1) * sizeof **reqs);
+  struct stat_req *r = &(*reqs)[(*nreq)++];
+  r->name = ps_xstrdup(name);
+  r->v = ps_xmalloc(n * sizeof *r->v);
+  memcpy(r->v, v, n * sizeof *r->v);
+  r->n = n;
+}
+
+static void emit_stats(json_t *stats, struct stat_req *reqs, size_t nreq, size_t nok,
+                       uint64_t seed)
+{
+  struct ps_summary *sum = ps_xcalloc(nreq + 1, sizeof *sum);
+  const double **group = ps_xcalloc(nreq + 1, sizeof *group);
+  size_t *gi = ps_xcalloc(nreq + 1, sizeof *gi), ng = 0;
+  for (size_t i = 0; i < nreq; i++) {
+    if (reqs[i].n == nok) {
+      group[ng] = reqs[i].v;
+      gi[ng++] = i;
+    } else {
+      ps_summary_compute(reqs[i].v, reqs[i].n, seed + 100 + i, &sum[i]);
+    }
+  }
+  struct ps_summary *gs = ps_xcalloc(ng + 1, sizeof *gs);
+  ps_summary_compute_many(group, ng, nok, seed, gs);
+  for (size_t g = 0; g < ng; g++)
+    sum[gi[g]] = gs[g];
+  for (size_t i = 0; i < nreq; i++) {
+    json_object_set_new(stats, reqs[i].name, ps_results_stats_json(&sum[i]));
+    ps_summary_release(&sum[i]);
+    free(reqs[i].name);
+    free(reqs[i].v);
+  }
+  free(gs);
+  free(gi);
+  free(group);
+  free(sum);
 }
 
 /* Values of a numeric run field over the timed ok runs. */
@@ -525,11 +657,13 @@ void ps_cell_finalize(json_t *cell, uint64_t seed)
   json_object_set(cell, "runs", sorted);
   double *v = ps_xcalloc(total + 1, sizeof(double));
   json_t *stats = json_object();
+  struct stat_req *reqs = NULL;
+  size_t nreq = 0;
   const char *keys[] = {"wall", "user", "sys", "cpu", "max_rss_kb", "throughput"};
   for (size_t k = 0; k < PS_ARRAY_SIZE(keys); k++)
-    add_stat(stats, keys[k], v, collect(ok, nok, keys[k], NULL, v), seed + k);
-  add_stat(stats, "avg_rss_kb", v, collect(ok, nok, "mem", "avg_rss_kb", v), seed + 10);
-  add_stat(stats, "cpu_pct", v, collect(ok, nok, "cpu_pct", "avg", v), seed + 11);
+    add_req(&reqs, &nreq, keys[k], v, collect(ok, nok, keys[k], NULL, v));
+  add_req(&reqs, &nreq, "avg_rss_kb", v, collect(ok, nok, "mem", "avg_rss_kb", v));
+  add_req(&reqs, &nreq, "cpu_pct", v, collect(ok, nok, "cpu_pct", "avg", v));
   /* stage.<name>.seconds: the stage names of the first ok run that has any */
   json_t *stage;
   size_t si;
@@ -550,9 +684,11 @@ void ps_cell_finalize(json_t *cell, uint64_t seed)
       }
     }
     char *key = ps_xasprintf("stage.%s.seconds", sname);
-    add_stat(stats, key, v, k, seed + 20 + si);
+    add_req(&reqs, &nreq, key, v, k);
     free(key);
   }
+  emit_stats(stats, reqs, nreq, nok, seed);
+  free(reqs);
   json_object_set_new(cell, "stats", stats);
   json_object_set_new(cell, "success_rate", timed ? json_real((double)nok / (double)timed)
                                                   : json_null());
@@ -683,6 +819,14 @@ int ps_runner_execute(struct ps_plan *p, const json_t *header, const struct ps_r
   state_init(&x.st, p, o->out);
   x.argvs = ps_xcalloc(x.st.ncells, sizeof(char **));
   x.envs = ps_xcalloc(x.st.ncells, sizeof(char **));
+  x.metrics = ps_xcalloc(x.st.ncells, sizeof(char *));
+  x.errpath = ps_xasprintf("%s/logs/last-run.stderr", o->out);
+  x.err_fd = open(x.errpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+  int stopped = 0;
+  if (journal_open(&x.journal, o->out, x.st.journal_whole) < 0) {
+    x.io_error = 1;
+    stopped = 1;
+  }
   double t0 = mono();
   double prev = json_number_value(json_object_get(json_object_get(header, "summary"), "duration"));
   size_t ncells = 0;
@@ -700,7 +844,6 @@ int ps_runner_execute(struct ps_plan *p, const json_t *header, const struct ps_r
   ps_progress_start(&x.prog, nslots + profiles_left, done, o->quiet);
   ps_log("info", "sweep_start", json_pack("{sIsIsI}", "cells", (json_int_t)ncells, "runs",
                                           (json_int_t)nslots, "done", (json_int_t)done));
-  int stopped = 0;
   for (size_t i = 0; i < nslots && !stopped; i++) {
     if (has_run(&x.st, slots[i].cell, slots[i].index))
       continue;
@@ -739,8 +882,8 @@ int ps_runner_execute(struct ps_plan *p, const json_t *header, const struct ps_r
   int wr = ps_results_write(path, root);
   int rc = PS_EXIT_OK;
   if (wr < 0) {
-    ps_error("cannot write %s: %s; the run files under %s/runs are intact, retry with "
-             "'perfsweep run --resume %s'",
+    ps_error("cannot write %s: %s; the runs recorded in %s/" JOURNAL_FILE " are intact, retry "
+             "with 'perfsweep run --resume %s'",
              path, strerror(-wr), o->out, o->out);
     rc = PS_EXIT_IO;
   } else if (x.io_error) {
@@ -762,9 +905,16 @@ int ps_runner_execute(struct ps_plan *p, const json_t *header, const struct ps_r
   for (size_t c = 0; c < x.st.ncells; c++) {
     ps_argv_free(x.argvs[c]);
     ps_env_free(x.envs[c]);
+    free(x.metrics[c]);
   }
   free(x.argvs);
   free(x.envs);
+  free(x.metrics);
+  free(x.errpath);
+  if (x.err_fd >= 0)
+    close(x.err_fd);
+  if (x.journal.fd >= 0)
+    close(x.journal.fd);
   state_release(&x.st);
   return rc;
 }

@@ -93,3 +93,40 @@ Test(stats, bootstrap_nan_and_negative_zero_take_the_generic_path)
   same_bits(lo, glo, "mean lo with NaN", 5, 5);
   same_bits(hi, ghi, "mean hi with NaN", 5, 5);
 }
+
+/* The means of several samples bootstrapped with shared draws give, bit for bit, the intervals
+ * each sample gets alone with the same seed; constant, NaN and -0 samples mixed in. */
+Test(stats, bootstrap_means_shared_draws_equal_single)
+{
+  enum { K = 6, N = 37 };
+  static double x[K][N];
+  for (size_t k = 0; k < K; k++)
+    sample(x[k], N, 100 + k, k % 2);
+  for (size_t i = 0; i < N; i++)
+    x[2][i] = 0.5;   /* constant */
+  x[3][7] = NAN;     /* generic path */
+  x[4][0] = -0.0;    /* generic path */
+  const double *xs[K];
+  for (size_t k = 0; k < K; k++)
+    xs[k] = x[k];
+  double ci[K][2];
+  ps_stats_bootstrap_means(xs, K, N, 0, 0.95, 77, ci);
+  for (size_t k = 0; k < K; k++) {
+    double lo, hi;
+    ps_stats_bootstrap(x[k], N, ps_stat_fn_mean, NULL, 0, 0.95, 77, &lo, &hi);
+    same_bits(ci[k][0], lo, "shared mean lo", k, 77);
+    same_bits(ci[k][1], hi, "shared mean hi", k, 77);
+  }
+  struct ps_summary many[K], one;
+  ps_summary_compute_many(xs, K, N, 9, many);
+  for (size_t k = 0; k < K; k++) {
+    ps_summary_compute(x[k], N, 9, &one);
+    same_bits(many[k].ci95_mean[0], one.ci95_mean[0], "summary mean lo", k, 9);
+    same_bits(many[k].ci95_mean[1], one.ci95_mean[1], "summary mean hi", k, 9);
+    same_bits(many[k].ci95_median[0], one.ci95_median[0], "summary median lo", k, 9);
+    same_bits(many[k].median, one.median, "summary median", k, 9);
+    cr_expect_eq(many[k].noutliers, one.noutliers);
+    ps_summary_release(&many[k]);
+    ps_summary_release(&one);
+  }
+}
