@@ -52,8 +52,10 @@ static int read_proc(pid_t pid, const char *file, int *fd, char *buf, size_t len
   return 0;
 }
 
-/* utime+stime (clock ticks) and rss (pages) of a live process; -1 when it is gone. */
-static int proc_sample(pid_t pid, int *fd, unsigned long long *ticks, long *rss_pages)
+/* CPU time of all its threads (seconds) and rss (pages) of a live process from
+ * /proc/<pid>/stat; -1 when it is gone. (schedstat and statm are cheaper to read, but
+ * schedstat counts the main thread only.) */
+static int proc_sample(pid_t pid, int *fd, long hz, double *cpu_s, long *rss_pages)
 {
   char buf[1024];
   if (read_proc(pid, "stat", fd, buf, sizeof(buf)) < 0)
@@ -68,7 +70,7 @@ static int proc_sample(pid_t pid, int *fd, unsigned long long *ticks, long *rss_
                     "%*d %*u %*u %ld",
              &ut, &st, &rss) != 3)
     return -1;
-  *ticks = ut + st;
+  *cpu_s = (double)(ut + st) / (double)hz;
   *rss_pages = rss;
   return 0;
 }
@@ -97,10 +99,14 @@ static long proc_hwm(pid_t pid, int *fd)
   return h ? strtol(h + 6, NULL, 10) : -1;
 }
 
+/* VmHWM (read from the large status file) is only needed when wait4's ru_maxrss turns out to
+ * be hidden by our own peak, and it only grows: it is read at the first sample, every
+ * HWM_EVERY-th, and whenever the sampled RSS passes the last value read. */
+#define HWM_EVERY 4
+
 struct poller {
   pid_t pid;
-  double start, last_t;
-  unsigned long long last_ticks;
+  double start, last_t, last_cpu_s;
   long page_kb, hz;
   /* running sums for the derived figures (least squares slope of rss over t) */
   double n, sum_rss, sum_cpu, peak_rss, peak_cpu, st, stt, sr, str;
@@ -111,28 +117,30 @@ struct poller {
 
 static void poll_proc(struct poller *p, struct ps_launch_result *r, int keep)
 {
-  unsigned long long ticks;
+  double cpu_s;
   long pages;
-  if (proc_sample(p->pid, &p->stat_fd, &ticks, &pages) < 0)
+  if (proc_sample(p->pid, &p->stat_fd, p->hz, &cpu_s, &pages) < 0)
     return;
   double t = now() - p->start, rss = (double)(pages * p->page_kb);
   double cpu = NAN;
   if (p->last_t >= 0 && t > p->last_t) {
-    cpu = 100.0 * (double)(ticks - p->last_ticks) / (double)p->hz / (t - p->last_t);
+    cpu = 100.0 * (cpu_s - p->last_cpu_s) / (t - p->last_t);
     p->sum_cpu += cpu;
     p->ncpu++;
     if (cpu > p->peak_cpu)
       p->peak_cpu = cpu;
   }
   p->last_t = t;
-  p->last_ticks = ticks;
+  p->last_cpu_s = cpu_s;
+  if ((size_t)p->n % HWM_EVERY == 0 || rss > (double)p->hwm) {
+    long hwm = proc_hwm(p->pid, &p->status_fd);
+    if (hwm > p->hwm)
+      p->hwm = hwm;
+  }
   p->n += 1;
   p->sum_rss += rss;
   if (rss > p->peak_rss)
     p->peak_rss = rss;
-  long hwm = proc_hwm(p->pid, &p->status_fd);
-  if (hwm > p->hwm)
-    p->hwm = hwm;
   p->st += t;
   p->stt += t * t;
   p->sr += rss;
