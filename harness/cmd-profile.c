@@ -33,7 +33,7 @@ static const char profile_usage[] =
     "usage: perfsweep profile [--alloc[=exact|sample]] [--cpu[=cpu-clock|task-clock|wall]]\n"
     "                         [--freq HZ] [--sample-interval BYTES] [--depth N] [--mmap]\n"
     "                         [--preload LIB] [-o DIR] [--json] [--top N] [--diff BASE]\n"
-    "                         [--compress [--keep-raw]]\n"
+    "                         [--no-compress | --keep-raw]\n"
     "                         -- CMD [ARGS...]\n"
     "\n"
     "Runs CMD (no shell) with perfsweep's probes preloaded, then analyses the traces of every\n"
@@ -52,9 +52,10 @@ static const char profile_usage[] =
     "                         own stdout then goes to stderr)\n"
     "  --top N                rows in the top tables (default 20)\n"
     "  --diff BASE            compare with an earlier profile folder or trace (sites that grew)\n"
-    "  --compress             after the analysis, replace each trace by a zstd-compressed\n"
-    "                         *.pst.zst (about 1.3x smaller; 'perfsweep analyze' reads both)\n"
-    "  --keep-raw             with --compress: keep the raw *.pst beside the *.pst.zst\n"
+    "  --no-compress          keep the raw traces *.pst; by default, after the analysis, each\n"
+    "                         is replaced by its packed, zstd-compressed *.pst.zst (about 3x\n"
+    "                         smaller; 'perfsweep analyze' reads both; --compress is accepted)\n"
+    "  --keep-raw             keep the raw *.pst beside the *.pst.zst\n"
     "\n"
     "Example:\n"
     "  perfsweep profile --alloc -o prof -- ./build/bin/perfsweep-features run --workers 2\n"
@@ -64,7 +65,7 @@ static const char profile_usage[] =
     "4 the command cannot be preloaded (static or setuid) or a probe library is missing.\n";
 
 enum { OPT_ALLOC = 256, OPT_CPU, OPT_FREQ, OPT_INTERVAL, OPT_DEPTH, OPT_MMAP, OPT_JSON, OPT_TOP,
-       OPT_DIFF, OPT_PRELOAD, OPT_HELP, OPT_KEEP_RAW, OPT_COMPRESS };
+       OPT_DIFF, OPT_PRELOAD, OPT_HELP, OPT_KEEP_RAW, OPT_COMPRESS, OPT_NO_COMPRESS };
 
 static const struct option profile_options[] = {
     {"alloc", optional_argument, NULL, OPT_ALLOC},
@@ -80,6 +81,7 @@ static const struct option profile_options[] = {
     {"diff", required_argument, NULL, OPT_DIFF},
     {"keep-raw", no_argument, NULL, OPT_KEEP_RAW},
     {"compress", no_argument, NULL, OPT_COMPRESS},
+    {"no-compress", no_argument, NULL, OPT_NO_COMPRESS},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0}};
 
@@ -135,7 +137,7 @@ int cmd_profile(int argc, char **argv)
 {
   struct ps_probe_opts po = {0};
   const char *out_dir = "perfsweep-profile", *diff = NULL;
-  int keep_raw = 0, compress = 0; /* to compress by default: compress = 1 (see trace-compress.h) */
+  int keep_raw = 0, compress = 1, no_compress = 0; /* compressed by default (trace-compress.h) */
   int json_out = 0, any = 0;
   unsigned long top = 20, v;
   int cpu_explicit = 0;
@@ -197,8 +199,11 @@ int cmd_profile(int argc, char **argv)
     case OPT_KEEP_RAW:
       keep_raw = 1;
       break;
-    case OPT_COMPRESS:
-      compress = 1;
+    case OPT_COMPRESS: /* the default since compression got packed; kept for old scripts */
+      break;
+    case OPT_NO_COMPRESS:
+      no_compress = 1;
+      compress = 0;
       break;
     case OPT_DIFF:
       diff = optarg;
@@ -210,6 +215,11 @@ int cmd_profile(int argc, char **argv)
       fputs(profile_usage, stderr);
       return PS_EXIT_USAGE;
     }
+  }
+  if (no_compress && keep_raw) {
+    ps_error("--keep-raw keeps the raw traces beside the compressed ones; with --no-compress "
+             "nothing is compressed: use one of the two");
+    return PS_EXIT_USAGE;
   }
   if (optind >= argc) {
     ps_error("no command to profile; put it after --, e.g. perfsweep profile --alloc -- ./prog");

@@ -1,6 +1,6 @@
-/* trace-compress.c - zstd compression of finished traces after the run, and streaming
- * decompression for the trace reader (see trace-compress.h). Bounded memory: libzstd's
- * recommended stream buffers (about 128 KiB each) plus the compression context.
+/* trace-compress.c - compression of finished traces after the run (packed form, trace-pack.h,
+ * in one zstd frame) and streaming decompression for the trace reader (see trace-compress.h).
+ * Bounded memory: libzstd's stream buffers and context, one packed block, the packer's tables.
  */
 #include "trace-compress.h"
 
@@ -10,9 +10,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 
+#include "trace-pack.h"
 #include "util.h"
 
 int ps_trace_is_zstd(const void *buf, size_t len)
@@ -45,40 +48,72 @@ static ssize_t read_some(int fd, void *buf, size_t len)
   return n < 0 ? -errno : n;
 }
 
-/* Streams in_fd through the compression context into out_fd. 0 or a negative errno. */
-static int compress_fd(ZSTD_CCtx *cc, int in_fd, int out_fd, const char *path)
+/* Output side of the compression: packed (or raw) bytes in, zstd frame out to fd. */
+struct zsink {
+  ZSTD_CCtx *cc;
+  int fd;
+  uint8_t *out;
+  size_t cap;
+  const char *path;
+};
+
+static int zsink_push(struct zsink *z, const void *buf, size_t len, ZSTD_EndDirective mode)
 {
-  size_t in_cap = ZSTD_CStreamInSize(), out_cap = ZSTD_CStreamOutSize();
-  uint8_t *in = ps_xmalloc(in_cap), *out = ps_xmalloc(out_cap);
-  int err = 0;
-  for (;;) {
-    ssize_t n = read_some(in_fd, in, in_cap);
-    if (n < 0) {
-      err = (int)n;
-      ps_error("cannot read %s: %s", path, strerror(-err));
-      break;
+  ZSTD_inBuffer ib = {buf, len, 0};
+  size_t left;
+  do {
+    ZSTD_outBuffer ob = {z->out, z->cap, 0};
+    left = ZSTD_compressStream2(z->cc, &ob, &ib, mode);
+    if (ZSTD_isError(left)) {
+      ps_error("cannot compress %s: %s", z->path, ZSTD_getErrorName(left));
+      return -EIO;
     }
-    ZSTD_EndDirective mode = n == 0 ? ZSTD_e_end : ZSTD_e_continue;
-    ZSTD_inBuffer ib = {in, (size_t)n, 0};
-    size_t left;
-    do {
-      ZSTD_outBuffer ob = {out, out_cap, 0};
-      left = ZSTD_compressStream2(cc, &ob, &ib, mode);
-      if (ZSTD_isError(left)) {
-        ps_error("cannot compress %s: %s", path, ZSTD_getErrorName(left));
-        err = -EIO;
-        break;
-      }
-      if ((err = write_all(out_fd, out, ob.pos))) {
-        ps_error("cannot write %s.zst: %s (is the disk full?)", path, strerror(-err));
-        break;
-      }
-    } while (!err && (mode == ZSTD_e_end ? left != 0 : ib.pos < ib.size));
-    if (err || n == 0)
-      break;
+    int err = write_all(z->fd, z->out, ob.pos);
+    if (err) {
+      ps_error("cannot write %s.zst: %s (is the disk full?)", z->path, strerror(-err));
+      return err;
+    }
+  } while (mode == ZSTD_e_end ? left != 0 : ib.pos < ib.size);
+  return 0;
+}
+
+static int zsink_write(void *ctx, const void *buf, size_t len)
+{
+  return zsink_push(ctx, buf, len, ZSTD_e_continue);
+}
+
+/* Level for a trace of raw_len bytes: small traces (module and stack records, a few kB) get a
+ * high level, which costs microseconds there; big ones the harness level (measured). */
+static int level_for(size_t raw_len, int level)
+{
+  return raw_len <= PS_TRACE_SMALL_BYTES && level < PS_TRACE_ZSTD_SMALL_LEVEL
+             ? PS_TRACE_ZSTD_SMALL_LEVEL
+             : level;
+}
+
+/* Compresses raw[0..len) into fd: packed (trace-pack.h) when the packer reproduces every byte,
+ * else (a packer bug, reported) the raw bytes as they are. 0 or a negative errno. */
+static int compress_bytes(const uint8_t *raw, size_t len, int fd, int level, const char *path)
+{
+  struct zsink z = {ZSTD_createCCtx(), fd, NULL, ZSTD_CStreamOutSize(), path};
+  z.out = ps_xmalloc(z.cap);
+  ZSTD_CCtx_setParameter(z.cc, ZSTD_c_compressionLevel, level_for(len, level));
+  ZSTD_CCtx_setParameter(z.cc, ZSTD_c_checksumFlag, 1);
+  int err = ps_trace_pack(raw, len, 1, zsink_write, &z);
+  if (err == -EPROTO) {
+    ps_warn("packing %s did not reproduce it byte for byte (a perfsweep bug: please report it); "
+            "storing it compressed without packing", path);
+    ZSTD_CCtx_reset(z.cc, ZSTD_reset_session_only);
+    err = ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0 ? -errno : 0;
+    if (err)
+      ps_error("cannot rewrite %s.zst: %s", path, strerror(-err));
+    else
+      err = zsink_push(&z, raw, len, ZSTD_e_continue);
   }
-  free(in);
-  free(out);
+  if (!err)
+    err = zsink_push(&z, NULL, 0, ZSTD_e_end);
+  ZSTD_freeCCtx(z.cc);
+  free(z.out);
   return err;
 }
 
@@ -90,19 +125,36 @@ int ps_trace_compress(const char *raw_path, int level, int keep_raw)
     ps_error("cannot open trace %s to compress it: %s", raw_path, strerror(e));
     return -e;
   }
+  struct stat st;
+  if (fstat(in_fd, &st) < 0) {
+    int e = errno;
+    ps_error("cannot read trace %s to compress it: %s", raw_path, strerror(e));
+    close(in_fd);
+    return -e;
+  }
+  size_t len = (size_t)st.st_size;
+  const uint8_t *raw = (const uint8_t *)"";
+  void *map = NULL;
+  if (len) {
+    map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, in_fd, 0);
+    if (map == MAP_FAILED) {
+      int e = errno;
+      ps_error("cannot map trace %s to compress it: %s", raw_path, strerror(e));
+      close(in_fd);
+      return -e;
+    }
+    madvise(map, len, MADV_SEQUENTIAL);
+    raw = map;
+  }
   char *dst = ps_xasprintf("%s.zst", raw_path);
   char *tmp = ps_xasprintf("%s.zst.tmp.%d", raw_path, (int)getpid());
-  int out_fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int out_fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   int err = 0;
   if (out_fd < 0) {
     err = -errno;
     ps_error("cannot create %s: %s; the raw trace %s is kept", tmp, strerror(-err), raw_path);
   } else {
-    ZSTD_CCtx *cc = ZSTD_createCCtx();
-    ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level);
-    ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
-    err = compress_fd(cc, in_fd, out_fd, raw_path);
-    ZSTD_freeCCtx(cc);
+    err = compress_bytes(raw, len, out_fd, level, raw_path);
     if (close(out_fd) < 0 && !err) {
       err = -errno;
       ps_error("cannot write %s: %s", tmp, strerror(-err));
@@ -116,6 +168,8 @@ int ps_trace_compress(const char *raw_path, int level, int keep_raw)
     else if (!keep_raw && unlink(raw_path) < 0)
       ps_warn("cannot remove %s after compressing it: %s", raw_path, strerror(errno));
   }
+  if (map)
+    munmap(map, len);
   close(in_fd);
   free(tmp);
   free(dst);
@@ -153,9 +207,72 @@ int ps_trace_compress_dir(const char *dir, int level, int keep_raw)
   return first;
 }
 
+/* Output side of the decompression: detects the packed form in the first bytes and routes
+ * everything through the unpacker then, else writes the bytes as they are. */
+struct dsink {
+  int fd;
+  int mode; /* 0 undecided, 1 plain, 2 packed */
+  uint8_t head[8];
+  size_t nhead;
+  struct ps_unpack *u;
+  const char *path;
+};
+
+static int fd_sink(void *ctx, const void *buf, size_t len)
+{
+  return write_all(*(int *)ctx, buf, len);
+}
+
+static int dsink_pass(struct dsink *d, const void *buf, size_t len)
+{
+  int err = d->mode == 2 ? ps_unpack_feed(d->u, buf, len) : write_all(d->fd, buf, len);
+  if (err == -EINVAL && d->mode == 2)
+    ps_error("%s is corrupt: %s in its packed data; the file was damaged after it was written",
+             d->path, ps_unpack_error(d->u));
+  else if (err)
+    ps_error("cannot decompress %s into a temporary file: %s (set TMPDIR to a folder with "
+             "space)", d->path, strerror(-err));
+  return err;
+}
+
+static int dsink_write(struct dsink *d, const uint8_t *buf, size_t len)
+{
+  if (d->mode == 0) {
+    size_t n = len < 8 - d->nhead ? len : 8 - d->nhead;
+    memcpy(d->head + d->nhead, buf, n);
+    d->nhead += n;
+    buf += n;
+    len -= n;
+    if (d->nhead < 8)
+      return 0;
+    d->mode = ps_trace_is_packed(d->head, 8) ? 2 : 1;
+    if (d->mode == 2)
+      d->u = ps_unpack_new(fd_sink, &d->fd);
+    int err = dsink_pass(d, d->head, 8);
+    if (err)
+      return err;
+  }
+  return len ? dsink_pass(d, buf, len) : 0;
+}
+
+/* At the end: the bytes of a stream shorter than a magic, the unpacker's verdict. */
+static int dsink_end(struct dsink *d, int *truncated)
+{
+  int err = 0, trunc = 0;
+  if (d->mode == 0 && d->nhead)
+    err = dsink_pass(d, d->head, d->nhead);
+  if (d->mode == 2)
+    err = ps_unpack_finish(d->u, &trunc);
+  if (trunc)
+    *truncated = 1;
+  ps_unpack_free(d->u);
+  return err;
+}
+
 int ps_trace_decompress_fd(int in_fd, int out_fd, const char *path, int *truncated)
 {
   *truncated = 0;
+  struct dsink ds = {out_fd, 0, {0}, 0, NULL, path};
   ZSTD_DCtx *dc = ZSTD_createDCtx();
   size_t in_cap = ZSTD_DStreamInSize(), out_cap = ZSTD_DStreamOutSize();
   uint8_t *in = ps_xmalloc(in_cap), *out = ps_xmalloc(out_cap);
@@ -180,11 +297,8 @@ int ps_trace_decompress_fd(int in_fd, int out_fd, const char *path, int *truncat
         err = -EINVAL;
         break;
       }
-      if ((err = write_all(out_fd, out, ob.pos))) {
-        ps_error("cannot decompress %s into a temporary file: %s (set TMPDIR to a folder "
-                 "with space)", path, strerror(-err));
+      if ((err = dsink_write(&ds, out, ob.pos)))
         break;
-      }
     }
     if (err)
       break;
@@ -197,13 +311,16 @@ int ps_trace_decompress_fd(int in_fd, int out_fd, const char *path, int *truncat
       last = ZSTD_decompressStream(dc, &ob, &ib);
       if (ZSTD_isError(last) || ob.pos == 0)
         break;
-      if ((err = write_all(out_fd, out, ob.pos)))
+      if ((err = dsink_write(&ds, out, ob.pos)))
         break;
       if (last == 0)
         break;
     }
     *truncated = last != 0;
   }
+  int eerr = dsink_end(&ds, truncated);
+  if (!err)
+    err = eerr;
   free(in);
   free(out);
   ZSTD_freeDCtx(dc);

@@ -1,6 +1,7 @@
 /* test-profile-cli.c - `perfsweep profile` / `perfsweep analyze` as a user meets them: --help with
- * an example, usage errors and their exit codes, a foreign file refused, a truncated trace read
- * with a warning, and both probes in one command.
+ * an example, usage errors and their exit codes, a foreign file refused, a truncated trace (raw or
+ * compressed) read with a warning, traces compressed by default (--no-compress, --keep-raw), and
+ * both probes in one command.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -92,13 +93,89 @@ Test(profile_cli, foreign_file_refused)
 Test(profile_cli, truncated_trace_read_with_warning)
 {
   char cmd[1200];
-  snprintf(cmd, sizeof cmd, "%s/perfsweep profile --alloc -o %s/p -- %s/alloc-truth bench 20000 >/dev/null 2>&1; "
+  snprintf(cmd, sizeof cmd, "%s/perfsweep profile --alloc --no-compress -o %s/p -- %s/alloc-truth bench 20000 >/dev/null 2>&1; "
            "f=$(ls %s/p/alloc.*.pst); truncate -s -7 $f && %s/perfsweep analyze --json $f",
            BIN, tmpdir, BIN, tmpdir, BIN);
   int rc;
   char *out = run(cmd, &rc);
   cr_expect_eq(rc, 0, "a torn tail is not an error: %s", out);
   cr_expect(strstr(out, "incomplete chunk") != NULL, "but it is reported: %.400s", out);
+  free(out);
+}
+
+/* Counts the files of tmpdir/p whose name ends with suffix and starts with "alloc.". */
+static int count_traces(const char *suffix)
+{
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "ls %s/p | grep -c '^alloc\\..*%s$'", tmpdir, suffix);
+  int rc;
+  char *out = run(cmd, &rc);
+  int n = atoi(out);
+  free(out);
+  return n;
+}
+
+static void profile_bench(const char *flags)
+{
+  char cmd[1200];
+  snprintf(cmd, sizeof cmd, "rm -rf %s/p; %s/perfsweep profile --alloc %s -o %s/p -- "
+           "%s/alloc-truth bench 20000", tmpdir, BIN, flags, tmpdir, BIN);
+  int rc;
+  char *out = run(cmd, &rc);
+  cr_assert_eq(rc, 0, "%s: %.400s", cmd, out);
+  free(out);
+}
+
+Test(profile_cli, traces_compressed_by_default)
+{
+  profile_bench("");
+  cr_expect_eq(count_traces("\\.pst\\.zst"), 1, "one alloc.*.pst.zst by default");
+  cr_expect_eq(count_traces("\\.pst"), 0, "and no raw alloc.*.pst");
+  profile_bench("--compress"); /* the old flag is still accepted, and changes nothing */
+  cr_expect_eq(count_traces("\\.pst\\.zst"), 1, "--compress: alloc.*.pst.zst");
+  cr_expect_eq(count_traces("\\.pst"), 0, "--compress: no raw trace");
+  profile_bench("--keep-raw");
+  cr_expect_eq(count_traces("\\.pst\\.zst"), 1, "--keep-raw: the .zst");
+  cr_expect_eq(count_traces("\\.pst"), 1, "--keep-raw: and the raw trace");
+  profile_bench("--no-compress");
+  cr_expect_eq(count_traces("\\.pst\\.zst"), 0, "--no-compress: no .zst");
+  cr_expect_eq(count_traces("\\.pst"), 1, "--no-compress: the raw trace");
+  int rc;
+  char *out = run(BIN "/perfsweep profile --alloc --no-compress --keep-raw -- true", &rc);
+  cr_expect_eq(rc, 3, "--no-compress with --keep-raw is a usage error");
+  cr_expect(strstr(out, "--keep-raw") != NULL, "which names the flags: %s", out);
+  free(out);
+}
+
+/* The compressed trace analyses to the same result as the raw one it came from (only the file
+ * name in "trace" differs). */
+Test(profile_cli, compressed_trace_analyses_like_the_raw_one)
+{
+  profile_bench("--keep-raw");
+  char cmd[1200];
+  snprintf(cmd, sizeof cmd, "cd %s/p && %s/perfsweep analyze --json alloc.*.pst > raw.json 2>/dev/null && "
+           "%s/perfsweep analyze --json alloc.*.pst.zst > zst.json 2>/dev/null && "
+           "grep -v '\"trace\":' raw.json > a && grep -v '\"trace\":' zst.json > b && "
+           "cmp a b && grep -c '\"calls\"' b", tmpdir, BIN, BIN);
+  int rc;
+  char *out = run(cmd, &rc);
+  cr_expect_eq(rc, 0, "the same analysis from the raw and the compressed trace: %.400s", out);
+  free(out);
+}
+
+Test(profile_cli, truncated_compressed_trace_read_with_warning)
+{
+  char cmd[1200];
+  snprintf(cmd, sizeof cmd, "%s/perfsweep profile --alloc -o %s/p -- %s/alloc-truth bench 400000 >/dev/null 2>&1; "
+           "f=$(ls %s/p/alloc.*.pst.zst); truncate -s $(($(stat -c %%s $f) * 2 / 3)) $f && "
+           "%s/perfsweep analyze --json $f",
+           BIN, tmpdir, BIN, tmpdir, BIN);
+  int rc;
+  char *out = run(cmd, &rc);
+  cr_expect_eq(rc, 0, "a cut compressed trace is not an error: %.400s", out);
+  cr_expect(strstr(out, "ends inside its zstd frame") != NULL, "but it is reported: %.400s", out);
+  cr_expect(strstr(out, "\"calls\"") != NULL, "and what was before the cut is analysed: %.400s",
+            out);
   free(out);
 }
 

@@ -129,7 +129,7 @@ Test(trace_compress, keep_raw_found_once)
 
 Test(trace_compress, truncated_zst_read_up_to_last_whole_record)
 {
-  write_trace(raw, 12);
+  write_trace(raw, 60); /* 3.6 MB: a cut keeps whole packed blocks (1 MiB of raw bytes each) */
   size_t n0, n1;
   int tr0, tr1;
   struct ps_rec *a = read_all(raw, &n0, &tr0);

@@ -1,0 +1,400 @@
+/* trace-pack-model.h - what the packer and the unpacker share: the stream and op layout, and the
+ * model both sides update identically after every record (the (size, stack) info table, the live
+ * blocks per info, the recently freed addresses per thread and size class). The packer encodes a
+ * record against the model before updating it; the unpacker decodes against the same state, so
+ * any change here changes the packed format (bump PS_PACK_VERSION).
+ */
+#ifndef PERFSWEEP_TRACE_PACK_MODEL_H
+#define PERFSWEEP_TRACE_PACK_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../probes/common/trace-format.h"
+
+/* Streams of a block, in this order in the block. */
+enum pk_stream {
+  PK_OP,    /* one op byte per unit or record: kind | seq code << 3 | flags << 5 */
+  PK_SEQ,   /* seq deltas not inline in the op (varint) */
+  PK_ILO,   /* malloc info id, low byte */
+  PK_IHI,   /* malloc info id >> 8 (varint) */
+  PK_NEW,   /* malloc of a new info: size, stack id (varints) */
+  PK_FLO,   /* free: info id of the freed block, low byte */
+  PK_FHI,   /* free: info id >> 8 (varint) */
+  PK_FRANK, /* free: rank of the block among its info's live blocks, when not 0 (varint) */
+  PK_PCODE, /* malloc: index in the thread's recently freed list of the size class, minus 1 */
+  PK_PLIT,  /* literal pointers: aptr encoding against the chunk's running pointer (varint) */
+  PK_LEN,   /* lengths of verbatim pieces (varint) */
+  PK_RAW,   /* verbatim bytes */
+  PK_CHUNK, /* chunk headers: tid, nrecords, first_seq delta, mono_ns delta, payload_len */
+  PK_NSTREAMS
+};
+
+/* op kinds (low 3 bits of an op byte) */
+enum pk_kind {
+  PK_K_MALLOC = 0, /* a MALLOC_C record; flags: bit 0 new info, bits 1-2 pointer mode */
+  PK_K_FREE = 1,   /* a FREE_C record; flags: pointer mode (enum pk_free_mode) */
+  PK_K_VERB = 2,   /* another known record, verbatim (PK_LEN, PK_RAW) */
+  PK_K_REST = 3,   /* the rest of the chunk payload, verbatim (PK_LEN, PK_RAW) */
+  PK_K_CHUNK = 4,  /* a chunk header (PK_CHUNK); its records follow */
+  PK_K_ZERO = 5,   /* a run of zero bytes between chunks (PK_LEN) */
+  PK_K_RAW = 6,    /* bytes outside chunks (file header, torn tail), verbatim (PK_LEN, PK_RAW) */
+};
+
+/* seq code (op bits 3-4): the seq delta 0, 1 or 2; 3: varint in PK_SEQ */
+#define PK_SEQ_INLINE 3
+
+enum pk_malloc_mode { PK_PM_TOP = 0, PK_PM_LIFO = 1, PK_PM_BUMP = 2, PK_PM_LIT = 3 };
+enum pk_free_mode { PK_FM_LIT = 0, PK_FM_HEAD0 = 1, PK_FM_HEAD = 2, PK_FM_TAIL = 3 };
+
+#define PK_NONE UINT32_MAX
+#define PK_CLASSES 64      /* glibc chunk sizes 32..1040 (the tcache range) */
+#define PK_LIFO 16         /* recently freed addresses kept per thread and class */
+#define PK_RANK_MAX 64     /* a free farther than this from both ends of its list is literal */
+#define PK_MAX_INFOS (1u << 22)
+#define PK_MAX_BLOCKS (1u << 23)
+#define PK_MAX_THREADS 4096
+
+struct pk_buf {
+  uint8_t *p;
+  size_t len, cap;
+};
+
+struct pk_rd {
+  const uint8_t *p, *end;
+  int bad; /* set when a read ran past the end or a varint was overlong */
+};
+
+struct pk_info {
+  uint64_t size, stack;
+  uint32_t head, tail; /* live blocks of this info, newest first */
+  int32_t cls;         /* pk_class(size) */
+};
+
+struct pk_block {
+  uint64_t ptr;
+  uint32_t info, prev, next; /* prev: newer, next: older */
+};
+
+struct pk_slot {
+  uint64_t ptr;
+  uint32_t blk; /* block index + 1; 0: empty */
+};
+
+struct pk_thread {
+  uint32_t tid;
+  uint64_t bump;                         /* address after the thread's last malloc'd chunk */
+  uint8_t lhead[PK_CLASSES], nlifo[PK_CLASSES]; /* ring: entry i at (lhead + i) % PK_LIFO */
+  uint64_t lifo[PK_CLASSES][PK_LIFO];    /* entry 0: the most recently freed */
+};
+
+struct pk_model {
+  struct pk_info *info;
+  uint32_t ninfo, capinfo;
+  uint32_t *ihash; /* info index + 1, open addressing */
+  uint32_t imask;
+  struct pk_block *blk;
+  uint32_t nblk, capblk, freeblk, nlive;
+  struct pk_slot *slot; /* live blocks by address: linear probing, backward-shift deletion */
+  uint32_t smask;
+  struct pk_thread **thr;
+  uint32_t nthr;
+  struct pk_thread *cur;      /* the thread of the current chunk */
+  uint64_t last_ptr;          /* the chunk's running pointer (as in the raw format) */
+  uint64_t prev_first_seq, prev_mono;
+};
+
+/* ---- buffers ---- */
+void pk_buf_reserve(struct pk_buf *b, size_t n);
+/* Unchecked writes: the caller reserved the room (pk_buf_reserve). */
+static inline void pk_put_byte(struct pk_buf *b, uint8_t v) { b->p[b->len++] = v; }
+static inline void pk_put_varint(struct pk_buf *b, uint64_t v)
+{
+  b->len = (size_t)(ps_put_varint(b->p + b->len, v) - b->p);
+}
+void pk_put_bytes(struct pk_buf *b, const void *s, size_t n);
+static inline uint8_t pk_get_byte(struct pk_rd *r)
+{
+  if (__builtin_expect(r->p < r->end, 1))
+    return *r->p++;
+  r->bad = 1;
+  return 0;
+}
+static inline uint64_t pk_get_varint(struct pk_rd *r)
+{
+  uint64_t v = 0;
+  if (__builtin_expect(ps_get_varint(&r->p, r->end, &v), 0))
+    r->bad = 1;
+  return v;
+}
+const uint8_t *pk_get_bytes(struct pk_rd *r, size_t n);
+
+/* ---- model ---- */
+void pk_model_init(struct pk_model *m);
+void pk_model_free(struct pk_model *m);
+/* Makes the thread of tid current (created on first use). */
+void pk_model_thread(struct pk_model *m, uint32_t tid);
+/* Adds a new info; PK_NONE when the table is full. */
+uint32_t pk_info_add(struct pk_model *m, uint64_t size, uint64_t stack);
+/* Rank of block b in its info's list: sets *from_tail, returns the rank or PK_NONE beyond
+ * PK_RANK_MAX from both ends. */
+uint32_t pk_live_rank(const struct pk_model *m, uint32_t b, int *from_tail);
+/* The block at rank from the head (newest) or tail of info's list, or PK_NONE. */
+uint32_t pk_live_nth(const struct pk_model *m, uint32_t info, uint32_t rank, int from_tail);
+/* Out of line: the rare paths of the inline updates below. */
+uint32_t pk__block_new(struct pk_model *m);
+void pk__slots_grow(struct pk_model *m);
+void pk__slot_remove(struct pk_model *m, uint32_t s);
+
+static inline uint32_t pk_mix(uint64_t x)
+{
+  x ^= x >> 31;
+  x *= 0x9e3779b97f4a7c15ull;
+  return (uint32_t)(x >> 32);
+}
+
+static inline uint32_t pk_info_find(const struct pk_model *m, uint64_t size, uint64_t stack)
+{
+  for (uint32_t s = pk_mix(size * 0xff51afd7ed558ccdull + stack) & m->imask;;
+       s = (s + 1) & m->imask) {
+    uint32_t v = m->ihash[s];
+    if (!v)
+      return PK_NONE;
+    const struct pk_info *in = &m->info[v - 1];
+    if (in->size == size && in->stack == stack)
+      return v - 1;
+  }
+}
+
+/* Slot of the live block at ptr, or PK_NONE. */
+static inline uint32_t pk_slot_find(const struct pk_model *m, uint64_t ptr)
+{
+  for (uint32_t s = pk_mix(ptr) & m->smask;; s = (s + 1) & m->smask) {
+    if (!m->slot[s].blk)
+      return PK_NONE;
+    if (m->slot[s].ptr == ptr)
+      return s;
+  }
+}
+
+/* Size class of a size: glibc's chunk size (size + 8 rounded up to 16, at least 32) / 16 - 2,
+ * or -1 beyond the tcache range. */
+static inline int pk_class(uint64_t size)
+{
+  return size <= PK_CLASSES * 16 + 8 ? (size <= 24 ? 0 : (int)((size + 7) >> 4) - 1) : -1;
+}
+
+/* Size class of an allocation of info (PK_NONE: untracked) and size. */
+static inline int pk_info_class(const struct pk_model *m, uint32_t info, uint64_t size)
+{
+  return info != PK_NONE ? m->info[info].cls : pk_class(size);
+}
+
+/* Index of ptr in the current thread's list for class c, or -1. */
+static inline int pk_lifo_find(const struct pk_model *m, int c, uint64_t ptr)
+{
+  if (c < 0)
+    return -1;
+  const struct pk_thread *t = m->cur;
+  for (unsigned i = 0, n = t->nlifo[c], h = t->lhead[c]; i < n; i++)
+    if (t->lifo[c][(h + i) % PK_LIFO] == ptr)
+      return (int)i;
+  return -1;
+}
+
+/* The pointer at index k of the current thread's list for class c, or 0 when absent. */
+static inline uint64_t pk_lifo_get(const struct pk_model *m, int c, int k)
+{
+  if (c < 0 || k < 0 || k >= m->cur->nlifo[c])
+    return 0;
+  return m->cur->lifo[c][(m->cur->lhead[c] + (unsigned)k) % PK_LIFO];
+}
+
+static inline void pk__list_unlink(struct pk_model *m, uint32_t b)
+{
+  struct pk_block *k = &m->blk[b];
+  struct pk_info *in = &m->info[k->info];
+  if (k->prev != PK_NONE)
+    m->blk[k->prev].next = k->next;
+  else
+    in->head = k->next;
+  if (k->next != PK_NONE)
+    m->blk[k->next].prev = k->prev;
+  else
+    in->tail = k->prev;
+}
+
+static inline void pk__list_push(struct pk_model *m, uint32_t b, uint32_t info)
+{
+  struct pk_info *in = &m->info[info];
+  struct pk_block *k = &m->blk[b];
+  k->info = info;
+  k->prev = PK_NONE;
+  k->next = in->head;
+  if (in->head != PK_NONE)
+    m->blk[in->head].prev = b;
+  else
+    in->tail = b;
+  in->head = b;
+}
+
+static inline void pk__slot_insert(struct pk_model *m, uint64_t ptr, uint32_t b)
+{
+  uint32_t s = pk_mix(ptr) & m->smask;
+  while (m->slot[s].blk)
+    s = (s + 1) & m->smask;
+  m->slot[s] = (struct pk_slot){ptr, b + 1};
+}
+
+static inline void pk__block_release(struct pk_model *m, uint32_t s, uint32_t b)
+{
+  pk__slot_remove(m, s);
+  m->blk[b].next = m->freeblk;
+  m->freeblk = b;
+  m->nlive--;
+}
+
+/* Model update after an allocation (identical on both sides). info may be PK_NONE (not
+ * tracked); lifo_k is pk_lifo_find's answer for (its class, ptr). */
+static inline void pk_on_malloc(struct pk_model *m, uint32_t info, uint64_t size, uint64_t ptr,
+                                int lifo_k)
+{
+  struct pk_thread *t = m->cur;
+  int c = pk_info_class(m, info, size);
+  if (lifo_k >= 0 && c >= 0) { /* drop entry lifo_k: the newer ones move one place older */
+    uint64_t *l = t->lifo[c];
+    unsigned h = t->lhead[c];
+    for (unsigned i = (unsigned)lifo_k; i > 0; i--)
+      l[(h + i) % PK_LIFO] = l[(h + i - 1) % PK_LIFO];
+    t->lhead[c] = (uint8_t)((h + 1) % PK_LIFO);
+    t->nlifo[c]--;
+  }
+  t->bump = ptr + (c >= 0 ? 16 * (uint64_t)c + 32 : ((size + 8 + 15) & ~(uint64_t)15));
+  uint32_t s = pk_slot_find(m, ptr);
+  if (__builtin_expect(s != PK_NONE, 0)) { /* already live (a free the trace did not see) */
+    uint32_t b = m->slot[s].blk - 1;
+    pk__list_unlink(m, b);
+    if (info != PK_NONE)
+      pk__list_push(m, b, info);
+    else
+      pk__block_release(m, s, b);
+    return;
+  }
+  if (info == PK_NONE || ptr == 0 || m->nlive == PK_MAX_BLOCKS)
+    return;
+  uint32_t b = m->freeblk;
+  if (b != PK_NONE)
+    m->freeblk = m->blk[b].next;
+  else
+    b = pk__block_new(m);
+  m->blk[b].ptr = ptr;
+  pk__list_push(m, b, info);
+  m->nlive++;
+  if (__builtin_expect(2 * m->nlive > m->smask + 1, 0))
+    pk__slots_grow(m);
+  pk__slot_insert(m, ptr, b);
+}
+
+/* Frees the live block in slot s (from pk_slot_find) and remembers its address as the most
+ * recently freed of its size class in the current thread. */
+static inline void pk_free_slot(struct pk_model *m, uint32_t s)
+{
+  uint32_t b = m->slot[s].blk - 1;
+  uint64_t ptr = m->slot[s].ptr;
+  int c = m->info[m->blk[b].info].cls;
+  pk__list_unlink(m, b);
+  pk__block_release(m, s, b);
+  if (c < 0)
+    return;
+  struct pk_thread *t = m->cur;
+  unsigned h = (t->lhead[c] + PK_LIFO - 1) % PK_LIFO;
+  t->lifo[c][h] = ptr;
+  t->lhead[c] = (uint8_t)h;
+  if (t->nlifo[c] < PK_LIFO)
+    t->nlifo[c]++;
+}
+
+/* Frees ptr when it is a live block (else nothing). */
+static inline void pk_on_free(struct pk_model *m, uint64_t ptr)
+{
+  uint32_t s = pk_slot_find(m, ptr);
+  if (s != PK_NONE)
+    pk_free_slot(m, s);
+}
+
+/* ---- records of the raw format ---- */
+
+/* A MALLOC_C or FREE_C record, decoded (ptr absolute). */
+struct pk_hot {
+  unsigned type;
+  uint64_t seq_delta, size, ptr, stack;
+};
+
+/* Reads a varint that the writer's ps_put_varint would write identically (shortest form).
+ * Returns 0, or -1 when truncated, overlong or not in shortest form. */
+static inline int pk_get_canon(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+  const uint8_t *q = *p;
+  if (ps_get_varint(p, end, v))
+    return -1;
+  size_t n = (size_t)(*p - q);
+  uint8_t last = (*p)[-1];
+  return n == 1 || (last && (n < PS_VARINT_MAX || last == 1)) ? 0 : -1;
+}
+
+/* Decodes the hot record at [p, end) against running pointer last_ptr. Returns its length, or 0
+ * when it is truncated or pk_hot_write would not re-create it byte for byte. */
+static inline size_t pk_hot_parse(const uint8_t *p, const uint8_t *end, uint64_t last_ptr,
+                                  struct pk_hot *h)
+{
+  const uint8_t *q = p;
+  if (q >= end)
+    return 0;
+  uint8_t tb = *q++;
+  h->type = tb & 15u;
+  h->seq_delta = tb >> 4;
+  if (h->seq_delta == 15 && (pk_get_canon(&q, end, &h->seq_delta) || h->seq_delta < 15))
+    return 0;
+  h->size = h->stack = 0;
+  uint64_t z;
+  int malloc_c = h->type == PS_REC_MALLOC_C;
+  if (malloc_c && pk_get_canon(&q, end, &h->size))
+    return 0;
+  if (pk_get_canon(&q, end, &z))
+    return 0;
+  uint64_t d = ps_aptr_decode(z);
+  if (ps_aptr_encode(d) != z)
+    return 0;
+  h->ptr = last_ptr + d;
+  if (malloc_c && pk_get_canon(&q, end, &h->stack))
+    return 0;
+  return (size_t)(q - p);
+}
+
+/* Writes the raw bytes of h (at most 4 * PS_VARINT_MAX + 1) against last_ptr; returns the length. */
+static inline size_t pk_hot_write(uint8_t *out, const struct pk_hot *h, uint64_t last_ptr)
+{
+  uint8_t *q = out;
+  if (h->seq_delta < 15) {
+    *q++ = (uint8_t)(h->type | h->seq_delta << 4);
+  } else {
+    *q++ = (uint8_t)(h->type | 15u << 4);
+    q = ps_put_varint(q, h->seq_delta);
+  }
+  if (h->type == PS_REC_MALLOC_C)
+    q = ps_put_varint(q, h->size);
+  q = ps_put_varint(q, ps_aptr_encode(h->ptr - last_ptr));
+  if (h->type == PS_REC_MALLOC_C)
+    q = ps_put_varint(q, h->stack);
+  return (size_t)(q - out);
+}
+
+/* Parses a record of another known type at [p, end): returns its length, or 0 when the type is
+ * unknown or the record truncated. Applies its pointer effects to the model (running pointer,
+ * live blocks) only on success. */
+size_t pk_other_apply(struct pk_model *m, const uint8_t *p, const uint8_t *end);
+
+/* 64-bit hash of raw bytes (checks a block after unpacking). */
+uint64_t pk_hash(const uint8_t *p, size_t n);
+
+#endif

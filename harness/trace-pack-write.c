@@ -1,0 +1,309 @@
+/* trace-pack-write.c - the packer: re-encodes the raw bytes of a finished trace into the packed
+ * stream (trace-pack.h, docs/trace-format.md "Packed form"). Every record it cannot re-create
+ * byte for byte (unknown type, damaged or non-canonical bytes) goes through verbatim, so packing
+ * never changes what a reader sees; with verify, the output is unpacked again and compared.
+ */
+#include "trace-pack.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../probes/common/trace-format.h"
+#include "trace-pack-model.h"
+#include "util.h"
+
+#define PK_BLOCK_RAW (1u << 20) /* raw bytes per block (whole units; a chunk is never split) */
+#define PK_RAW_PIECE (1u << 20) /* bytes outside chunks are cut into pieces of at most this */
+
+struct packer {
+  struct pk_model m;
+  struct pk_buf s[PK_NSTREAMS];
+  struct pk_buf out;
+  const uint8_t *raw;
+  size_t block_start, pos;
+  ps_pack_sink sink;
+  void *ctx;
+  struct ps_unpack *check; /* with verify: unpacks the output again */
+  size_t check_pos;        /* raw bytes the check has compared so far */
+  int mismatch;
+};
+
+static int check_sink(void *ctx, const void *buf, size_t len)
+{
+  struct packer *k = ctx;
+  if (k->check_pos + len > k->pos || memcmp(k->raw + k->check_pos, buf, len)) {
+    k->mismatch = 1;
+    return -EPROTO;
+  }
+  k->check_pos += len;
+  return 0;
+}
+
+static int emit(struct packer *k, const void *buf, size_t len)
+{
+  int err = k->sink(k->ctx, buf, len);
+  if (!err && k->check && ps_unpack_feed(k->check, buf, len))
+    err = -EPROTO;
+  return err;
+}
+
+static int flush_block(struct packer *k)
+{
+  size_t raw_len = k->pos - k->block_start;
+  if (!raw_len)
+    return 0;
+  struct pk_buf *o = &k->out;
+  o->len = 0;
+  pk_buf_reserve(o, (PK_NSTREAMS + 1) * PS_VARINT_MAX + 8);
+  pk_put_varint(o, raw_len);
+  uint64_t h = pk_hash(k->raw + k->block_start, raw_len);
+  uint8_t hb[8];
+  for (int i = 0; i < 8; i++)
+    hb[i] = (uint8_t)(h >> (8 * i));
+  pk_put_bytes(o, hb, 8);
+  for (int i = 0; i < PK_NSTREAMS; i++)
+    pk_put_varint(o, k->s[i].len);
+  for (int i = 0; i < PK_NSTREAMS; i++) {
+    pk_put_bytes(o, k->s[i].p, k->s[i].len);
+    k->s[i].len = 0;
+  }
+  k->block_start = k->pos;
+  return emit(k, o->p, o->len);
+}
+
+static void op(struct packer *k, unsigned kind, unsigned seqc, unsigned flags)
+{
+  pk_put_byte(&k->s[PK_OP], (uint8_t)(kind | seqc << 3 | flags << 5));
+}
+
+static unsigned seq_code(struct packer *k, uint64_t d)
+{
+  if (d < PK_SEQ_INLINE)
+    return (unsigned)d;
+  pk_put_varint(&k->s[PK_SEQ], d);
+  return PK_SEQ_INLINE;
+}
+
+static void verbatim(struct packer *k, unsigned kind, const uint8_t *p, size_t n)
+{
+  pk_buf_reserve(&k->s[PK_OP], 1);
+  pk_buf_reserve(&k->s[PK_LEN], PS_VARINT_MAX);
+  op(k, kind, 0, 0);
+  pk_put_varint(&k->s[PK_LEN], n);
+  pk_put_bytes(&k->s[PK_RAW], p, n);
+}
+
+/* Room for n more bytes in every stream (writes into them are unchecked). */
+static void reserve_all(struct packer *k, size_t n)
+{
+  for (int i = 0; i < PK_NSTREAMS; i++)
+    pk_buf_reserve(&k->s[i], n);
+}
+
+static void pack_malloc(struct packer *k, const struct pk_hot *h)
+{
+  struct pk_model *m = &k->m;
+  unsigned sc = seq_code(k, h->seq_delta);
+  uint32_t id = pk_info_find(m, h->size, h->stack);
+  unsigned isnew = id == PK_NONE, mode;
+  int li = pk_lifo_find(m, pk_info_class(m, id, h->size), h->ptr);
+  if (li == 0) {
+    mode = PK_PM_TOP;
+  } else if (li > 0) {
+    mode = PK_PM_LIFO;
+    pk_put_byte(&k->s[PK_PCODE], (uint8_t)(li - 1));
+  } else if (h->ptr == m->cur->bump) {
+    mode = PK_PM_BUMP;
+  } else {
+    mode = PK_PM_LIT;
+    pk_put_varint(&k->s[PK_PLIT], ps_aptr_encode(h->ptr - m->last_ptr));
+  }
+  op(k, PK_K_MALLOC, sc, isnew | mode << 1);
+  if (isnew) {
+    pk_put_varint(&k->s[PK_NEW], h->size);
+    pk_put_varint(&k->s[PK_NEW], h->stack);
+    id = pk_info_add(m, h->size, h->stack);
+  } else {
+    pk_put_byte(&k->s[PK_ILO], (uint8_t)id);
+    pk_put_varint(&k->s[PK_IHI], id >> 8);
+  }
+  pk_on_malloc(m, id, h->size, h->ptr, li);
+  m->last_ptr = h->ptr;
+}
+
+static void pack_free(struct packer *k, const struct pk_hot *h)
+{
+  struct pk_model *m = &k->m;
+  unsigned sc = seq_code(k, h->seq_delta);
+  uint32_t s = pk_slot_find(m, h->ptr), b = PK_NONE, rank = PK_NONE;
+  int from_tail = 0;
+  if (s != PK_NONE) {
+    b = m->slot[s].blk - 1;
+    rank = pk_live_rank(m, b, &from_tail);
+  }
+  if (rank == PK_NONE) {
+    op(k, PK_K_FREE, sc, PK_FM_LIT);
+    pk_put_varint(&k->s[PK_PLIT], ps_aptr_encode(h->ptr - m->last_ptr));
+  } else {
+    uint32_t info = m->blk[b].info;
+    unsigned mode = from_tail ? PK_FM_TAIL : rank ? PK_FM_HEAD : PK_FM_HEAD0;
+    op(k, PK_K_FREE, sc, mode);
+    pk_put_byte(&k->s[PK_FLO], (uint8_t)info);
+    pk_put_varint(&k->s[PK_FHI], info >> 8);
+    if (mode == PK_FM_HEAD)
+      pk_put_varint(&k->s[PK_FRANK], rank - 1);
+    else if (mode == PK_FM_TAIL)
+      pk_put_varint(&k->s[PK_FRANK], rank);
+  }
+  if (s != PK_NONE)
+    pk_free_slot(m, s);
+  m->last_ptr = h->ptr;
+}
+
+/* One whole chunk at k->pos (its header already checked). */
+static void pack_chunk(struct packer *k, const struct ps_trace_chunk *c)
+{
+  struct pk_model *m = &k->m;
+  pk_model_thread(m, c->tid);
+  reserve_all(k, 5 * (size_t)c->payload_len + 64);
+  op(k, PK_K_CHUNK, 0, 0);
+  struct pk_buf *cs = &k->s[PK_CHUNK];
+  pk_put_varint(cs, c->tid);
+  pk_put_varint(cs, c->nrecords);
+  pk_put_varint(cs, ps_zigzag((int64_t)(c->first_seq - m->prev_first_seq)));
+  pk_put_varint(cs, ps_zigzag((int64_t)(c->mono_ns - m->prev_mono)));
+  pk_put_varint(cs, c->payload_len);
+  m->prev_first_seq = c->first_seq;
+  m->prev_mono = c->mono_ns;
+  m->last_ptr = 0;
+  const uint8_t *p = k->raw + k->pos + sizeof *c, *end = p + c->payload_len;
+  while (p < end) {
+    unsigned type = *p & 15u;
+    size_t n;
+    if (type == PS_REC_MALLOC_C || type == PS_REC_FREE_C) {
+      struct pk_hot h;
+      n = pk_hot_parse(p, end, m->last_ptr, &h); /* 0 also when not re-created identically */
+      if (n && type == PS_REC_MALLOC_C)
+        pack_malloc(k, &h);
+      else if (n)
+        pack_free(k, &h);
+    } else {
+      n = pk_other_apply(m, p, end);
+      if (n)
+        verbatim(k, PK_K_VERB, p, n);
+    }
+    if (!n) {
+      verbatim(k, PK_K_REST, p, (size_t)(end - p));
+      break;
+    }
+    p += n;
+  }
+  k->pos += sizeof *c + c->payload_len;
+}
+
+/* 1 when a whole chunk with a plausible header starts at off. */
+static int chunk_at(const uint8_t *raw, size_t len, size_t off, struct ps_trace_chunk *c)
+{
+  if (len - off < sizeof *c)
+    return 0;
+  memcpy(c, raw + off, sizeof *c);
+  return c->magic == PS_CHUNK_MAGIC && c->payload_len <= PS_TRACE_MAX_PAYLOAD &&
+         c->payload_len <= len - off - sizeof *c;
+}
+
+/* Bytes outside chunks from k->pos: up to the next chunk magic, at most PK_RAW_PIECE. */
+static void pack_raw(struct packer *k, size_t len)
+{
+  size_t n = 1, max = len - k->pos < PK_RAW_PIECE ? len - k->pos : PK_RAW_PIECE;
+  while (n < max) {
+    const uint8_t *q = memchr(k->raw + k->pos + n, 'C', max - n);
+    if (!q) {
+      n = max;
+      break;
+    }
+    n = (size_t)(q - (k->raw + k->pos));
+    struct ps_trace_chunk c;
+    if (chunk_at(k->raw, len, k->pos + n, &c))
+      break;
+    n++;
+  }
+  verbatim(k, PK_K_RAW, k->raw + k->pos, n);
+  k->pos += n;
+}
+
+static int pack_all(struct packer *k, size_t len)
+{
+  uint8_t head[8 + PS_VARINT_MAX];
+  memcpy(head, PS_PACK_MAGIC, 8);
+  size_t hl = (size_t)(ps_put_varint(head + 8, PS_PACK_VERSION) - head);
+  int err = emit(k, head, hl);
+  struct ps_trace_header th;
+  if (!err && len >= sizeof th) {
+    memcpy(&th, k->raw, sizeof th);
+    if (!memcmp(th.magic, PS_TRACE_MAGIC, 8) && th.header_len >= sizeof th &&
+        th.header_len <= len) {
+      verbatim(k, PK_K_RAW, k->raw, th.header_len);
+      k->pos = th.header_len;
+      err = flush_block(k); /* alone in the first block: a cut stream keeps at least it */
+    }
+  }
+  while (!err && k->pos < len) {
+    struct ps_trace_chunk c;
+    if (chunk_at(k->raw, len, k->pos, &c)) {
+      pack_chunk(k, &c);
+    } else if (k->raw[k->pos] == 0) {
+      size_t z = k->pos;
+      while (z < len && !k->raw[z])
+        z++;
+      reserve_all(k, PS_VARINT_MAX);
+      op(k, PK_K_ZERO, 0, 0);
+      pk_put_varint(&k->s[PK_LEN], z - k->pos);
+      k->pos = z;
+    } else {
+      pack_raw(k, len);
+    }
+    if (k->pos - k->block_start >= PK_BLOCK_RAW)
+      err = flush_block(k);
+  }
+  if (!err)
+    err = flush_block(k);
+  if (!err) {
+    uint8_t tail[1 + PS_VARINT_MAX];
+    tail[0] = 0; /* a block of 0 raw bytes: the end marker, then the total length */
+    size_t tl = (size_t)(ps_put_varint(tail + 1, len) - tail);
+    err = emit(k, tail, tl);
+  }
+  return err;
+}
+
+int ps_trace_pack(const uint8_t *raw, size_t len, int verify, ps_pack_sink sink, void *ctx)
+{
+  struct packer *k = ps_xcalloc(1, sizeof *k);
+  pk_model_init(&k->m);
+  k->raw = raw;
+  k->sink = sink;
+  k->ctx = ctx;
+  if (verify)
+    k->check = ps_unpack_new(check_sink, k);
+  int err = pack_all(k, len);
+  if (!err && k->check) {
+    int trunc = 0;
+    if (ps_unpack_finish(k->check, &trunc) || trunc || k->check_pos != len)
+      err = -EPROTO;
+  }
+  if (k->mismatch)
+    err = -EPROTO;
+  ps_unpack_free(k->check);
+  pk_model_free(&k->m);
+  for (int i = 0; i < PK_NSTREAMS; i++)
+    free(k->s[i].p);
+  free(k->out.p);
+  free(k);
+  return err;
+}
+
+int ps_trace_is_packed(const void *buf, size_t len)
+{
+  return len >= 8 && !memcmp(buf, PS_PACK_MAGIC, 8);
+}

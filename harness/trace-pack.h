@@ -1,0 +1,52 @@
+/* trace-pack.h - the packed form of a finished trace: a lossless re-encoding of the raw .pst
+ * bytes that zstd compresses far better (allocations as (size, stack) info ids, frees as
+ * references to the live block they free, pointers predicted from recently freed blocks, fields
+ * split into streams). Used by trace-compress.c only, after the run, never inside a probe.
+ * docs/trace-format.md ("Packed form") describes the layout.
+ */
+#ifndef PERFSWEEP_TRACE_PACK_H
+#define PERFSWEEP_TRACE_PACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PS_PACK_MAGIC "PSTPACK\0" /* 8 bytes, first bytes of the packed stream */
+#define PS_PACK_VERSION 1
+
+/* Receives output bytes. Returns 0 or a negative errno (which stops the producer). */
+typedef int (*ps_pack_sink)(void *ctx, const void *buf, size_t len);
+
+/* Packs the raw trace bytes raw[0..len) (any bytes: a damaged or truncated trace, or no trace at
+ * all, is packed too, only less compactly) and writes the packed stream to sink. With verify, the
+ * packed stream is unpacked again as it is produced and compared with raw: a difference returns
+ * -EPROTO (nothing is wrong with the input; the caller should store the raw bytes instead).
+ * Returns 0, -EPROTO, or the sink's negative errno. Memory: one block of streams (a few MiB) plus
+ * the tables of live blocks and (size, stack) pairs, both capped. */
+int ps_trace_pack(const uint8_t *raw, size_t len, int verify, ps_pack_sink sink, void *ctx);
+
+/* 1 when buf (len bytes) starts with PS_PACK_MAGIC. */
+int ps_trace_is_packed(const void *buf, size_t len);
+
+/* Streaming unpacker: feed it the packed stream in pieces of any size; it writes the exact raw
+ * trace bytes to sink, one whole block at a time. */
+struct ps_unpack;
+
+/* Never fails (allocation failure exits, like ps_xmalloc). */
+struct ps_unpack *ps_unpack_new(ps_pack_sink sink, void *ctx);
+
+/* Consumes len bytes. Returns 0, -EINVAL when the packed data is corrupt (ps_unpack_error says
+ * what), or the sink's negative errno. After an error, further calls return the same error. */
+int ps_unpack_feed(struct ps_unpack *u, const void *buf, size_t len);
+
+/* At the end of the input: sets *truncated to 1 when the stream stopped before its end marker
+ * (everything up to the last whole block was written: a readable prefix of the raw trace).
+ * Returns 0 or the error of an earlier feed. */
+int ps_unpack_finish(struct ps_unpack *u, int *truncated);
+
+/* A sentence describing the last -EINVAL, or "" . */
+const char *ps_unpack_error(const struct ps_unpack *u);
+
+/* Accepts NULL. */
+void ps_unpack_free(struct ps_unpack *u);
+
+#endif
