@@ -82,6 +82,24 @@ static int zsink_write(void *ctx, const void *buf, size_t len)
   return zsink_push(ctx, buf, len, ZSTD_e_continue);
 }
 
+/* A growing memory buffer as a pack sink (small traces). */
+struct mem_sink {
+  uint8_t *p;
+  size_t len, cap;
+};
+
+static int mem_write(void *ctx, const void *buf, size_t len)
+{
+  struct mem_sink *m = ctx;
+  if (m->len + len > m->cap) {
+    m->cap = 2 * (m->len + len);
+    m->p = ps_xrealloc(m->p, m->cap);
+  }
+  memcpy(m->p + m->len, buf, len);
+  m->len += len;
+  return 0;
+}
+
 /* Level for a trace of raw_len bytes: small traces (module and stack records, a few kB) get a
  * high level, which costs microseconds there; big ones the harness level (measured). */
 static int level_for(size_t raw_len, int level)
@@ -99,7 +117,20 @@ static int compress_bytes(const uint8_t *raw, size_t len, int fd, int level, con
   z.out = ps_xmalloc(z.cap);
   ZSTD_CCtx_setParameter(z.cc, ZSTD_c_compressionLevel, level_for(len, level));
   ZSTD_CCtx_setParameter(z.cc, ZSTD_c_checksumFlag, 1);
-  int err = ps_trace_pack(raw, len, 1, zsink_write, &z);
+  int err;
+  if (len <= PS_TRACE_SMALL_BYTES) {
+    /* packed in memory first: with its size known, zstd sizes its tables to it (a high level on
+     * a few kB then costs microseconds, not the tables of a big window) */
+    struct mem_sink ms = {NULL, 0, 0};
+    err = ps_trace_pack(raw, len, 1, mem_write, &ms);
+    if (!err) {
+      ZSTD_CCtx_setPledgedSrcSize(z.cc, ms.len);
+      err = zsink_push(&z, ms.p, ms.len, ZSTD_e_continue);
+    }
+    free(ms.p);
+  } else {
+    err = ps_trace_pack(raw, len, 1, zsink_write, &z);
+  }
   if (err == -EPROTO) {
     ps_warn("packing %s did not reproduce it byte for byte (a perfsweep bug: please report it); "
             "storing it compressed without packing", path);

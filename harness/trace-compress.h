@@ -14,7 +14,7 @@
  * PS_TRACE_ZSTD_SMALL_LEVEL instead (milliseconds at most there). */
 #define PS_TRACE_ZSTD_LEVEL 1
 #define PS_TRACE_SMALL_BYTES (1u << 20)
-#define PS_TRACE_ZSTD_SMALL_LEVEL 19
+#define PS_TRACE_ZSTD_SMALL_LEVEL 15
 
 /* Compresses the trace at raw_path into raw_path".zst" (written as a temp name, then renamed),
  * then removes raw_path unless keep_raw: the packed form, verified against the raw bytes while it

@@ -14,15 +14,17 @@
 
 /* Streams of a block, in this order in the block. */
 enum pk_stream {
-  PK_OP,    /* one op byte per unit or record: kind | seq code << 3 | flags << 5 */
-  PK_SEQ,   /* seq deltas not inline in the op (varint) */
+  PK_OP,    /* one kind byte (enum pk_kind) per unit or record */
+  PK_MOP,   /* one detail byte per malloc: seq code | new info << 2 | pointer mode << 3 */
+  PK_FOP,   /* one detail byte per free: seq code | free mode << 2 */
+  PK_SEQ,   /* seq deltas not inline in a detail byte (varint) */
   PK_ILO,   /* malloc info id, low byte */
   PK_IHI,   /* malloc info id >> 8 (varint) */
   PK_NEW,   /* malloc of a new info: size, stack id (varints) */
   PK_FLO,   /* free: info id of the freed block, low byte */
   PK_FHI,   /* free: info id >> 8 (varint) */
-  PK_FRANK, /* free: rank of the block among its info's live blocks, when not 0 (varint) */
-  PK_PCODE, /* malloc: index in the thread's recently freed list of the size class, minus 1 */
+  PK_FRANK, /* free: rank - 2 of the block from its end of the info's live list (varint) */
+  PK_PCODE, /* malloc: index - 3 in the thread's recently freed list of the size class */
   PK_PLIT,  /* literal pointers: aptr encoding against the chunk's running pointer (varint) */
   PK_LEN,   /* lengths of verbatim pieces (varint) */
   PK_RAW,   /* verbatim bytes */
@@ -30,10 +32,10 @@ enum pk_stream {
   PK_NSTREAMS
 };
 
-/* op kinds (low 3 bits of an op byte) */
+/* unit and record kinds (PK_OP) */
 enum pk_kind {
-  PK_K_MALLOC = 0, /* a MALLOC_C record; flags: bit 0 new info, bits 1-2 pointer mode */
-  PK_K_FREE = 1,   /* a FREE_C record; flags: pointer mode (enum pk_free_mode) */
+  PK_K_MALLOC = 0, /* a MALLOC_C record; details in PK_MOP */
+  PK_K_FREE = 1,   /* a FREE_C record; details in PK_FOP */
   PK_K_VERB = 2,   /* another known record, verbatim (PK_LEN, PK_RAW) */
   PK_K_REST = 3,   /* the rest of the chunk payload, verbatim (PK_LEN, PK_RAW) */
   PK_K_CHUNK = 4,  /* a chunk header (PK_CHUNK); its records follow */
@@ -41,11 +43,19 @@ enum pk_kind {
   PK_K_RAW = 6,    /* bytes outside chunks (file header, torn tail), verbatim (PK_LEN, PK_RAW) */
 };
 
-/* seq code (op bits 3-4): the seq delta 0, 1 or 2; 3: varint in PK_SEQ */
+/* seq code (low 2 bits of a detail byte): the seq delta 0, 1 or 2; 3: varint in PK_SEQ */
 #define PK_SEQ_INLINE 3
 
-enum pk_malloc_mode { PK_PM_TOP = 0, PK_PM_LIFO = 1, PK_PM_BUMP = 2, PK_PM_LIT = 3 };
-enum pk_free_mode { PK_FM_LIT = 0, PK_FM_HEAD0 = 1, PK_FM_HEAD = 2, PK_FM_TAIL = 3 };
+/* malloc pointer modes: entry 0, 1, 2 of the thread's recently freed list of the size class,
+ * entry 3 + PK_PCODE, the thread's bump address, a literal (PK_PLIT) */
+enum pk_malloc_mode {
+  PK_PM_LIFO0 = 0, PK_PM_LIFO1, PK_PM_LIFO2, PK_PM_LIFOK, PK_PM_BUMP, PK_PM_LIT
+};
+/* free modes: a literal pointer, or the block at rank 0 / 1 / 2 + PK_FRANK from the head
+ * (newest) or the tail (oldest) of its info's live list (info in PK_FLO, PK_FHI) */
+enum pk_free_mode {
+  PK_FM_LIT = 0, PK_FM_HEAD0, PK_FM_TAIL0, PK_FM_HEAD1, PK_FM_TAIL1, PK_FM_HEADK, PK_FM_TAILK
+};
 
 #define PK_NONE UINT32_MAX
 #define PK_CLASSES 64      /* glibc chunk sizes 32..1040 (the tcache range) */

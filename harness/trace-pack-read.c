@@ -83,17 +83,18 @@ static inline uint32_t get_info(struct pk_rd *lo, struct pk_rd *hi)
 static int unpack_record(struct ps_unpack *u, struct pk_rd *rd)
 {
   struct pk_model *m = &u->m;
-  uint8_t opb = pk_get_byte(&rd[PK_OP]);
-  unsigned kind = opb & 7u, sc = (opb >> 3) & 3u, flags = opb >> 5;
+  unsigned kind = pk_get_byte(&rd[PK_OP]), det, mode;
   struct pk_hot h;
   uint64_t n;
   const uint8_t *s;
   switch (kind) {
   case PK_K_MALLOC: {
+    det = pk_get_byte(&rd[PK_MOP]);
+    mode = det >> 3;
     h.type = PS_REC_MALLOC_C;
-    h.seq_delta = sc < PK_SEQ_INLINE ? sc : pk_get_varint(&rd[PK_SEQ]);
+    h.seq_delta = (det & 3) < PK_SEQ_INLINE ? det & 3 : pk_get_varint(&rd[PK_SEQ]);
     uint32_t id;
-    if (flags & 1) {
+    if (det & 4) {
       h.size = pk_get_varint(&rd[PK_NEW]);
       h.stack = pk_get_varint(&rd[PK_NEW]);
       id = pk_info_add(m, h.size, h.stack);
@@ -105,44 +106,44 @@ static int unpack_record(struct ps_unpack *u, struct pk_rd *rd)
       h.stack = m->info[id].stack;
     }
     int c = pk_info_class(m, id, h.size), li = -1;
-    switch (flags >> 1) {
-    case PK_PM_TOP:
-      li = 0;
+    if (mode <= PK_PM_LIFOK) {
+      li = mode < PK_PM_LIFOK ? (int)mode : PK_PM_LIFOK + pk_get_byte(&rd[PK_PCODE]);
       h.ptr = pk_lifo_get(m, c, li);
-      break;
-    case PK_PM_LIFO:
-      li = 1 + pk_get_byte(&rd[PK_PCODE]);
-      h.ptr = pk_lifo_get(m, c, li);
-      break;
-    case PK_PM_BUMP:
+      if (!h.ptr)
+        return corrupt(u, "an allocation refers to a freed address the model does not hold");
+    } else if (mode == PK_PM_BUMP) {
       h.ptr = m->cur->bump;
-      break;
-    default:
+    } else if (mode == PK_PM_LIT) {
       h.ptr = m->last_ptr + ps_aptr_decode(pk_get_varint(&rd[PK_PLIT]));
+    } else {
+      return corrupt(u, "an allocation with an unknown pointer mode %u", mode);
     }
-    if ((flags >> 1) < PK_PM_BUMP && !h.ptr)
-      return corrupt(u, "an allocation refers to a freed address the model does not hold");
     u->out.len += pk_hot_write(u->out.p + u->out.len, &h, m->last_ptr);
     pk_on_malloc(m, id, h.size, h.ptr, li); /* the packer used BUMP/LIT only when not listed */
     m->last_ptr = h.ptr;
     return 1;
   }
   case PK_K_FREE:
+    det = pk_get_byte(&rd[PK_FOP]);
+    mode = det >> 2;
     h.type = PS_REC_FREE_C;
     h.size = h.stack = 0;
-    h.seq_delta = sc < PK_SEQ_INLINE ? sc : pk_get_varint(&rd[PK_SEQ]);
-    if (flags == PK_FM_LIT) {
+    h.seq_delta = (det & 3) < PK_SEQ_INLINE ? det & 3 : pk_get_varint(&rd[PK_SEQ]);
+    if (mode == PK_FM_LIT) {
       h.ptr = m->last_ptr + ps_aptr_decode(pk_get_varint(&rd[PK_PLIT]));
-    } else {
+    } else if (mode <= PK_FM_TAILK) {
       uint32_t info = get_info(&rd[PK_FLO], &rd[PK_FHI]);
-      uint64_t rank = flags == PK_FM_HEAD0 ? 0
-                      : flags == PK_FM_HEAD ? pk_get_varint(&rd[PK_FRANK]) + 1
-                                            : pk_get_varint(&rd[PK_FRANK]);
+      uint64_t rank = (mode - PK_FM_HEAD0) / 2;
+      if (rank == 2)
+        rank += pk_get_varint(&rd[PK_FRANK]);
       uint32_t b = rank > PK_RANK_MAX ? PK_NONE
-                                      : pk_live_nth(m, info, (uint32_t)rank, flags == PK_FM_TAIL);
+                                      : pk_live_nth(m, info, (uint32_t)rank,
+                                                    (mode - PK_FM_HEAD0) & 1);
       if (b == PK_NONE)
         return corrupt(u, "a free refers to a block that is not live");
       h.ptr = m->blk[b].ptr;
+    } else {
+      return corrupt(u, "a free with an unknown mode %u", mode);
     }
     u->out.len += pk_hot_write(u->out.p + u->out.len, &h, m->last_ptr);
     pk_on_free(m, h.ptr);
@@ -219,7 +220,7 @@ static int unpack_block(struct ps_unpack *u, const uint8_t *body, const uint64_t
     uint8_t opb = *rd[PK_OP].p;
     uint64_t n;
     const uint8_t *s;
-    switch (opb & 7u) {
+    switch (opb) {
     case PK_K_CHUNK:
       rd[PK_OP].p++;
       err = unpack_chunk(u, rd);
@@ -242,7 +243,7 @@ static int unpack_block(struct ps_unpack *u, const uint8_t *body, const uint64_t
       pk_put_bytes(&u->out, s, n);
       break;
     default:
-      return corrupt(u, "an op %u outside a chunk", opb & 7u);
+      return corrupt(u, "an op %u outside a chunk", opb);
     }
   }
   if (err)

@@ -72,9 +72,9 @@ static int flush_block(struct packer *k)
   return emit(k, o->p, o->len);
 }
 
-static void op(struct packer *k, unsigned kind, unsigned seqc, unsigned flags)
+static void op(struct packer *k, unsigned kind)
 {
-  pk_put_byte(&k->s[PK_OP], (uint8_t)(kind | seqc << 3 | flags << 5));
+  pk_put_byte(&k->s[PK_OP], (uint8_t)kind);
 }
 
 static unsigned seq_code(struct packer *k, uint64_t d)
@@ -89,7 +89,7 @@ static void verbatim(struct packer *k, unsigned kind, const uint8_t *p, size_t n
 {
   pk_buf_reserve(&k->s[PK_OP], 1);
   pk_buf_reserve(&k->s[PK_LEN], PS_VARINT_MAX);
-  op(k, kind, 0, 0);
+  op(k, kind);
   pk_put_varint(&k->s[PK_LEN], n);
   pk_put_bytes(&k->s[PK_RAW], p, n);
 }
@@ -108,18 +108,19 @@ static void pack_malloc(struct packer *k, const struct pk_hot *h)
   uint32_t id = pk_info_find(m, h->size, h->stack);
   unsigned isnew = id == PK_NONE, mode;
   int li = pk_lifo_find(m, pk_info_class(m, id, h->size), h->ptr);
-  if (li == 0) {
-    mode = PK_PM_TOP;
-  } else if (li > 0) {
-    mode = PK_PM_LIFO;
-    pk_put_byte(&k->s[PK_PCODE], (uint8_t)(li - 1));
+  if (li >= 0 && li < PK_PM_LIFOK) {
+    mode = (unsigned)li;
+  } else if (li >= 0) {
+    mode = PK_PM_LIFOK;
+    pk_put_byte(&k->s[PK_PCODE], (uint8_t)(li - PK_PM_LIFOK));
   } else if (h->ptr == m->cur->bump) {
     mode = PK_PM_BUMP;
   } else {
     mode = PK_PM_LIT;
     pk_put_varint(&k->s[PK_PLIT], ps_aptr_encode(h->ptr - m->last_ptr));
   }
-  op(k, PK_K_MALLOC, sc, isnew | mode << 1);
+  op(k, PK_K_MALLOC);
+  pk_put_byte(&k->s[PK_MOP], (uint8_t)(sc | isnew << 2 | mode << 3));
   if (isnew) {
     pk_put_varint(&k->s[PK_NEW], h->size);
     pk_put_varint(&k->s[PK_NEW], h->stack);
@@ -142,19 +143,18 @@ static void pack_free(struct packer *k, const struct pk_hot *h)
     b = m->slot[s].blk - 1;
     rank = pk_live_rank(m, b, &from_tail);
   }
+  op(k, PK_K_FREE);
   if (rank == PK_NONE) {
-    op(k, PK_K_FREE, sc, PK_FM_LIT);
+    pk_put_byte(&k->s[PK_FOP], (uint8_t)(sc | PK_FM_LIT << 2));
     pk_put_varint(&k->s[PK_PLIT], ps_aptr_encode(h->ptr - m->last_ptr));
   } else {
     uint32_t info = m->blk[b].info;
-    unsigned mode = from_tail ? PK_FM_TAIL : rank ? PK_FM_HEAD : PK_FM_HEAD0;
-    op(k, PK_K_FREE, sc, mode);
+    unsigned mode = PK_FM_HEAD0 + (unsigned)from_tail + 2 * (rank < 2 ? rank : 2);
+    pk_put_byte(&k->s[PK_FOP], (uint8_t)(sc | mode << 2));
     pk_put_byte(&k->s[PK_FLO], (uint8_t)info);
     pk_put_varint(&k->s[PK_FHI], info >> 8);
-    if (mode == PK_FM_HEAD)
-      pk_put_varint(&k->s[PK_FRANK], rank - 1);
-    else if (mode == PK_FM_TAIL)
-      pk_put_varint(&k->s[PK_FRANK], rank);
+    if (rank >= 2)
+      pk_put_varint(&k->s[PK_FRANK], rank - 2);
   }
   if (s != PK_NONE)
     pk_free_slot(m, s);
@@ -167,7 +167,7 @@ static void pack_chunk(struct packer *k, const struct ps_trace_chunk *c)
   struct pk_model *m = &k->m;
   pk_model_thread(m, c->tid);
   reserve_all(k, 5 * (size_t)c->payload_len + 64);
-  op(k, PK_K_CHUNK, 0, 0);
+  op(k, PK_K_CHUNK);
   struct pk_buf *cs = &k->s[PK_CHUNK];
   pk_put_varint(cs, c->tid);
   pk_put_varint(cs, c->nrecords);
@@ -257,7 +257,7 @@ static int pack_all(struct packer *k, size_t len)
       while (z < len && !k->raw[z])
         z++;
       reserve_all(k, PS_VARINT_MAX);
-      op(k, PK_K_ZERO, 0, 0);
+      op(k, PK_K_ZERO);
       pk_put_varint(&k->s[PK_LEN], z - k->pos);
       k->pos = z;
     } else {
