@@ -1,5 +1,7 @@
 /* symbolize.c - libdwfl symbolization of recorded ips (see symbolize.h). One Dwfl per module, so
- * modules that reused each other's addresses after dlclose never conflict.
+ * modules that reused each other's addresses after dlclose never conflict. Modules with separate
+ * debug info go through the persistent symbol cache (symbolize-cache.h): their DWARF is loaded
+ * only for addresses the cache does not hold yet.
  */
 #include "symbolize.h"
 
@@ -12,7 +14,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "symbolize-cache.h"
 #include "util.h"
+
+/* One resolved address of a module, for the persistent cache: key offset << 1 | return_address,
+ * frames [first, first + n) of the symbolizer's frame array. */
+struct mod_ent {
+  uint64_t key;
+  uint32_t first, n;
+};
+
+#define SYM_CACHE_MAX_ENTRIES 200000 /* per module file; beyond, new addresses are not kept */
 
 struct sym_mod {
   char *path, *base_name;
@@ -23,6 +35,10 @@ struct sym_mod {
   Dwfl *dwfl;
   Dwfl_Module *mod;
   int bad;             /* no file / build-id mismatch: fallback frames */
+  char *cache_path;    /* persistent cache file of the build-id, NULL: not cached */
+  struct mod_ent *ents;  /* addresses resolved or read from the cache file */
+  size_t nents, capents;
+  int dirty;           /* ents holds addresses the file does not: rewrite it at ps_sym_free */
 };
 
 struct cache_ent {
@@ -94,15 +110,20 @@ static const char *intern(struct ps_sym *s, const char *str)
 
 struct ps_sym *ps_sym_new(void) { return ps_xcalloc(1, sizeof(struct ps_sym)); }
 
+static void cache_write(struct ps_sym *s, struct sym_mod *m);
+
 void ps_sym_free(struct ps_sym *s)
 {
   if (!s)
     return;
   for (size_t i = 0; i < s->nmods; i++) {
+    cache_write(s, &s->mods[i]);
     if (s->mods[i].dwfl)
       dwfl_end(s->mods[i].dwfl);
     free(s->mods[i].path);
     free(s->mods[i].build_id);
+    free(s->mods[i].cache_path);
+    free(s->mods[i].ents);
   }
   free(s->mods);
   free(s->frames);
@@ -167,18 +188,106 @@ static void mod_load(struct sym_mod *m)
   }
 }
 
-static struct sym_mod *find_mod(struct ps_sym *s, uint64_t ip)
+/* ---- the persistent cache -------------------------------------------------------------------- */
+static void mod_ent_push(struct sym_mod *m, uint64_t key, size_t first, size_t n)
+{
+  if (m->nents == m->capents) {
+    m->capents = m->capents ? m->capents * 2 : 64;
+    m->ents = ps_xrealloc(m->ents, m->capents * sizeof *m->ents);
+  }
+  m->ents[m->nents++] = (struct mod_ent){key, (uint32_t)first, (uint32_t)n};
+}
+
+static void push_frame(struct ps_sym *s, const struct ps_frame *f);
+static struct cache_ent *cache_slot(struct ps_sym *s, uint64_t key);
+static struct sym_mod *mod_at(struct ps_sym *s, uint64_t ip);
+
+struct cache_load {
+  struct ps_sym *s;
+  struct sym_mod *m;
+};
+
+/* One entry of the module's cache file: its frames join the per-address cache, unless the
+ * address is already known or now belongs to a module loaded over this one. */
+static void cache_add(void *ctx, uint64_t key, const struct ps_frame *frames, unsigned n)
+{
+  struct cache_load *cl = ctx;
+  struct ps_sym *s = cl->s;
+  struct sym_mod *m = cl->m;
+  uint64_t off = key >> 1;
+  if (off >= m->size || mod_at(s, m->base + off) != m)
+    return;
+  uint64_t ip = m->base + off;
+  uint64_t k = (ip << 1) | (key & 1);
+  if (!k)
+    k = 2;
+  struct cache_ent *c = cache_slot(s, k);
+  if (c->key)
+    return;
+  size_t first = s->nframes;
+  for (unsigned i = 0; i < n; i++) {
+    struct ps_frame f = frames[i];
+    f.function = intern(s, f.function);
+    f.file = intern(s, f.file);
+    f.module = m->base_name;
+    f.offset = off;
+    push_frame(s, &f);
+  }
+  c = cache_slot(s, k); /* push_frame does not move the table, but stay obvious */
+  *c = (struct cache_ent){k, (uint32_t)first, n};
+  s->cache_used++;
+  mod_ent_push(m, key, first, n);
+}
+
+static void cache_load(struct ps_sym *s, struct sym_mod *m)
+{
+  if (m->bad || !m->build_id_len)
+    return;
+  m->cache_path = ps_symcache_file(m->build_id, m->build_id_len);
+  if (!m->cache_path)
+    return;
+  struct cache_load cl = {s, m};
+  ps_symcache_read(m->cache_path, cache_add, &cl);
+}
+
+/* Rewrites the module's cache file when this analysis resolved new addresses and the module's
+ * DWARF came from a separate debug file. Failures only cost the cache: silent. */
+static void cache_write(struct ps_sym *s, struct sym_mod *m)
+{
+  if (!m->dirty || !m->cache_path || !m->mod)
+    return;
+  const char *mainfile = NULL, *debugfile = NULL;
+  dwfl_module_info(m->mod, NULL, NULL, NULL, NULL, NULL, &mainfile, &debugfile);
+  if (!debugfile || !mainfile || !strcmp(debugfile, mainfile))
+    return;
+  size_t n = m->nents < SYM_CACHE_MAX_ENTRIES ? m->nents : SYM_CACHE_MAX_ENTRIES;
+  struct ps_symcache_entry *e = ps_xcalloc(n ? n : 1, sizeof *e);
+  for (size_t i = 0; i < n; i++)
+    e[i] = (struct ps_symcache_entry){m->ents[i].key, s->frames + m->ents[i].first, m->ents[i].n};
+  ps_symcache_write(m->cache_path, debugfile, e, n);
+  free(e);
+}
+
+/* The module covering ip (the latest added wins), not loaded. */
+static struct sym_mod *mod_at(struct ps_sym *s, uint64_t ip)
 {
   for (size_t i = s->nmods; i-- > 0;) {
     struct sym_mod *m = &s->mods[i];
-    if (ip >= m->base && ip < m->base + m->size) {
-      if (!m->loaded)
-        mod_load(m);
+    if (ip >= m->base && ip < m->base + m->size)
       return m;
-    }
   }
-  /* size 0 or rounding: accept the closest base below for modules without a size */
   return NULL;
+}
+
+/* ... opened on first use, its persistent cache read. */
+static struct sym_mod *find_mod(struct ps_sym *s, uint64_t ip)
+{
+  struct sym_mod *m = mod_at(s, ip);
+  if (m && !m->loaded) {
+    mod_load(m);
+    cache_load(s, m);
+  }
+  return m;
 }
 
 const char *ps_sym_module_of(struct ps_sym *s, uint64_t ip)
@@ -330,11 +439,10 @@ static int resolve(struct ps_sym *s, uint64_t ip, int ret)
   return pushed;
 }
 
-int ps_sym_resolve(struct ps_sym *s, uint64_t ip, int return_address, const struct ps_frame **out)
+/* The slot of key in the per-address cache: its entry, or the empty slot where it belongs (the
+ * table is grown first, so an insertion there always fits). */
+static struct cache_ent *cache_slot(struct ps_sym *s, uint64_t key)
 {
-  uint64_t key = (ip << 1) | (return_address ? 1u : 0u);
-  if (!key)
-    key = 2;
   if ((s->cache_used + 1) * 2 > s->cache_cap) {
     size_t cap = s->cache_cap ? s->cache_cap * 2 : 4096;
     struct cache_ent *c = ps_xcalloc(cap, sizeof *c);
@@ -350,17 +458,35 @@ int ps_sym_resolve(struct ps_sym *s, uint64_t ip, int return_address, const stru
     s->cache_cap = cap;
   }
   size_t j = (key * 0x9e3779b97f4a7c15ull) >> 20 & (s->cache_cap - 1);
-  while (s->cache[j].key) {
-    if (s->cache[j].key == key) {
-      *out = s->frames + s->cache[j].first;
-      return (int)s->cache[j].n;
-    }
+  while (s->cache[j].key && s->cache[j].key != key)
     j = (j + 1) & (s->cache_cap - 1);
+  return &s->cache[j];
+}
+
+int ps_sym_resolve(struct ps_sym *s, uint64_t ip, int return_address, const struct ps_frame **out)
+{
+  uint64_t key = (ip << 1) | (return_address ? 1u : 0u);
+  if (!key)
+    key = 2;
+  struct cache_ent *c = cache_slot(s, key);
+  if (!c->key) {
+    /* first address of a module: opening it may read its persistent cache, look again */
+    size_t before = s->cache_used;
+    struct sym_mod *m = find_mod(s, ip);
+    if (s->cache_used != before)
+      c = cache_slot(s, key);
+    if (!c->key) {
+      size_t first = s->nframes;
+      int n = resolve(s, ip, return_address);
+      c = cache_slot(s, key);
+      *c = (struct cache_ent){key, (uint32_t)first, (uint32_t)n};
+      s->cache_used++;
+      if (m && m->cache_path && !m->bad && m->nents < SYM_CACHE_MAX_ENTRIES) {
+        mod_ent_push(m, ((ip - m->base) << 1) | (return_address ? 1u : 0u), first, (size_t)n);
+        m->dirty = 1;
+      }
+    }
   }
-  size_t first = s->nframes;
-  int n = resolve(s, ip, return_address);
-  s->cache[j] = (struct cache_ent){key, (uint32_t)first, (uint32_t)n};
-  s->cache_used++;
-  *out = s->frames + first;
-  return n;
+  *out = s->frames + c->first;
+  return (int)c->n;
 }

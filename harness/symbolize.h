@@ -2,7 +2,9 @@
  * from the module map a probe recorded (path, load bias, size, build-id): function, file:line
  * and inlined frames. Works for libraries the target dlclose'd (the file is read from disk).
  * When a module has no symbols, or its file is gone or was rebuilt (build-id differs), frames
- * read "module+0xoffset". Results are cached per address.
+ * read "module+0xoffset". Results are cached per address, and for modules whose DWARF is a
+ * separate debug file (distro libraries) also on disk per build-id (symbolize-cache.h; written
+ * by ps_sym_free; PERFSWEEP_SYMCACHE=off disables it): the frames are the same either way.
  */
 #ifndef PERFSWEEP_SYMBOLIZE_H
 #define PERFSWEEP_SYMBOLIZE_H
@@ -25,6 +27,8 @@ struct ps_frame {
 
 /* New symbolizer. Never fails (dies on memory exhaustion). Free with ps_sym_free. */
 struct ps_sym *ps_sym_new(void);
+/* Frees s; first rewrites the persistent cache file of each module that resolved new addresses
+ * from separate debug info (best effort: a failure only costs the cache). NULL is ignored. */
 void ps_sym_free(struct ps_sym *s);
 
 /* Adds a module loaded at bias `base` spanning [base, base+size); a later module that overlaps
