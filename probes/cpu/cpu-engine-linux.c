@@ -85,8 +85,9 @@ static int cpu_perf_start(struct cpu_thread *t, const struct cpu_config *cfg)
   }
   t->fd = fd;
   /* Continuous, not one-shot (PERF_EVENT_IOC_REFRESH): the counter keeps running while the
-   * signal is blocked or pending, so counter / period - samples taken = samples lost. */
-  if (ioctl(fd, PERF_EVENT_IOC_RESET, 0) < 0 || ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
+   * signal is blocked or pending, so counter / period - samples taken = samples lost. A new
+   * event counts from 0 and was created disabled: no PERF_EVENT_IOC_RESET needed. */
+  if (ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
     int e = errno;
     close(fd);
     t->fd = -1;
