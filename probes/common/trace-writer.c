@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/membarrier.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
@@ -44,19 +45,59 @@ static struct {
   int freelock;
   pthread_key_t key;
   int key_ok;
+  int membarrier_ok;         /* registered for MEMBARRIER_CMD_PRIVATE_EXPEDITED */
   struct sigaction old_act[32];
 } g = {.fd = -1};
 
 __thread struct ps_tbuf *ps_tw_tbuf __attribute__((tls_model("initial-exec")));
 #define t_buf ps_tw_tbuf
 _Alignas(64) uint64_t ps_tw_seq[8];
+__thread uint64_t ps_tw_t_seq __attribute__((tls_model("initial-exec")));
 volatile int ps_tw_hot_ok;
+
+uint64_t ps_tw_seq_sync(void)
+{
+  uint64_t s = (__atomic_fetch_add(&ps_tw_seq[0], 1, __ATOMIC_RELAXED) + 1) << PS_SEQ_LOCAL_BITS;
+  ps_tw_t_seq = s;
+  return s;
+}
+
+uint64_t ps_tw_seq_slow(uint64_t last, uint64_t epoch)
+{
+  if (epoch > ps_seq_ticket(last)) { /* another thread's free began a new epoch: count from 1 */
+    uint64_t s = epoch << PS_SEQ_LOCAL_BITS | 1;
+    ps_tw_t_seq = s;
+    return s;
+  }
+  return ps_tw_seq_sync(); /* PS_SEQ_LOCAL_MAX records in one epoch */
+}
 
 /* The inline fast paths of trace-writer.h take the buffer only while tracing normally. */
 static void set_enabled(int on)
 {
   g.enabled = on;
-  ps_tw_hot_ok = g.enabled && !g.direct;
+  ps_tw_hot_ok = g.enabled && !g.direct && g.membarrier_ok;
+}
+
+static void membarrier_register(void)
+{
+  int saved_errno = errno;
+  g.membarrier_ok =
+      syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+  errno = saved_errno;
+}
+
+/* Before touching other threads' buffers: stop the owner-only fast path, then make every running
+ * thread's earlier stores (its busy claims) visible and its later loads see ps_tw_hot_ok = 0. */
+static void stop_hot_path(void)
+{
+  ps_tw_hot_ok = 0;
+  if (g.membarrier_ok) {
+    int saved_errno = errno;
+    if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
+      __atomic_thread_fence(__ATOMIC_SEQ_CST); /* cannot fail once registered */
+    errno = saved_errno;
+  }
 }
 
 static uint64_t mono_abs(void)
@@ -178,6 +219,7 @@ static struct ps_tbuf *buf_new(void)
     while (!__atomic_compare_exchange_n(&g.all, &head, b, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
   }
   b->busy = 0;
+  b->owner = 0;
   b->tid = (uint32_t)syscall(SYS_gettid);
   reset_buf(b);
   t_buf = b;
@@ -256,6 +298,14 @@ static void direct_write(struct ps_tbuf *b)
     set_flag(PS_TRACE_F_DISK_FULL);
   }
   errno = saved_errno;
+}
+
+void ps_tw_commit_owned(uint8_t *end)
+{
+  struct ps_tbuf *b = t_buf;
+  b->len = (size_t)(end - b->data);
+  if (g.direct)
+    direct_write(b);
 }
 
 void ps_tw_commit(uint8_t *end)
@@ -380,6 +430,7 @@ int ps_tw_open(const struct ps_tw_config *cfg)
   g.exe_len = n > 0 ? (uint32_t)n : 0;
   if (!g.key_ok && pthread_key_create(&g.key, key_destructor) == 0)
     g.key_ok = 1;
+  membarrier_register();
   int err = start_file();
   if (err)
     return err;
@@ -399,11 +450,14 @@ void ps_tw_flush_self(void)
   }
 }
 
+/* Call after stop_hot_path(): a buffer whose owner is on the fast path (owner = 1) is left
+ * alone, as one in the middle of a slow-path append (busy = 1). */
 static void flush_all(void)
 {
   for (struct ps_tbuf *b = __atomic_load_n(&g.all, __ATOMIC_ACQUIRE); b; b = b->next) {
     int idle = 0;
-    if (__atomic_compare_exchange_n(&b->busy, &idle, 2, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+    if (__atomic_load_n(&b->owner, __ATOMIC_ACQUIRE) == 0 &&
+        __atomic_compare_exchange_n(&b->busy, &idle, 2, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
       flush_buf(b);
       __atomic_store_n(&b->busy, 0, __ATOMIC_RELEASE);
     }
@@ -415,6 +469,7 @@ void ps_tw_shutdown(void)
   if (g.fd < 0)
     return;
   g.direct = 1;
+  stop_hot_path();
   set_enabled(g.enabled);
   flush_all();
   set_flag(PS_TRACE_F_COMPLETE);
@@ -431,16 +486,19 @@ void ps_tw_after_fork_child(void)
   /* the parent's unflushed events are the parent's: forget them, reuse the buffers */
   for (struct ps_tbuf *b = g.all; b; b = b->next) {
     b->busy = 0;
+    b->owner = 0;
     reset_buf(b);
     if (b != t_buf) {
       b->free_next = g.freelist;
       g.freelist = b;
     }
   }
+  membarrier_register(); /* the child is a new process: register it too */
   if (start_file() != 0) {
     set_enabled(0);
     return;
   }
+  set_enabled(g.enabled);
   if (t_buf) {
     t_buf->tid = (uint32_t)syscall(SYS_gettid);
     char name[17] = {0};
@@ -458,8 +516,9 @@ static void crash_handler(int sig, siginfo_t *si, void *uc)
     char msg[32] = "fatal signal ";
     fmt_u(msg + strlen(msg), (unsigned long)sig);
     struct ps_tbuf *b = t_buf;
-    if (!b || __atomic_load_n(&b->busy, __ATOMIC_RELAXED) == 0)
+    if (!b || (__atomic_load_n(&b->busy, __ATOMIC_RELAXED) == 0 && b->owner == 0))
       ps_tw_note(PS_NOTE_CRASH, msg);
+    stop_hot_path();
     flush_all();
     set_flag(PS_TRACE_F_CRASHED);
   }

@@ -3,9 +3,12 @@
  *
  * Never calls malloc or stdio (buffers are mmap'd), never takes a lock the target may hold.
  * Threading and signal-safety contract:
- *  - Each thread appends only to its own buffer (a TLS pointer); the hot path is lock-free: one
- *    relaxed atomic increment (the global seq that orders events of all threads), a
- *    compare-and-swap on the thread's own buffer, and stores; the common case is inline.
+ *  - Each thread appends only to its own buffer (a TLS pointer); the hot path is lock-free: a
+ *    sequence number stamped with the process-wide epoch (a shared load; only frees increment
+ *    the epoch, one atomic each, see ps_tw_next_seq) and plain stores: the thread claims its own buffer with a plain store, and
+ *    the rare flushers of other threads' buffers (shutdown, crash) first stop the fast path and
+ *    run membarrier(2) (without membarrier, every event takes the locked slow path). The common
+ *    case is inline.
  *  - ps_tw_reserve/ps_tw_commit are async-signal-safe with respect to other threads and other
  *    writers, but NOT re-entrant on the same thread: a caller that can be interrupted by its own
  *    signal handler (the CPU probe) must guard with its per-thread re-entrancy flag.
@@ -32,7 +35,10 @@
 struct ps_tbuf {
   struct ps_tbuf *next;   /* registry of all buffers (for flush at exit / crash) */
   struct ps_tbuf *free_next;
-  int busy;               /* 0 idle, 1 owner appending, 2 taken by shutdown/crash flush */
+  int busy;               /* 0 idle, 1 owner appending (slow path), 2 taken by shutdown/crash
+                           * flush: claimed with compare-and-swap */
+  int owner;              /* 1 while the owner appends on the fast path: written only by the
+                           * owner, with plain stores (ps_tw_reserve_hot) */
   uint32_t tid;
   uint64_t first_seq;     /* seq the chunk's deltas start from */
   uint64_t last_seq;
@@ -72,18 +78,38 @@ void ps_tw_commit(uint8_t *end);
  * probe library has its own). Not for direct use. */
 #define PS_TW_HIDDEN __attribute__((visibility("hidden")))
 extern PS_TW_HIDDEN __thread struct ps_tbuf *ps_tw_tbuf __attribute__((tls_model("initial-exec")));
-/* [0]: the global event order (atomic), alone on its cache line: the other threads' increments
- * must not evict the read-mostly globals of the hot path */
+/* [0]: the current epoch (atomic), alone on its cache line: it is read at every event and
+ * written once per epoch, and must not share a line with the read-mostly globals */
 extern PS_TW_HIDDEN uint64_t ps_tw_seq[8];
-extern PS_TW_HIDDEN volatile int ps_tw_hot_ok; /* tracing, and not yet write-through (shutdown) */
+/* The calling thread's last seq (epoch << PS_SEQ_LOCAL_BITS | n). */
+extern PS_TW_HIDDEN __thread uint64_t ps_tw_t_seq __attribute__((tls_model("initial-exec")));
+/* tracing, not yet write-through (shutdown), and membarrier(2) available: the inline fast paths
+ * may claim the thread's buffer with a plain store (see ps_tw_reserve_hot) */
+extern PS_TW_HIDDEN volatile int ps_tw_hot_ok;
 
 /* The calling thread's buffer (valid between reserve and commit). */
 static inline struct ps_tbuf *ps_tw_current(void) { return ps_tw_tbuf; }
 
-/* Next global sequence number (orders records of all threads). */
+/* Takes a new epoch for the calling thread (the one atomic read-modify-write of the event order)
+ * and returns its seq: the epoch's first, n = 0. Out of line only in name: also the slow path of
+ * ps_tw_next_seq (a new epoch observed, or PS_SEQ_LOCAL_MAX records in one epoch). */
+uint64_t ps_tw_seq_sync(void);
+uint64_t ps_tw_seq_slow(uint64_t last, uint64_t epoch);
+
+/* Next sequence number of the calling thread for a record that needs no cross-thread order of
+ * its own (allocations, stacks, modules, times; trace-format.h "Order"): the process-wide epoch
+ * the thread observes now and its count of records in that epoch (from 1). Increasing in program
+ * order. No shared write: one shared load of a line written once per epoch, a TLS store. */
 static inline uint64_t ps_tw_next_seq(void)
 {
-  return __atomic_fetch_add(&ps_tw_seq[0], 1, __ATOMIC_RELAXED);
+  uint64_t last = ps_tw_t_seq;
+  uint64_t epoch = __atomic_load_n(&ps_tw_seq[0], __ATOMIC_RELAXED);
+  if (__builtin_expect(epoch != ps_seq_ticket(last) ||
+                           (last & PS_SEQ_LOCAL_MAX) == PS_SEQ_LOCAL_MAX,
+                       0))
+    return ps_tw_seq_slow(last, epoch);
+  ps_tw_t_seq = last + 1;
+  return last + 1;
 }
 
 /* ps_tw_reserve/ps_tw_commit with the common case inline (the thread has a buffer with room, no
@@ -92,36 +118,48 @@ static inline uint64_t ps_tw_next_seq(void)
 static inline uint8_t *ps_tw_reserve_hot(size_t max)
 {
   struct ps_tbuf *b = ps_tw_tbuf;
-  int idle = 0;
-  if (__builtin_expect(b && ps_tw_hot_ok, 1) &&
-      __builtin_expect(__atomic_compare_exchange_n(&b->busy, &idle, 1, 0, __ATOMIC_ACQUIRE,
-                                                   __ATOMIC_RELAXED), 1)) {
-    /* checked after taking the buffer: a flush by another thread may have reset it */
-    if (__builtin_expect(b->since_time < PS_TW_TIME_EVERY && b->len + max + 32 <= PS_TW_BUF_SIZE,
+  if (__builtin_expect(b != NULL, 1)) {
+    /* Owner-only claim, no locked instruction: a plain store of b->owner, then ps_tw_hot_ok
+     * read again. The only other takers of a buffer (shutdown, crash: flush_all) clear
+     * ps_tw_hot_ok and run membarrier(2) before they look at b->owner: either they see
+     * owner = 1 and leave the buffer alone, or we see ps_tw_hot_ok = 0 here and take the
+     * compare-and-swap slow path. */
+    __atomic_store_n(&b->owner, 1, __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (__builtin_expect(ps_tw_hot_ok && b->since_time < PS_TW_TIME_EVERY &&
+                             b->len + max + 32 <= PS_TW_BUF_SIZE,
                          1)) {
       b->since_time++;
       return b->data + b->len;
     }
-    __atomic_store_n(&b->busy, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&b->owner, 0, __ATOMIC_RELEASE);
   }
   return ps_tw_reserve(max);
 }
 
+/* The rare end of a fast-path append when the writer shut down meanwhile: writes through. */
+void ps_tw_commit_owned(uint8_t *end);
+
 static inline void ps_tw_commit_hot(uint8_t *end)
 {
   struct ps_tbuf *b = ps_tw_tbuf;
-  if (__builtin_expect(!ps_tw_hot_ok, 0)) { /* shut down meanwhile: write through */
+  if (__builtin_expect(!b->owner, 0)) { /* ps_tw_reserve_hot took the slow path */
     ps_tw_commit(end);
     return;
   }
-  b->len = (size_t)(end - b->data);
-  __atomic_store_n(&b->busy, 0, __ATOMIC_RELEASE);
+  if (__builtin_expect(!ps_tw_hot_ok, 0)) /* shut down meanwhile: write through */
+    ps_tw_commit_owned(end);
+  else
+    b->len = (size_t)(end - b->data);
+  __atomic_store_n(&b->owner, 0, __ATOMIC_RELEASE);
 }
 
-/* Writes a record's type byte (type | fn << 4) and seq delta; returns the next write position. */
+/* Writes a record's type byte (type | fn << 4) and seq delta; returns the next write position.
+ * FREE and REALLOC records take a new epoch (ps_tw_seq_sync): a free must come after the
+ * allocation it frees and before any reuse of its address, in every thread. */
 static inline uint8_t *ps_tw_rec_start(struct ps_tbuf *b, uint8_t *p, unsigned type, unsigned fn)
 {
-  uint64_t seq = ps_tw_next_seq();
+  uint64_t seq = type == PS_REC_FREE || type == PS_REC_REALLOC ? ps_tw_seq_sync() : ps_tw_next_seq();
   if (b->nrec == 0) {
     b->first_seq = seq;
     b->last_seq = seq;
@@ -155,7 +193,7 @@ static inline uint8_t *ps_tw_rec_start_at(struct ps_tbuf *b, uint8_t *p, unsigne
  * byte when below 15. */
 static inline uint8_t *ps_tw_rec_start_c(struct ps_tbuf *b, uint8_t *p, unsigned type)
 {
-  uint64_t seq = ps_tw_next_seq();
+  uint64_t seq = type == PS_REC_FREE_C ? ps_tw_seq_sync() : ps_tw_next_seq();
   if (b->nrec == 0) {
     b->first_seq = seq;
     b->last_seq = seq;
