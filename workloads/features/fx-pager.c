@@ -91,7 +91,8 @@ static int refill(struct fx_pager *p)
   if (p->pos > 0)
     compact(p);
   if (p->cap - p->len < p->chunk) {
-    size_t cap = p->cap ? p->cap : p->chunk;
+    /* a sixteenth of slack: the partial line carried over fits beside a whole chunk */
+    size_t cap = p->cap ? p->cap : p->chunk + p->chunk / 16 + 1;
     while (cap - p->len < p->chunk)
       cap *= 2;
     p->buf = grow(p->buf, cap);
