@@ -72,9 +72,15 @@ static void setup(void)
   strcat(dbg, ".debug");
   if (access(dbg, R_OK) != 0)
     cr_skip_test("no separate debug info for libc (%s): install libc6-dbg", dbg);
-  addrs[0] = (uintptr_t)dlsym(RTLD_DEFAULT, "qsort") + 7;
-  addrs[1] = (uintptr_t)dlsym(RTLD_DEFAULT, "strtol") + 3;
-  addrs[2] = (uintptr_t)dlsym(RTLD_DEFAULT, "fputs") + 5;
+  /* libc's own functions, not a sanitizer's interceptors of the same names */
+  void *h = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+  cr_assert_not_null(h, "libc.so.6 is loaded");
+  addrs[0] = (uintptr_t)dlsym(h, "qsort") + 7;
+  addrs[1] = (uintptr_t)dlsym(h, "strtol") + 3;
+  addrs[2] = (uintptr_t)dlsym(h, "fputs") + 5;
+  dlclose(h);
+  for (size_t i = 0; i < sizeof addrs / sizeof addrs[0]; i++)
+    cr_assert(addrs[i] >= libc.base && addrs[i] < libc.base + libc.size, "address %zu in libc", i);
 }
 
 static void teardown(void)
