@@ -312,6 +312,10 @@ int cmd_profile(int argc, char **argv)
   json_object_set_new(prof, "wall", json_real(wall));
   json_object_set_new(prof, "max_rss_kb", json_integer(ru.ru_maxrss));
 
+  /* the traces are finished: compress them (like heaptrack's .zst) beside their analysis, which
+   * only reads them; the raw ones go once both are done */
+  struct ps_trace_compress_job *zjob =
+      compress ? ps_trace_compress_dir_start(abs_dir, PS_TRACE_ZSTD_LEVEL) : NULL;
   int arc = 0;
   const char *kinds[2] = {po.alloc != PS_ALLOC_OFF ? "alloc" : NULL, po.cpu != PS_CPU_OFF ? "cpu" : NULL};
   for (int k = 0; k < 2 && !arc; k++) {
@@ -346,8 +350,10 @@ int cmd_profile(int argc, char **argv)
     }
     ps_trace_paths_free(traces, n);
   }
-  /* the traces are finished and analysed: keep them compressed (like heaptrack's .zst) */
-  if (compress && ps_trace_compress_dir(abs_dir, PS_TRACE_ZSTD_LEVEL, keep_raw) && !arc)
+  if (zjob && ps_trace_compress_dir_finish(zjob, keep_raw) && !arc)
+    arc = PS_EXIT_IO;
+  else if (compress && !zjob && ps_trace_compress_dir(abs_dir, PS_TRACE_ZSTD_LEVEL, keep_raw) &&
+           !arc)
     arc = PS_EXIT_IO;
   char *pj = ps_xasprintf("%s/profile.json", abs_dir);
   char *text = json_dumps(prof, JSON_INDENT(2) | JSON_SORT_KEYS);

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,7 +208,8 @@ int ps_trace_compress(const char *raw_path, int level, int keep_raw)
   return err;
 }
 
-int ps_trace_compress_dir(const char *dir, int level, int keep_raw)
+/* The alloc.*.pst and cpu.*.pst of dir (malloc'd paths). 0 or a negative errno (printed). */
+static int list_raw(const char *dir, char ***names, size_t *n)
 {
   DIR *d = opendir(dir);
   if (!d) {
@@ -215,19 +217,26 @@ int ps_trace_compress_dir(const char *dir, int level, int keep_raw)
     ps_error("cannot read the folder %s: %s", dir, strerror(e));
     return -e;
   }
-  char **names = NULL;
-  size_t n = 0;
+  *names = NULL;
+  *n = 0;
   struct dirent *de;
   while ((de = readdir(d))) {
     size_t l = strlen(de->d_name);
     if (l > 4 && !strcmp(de->d_name + l - 4, ".pst") &&
         (!strncmp(de->d_name, "alloc.", 6) || !strncmp(de->d_name, "cpu.", 4))) {
-      names = ps_xrealloc(names, (n + 1) * sizeof *names);
-      names[n++] = ps_xasprintf("%s/%s", dir, de->d_name);
+      *names = ps_xrealloc(*names, (*n + 1) * sizeof **names);
+      (*names)[(*n)++] = ps_xasprintf("%s/%s", dir, de->d_name);
     }
   }
   closedir(d);
-  int first = 0;
+  return 0;
+}
+
+int ps_trace_compress_dir(const char *dir, int level, int keep_raw)
+{
+  char **names;
+  size_t n;
+  int first = list_raw(dir, &names, &n);
   for (size_t i = 0; i < n; i++) {
     int err = ps_trace_compress(names[i], level, keep_raw);
     if (err && !first)
@@ -235,6 +244,56 @@ int ps_trace_compress_dir(const char *dir, int level, int keep_raw)
     free(names[i]);
   }
   free(names);
+  return first;
+}
+
+struct ps_trace_compress_job {
+  char **names;
+  int *errs;
+  size_t n;
+  int level, list_err;
+  pthread_t thread;
+};
+
+static void *job_run(void *arg)
+{
+  struct ps_trace_compress_job *j = arg;
+  for (size_t i = 0; i < j->n; i++)
+    j->errs[i] = ps_trace_compress(j->names[i], j->level, 1);
+  return NULL;
+}
+
+struct ps_trace_compress_job *ps_trace_compress_dir_start(const char *dir, int level)
+{
+  struct ps_trace_compress_job *j = ps_xcalloc(1, sizeof *j);
+  j->level = level;
+  j->list_err = list_raw(dir, &j->names, &j->n);
+  j->errs = ps_xcalloc(j->n ? j->n : 1, sizeof *j->errs);
+  if (pthread_create(&j->thread, NULL, job_run, j)) {
+    for (size_t i = 0; i < j->n; i++)
+      free(j->names[i]);
+    free(j->names);
+    free(j->errs);
+    free(j);
+    return NULL;
+  }
+  return j;
+}
+
+int ps_trace_compress_dir_finish(struct ps_trace_compress_job *j, int keep_raw)
+{
+  pthread_join(j->thread, NULL);
+  int first = j->list_err;
+  for (size_t i = 0; i < j->n; i++) {
+    if (j->errs[i] && !first)
+      first = j->errs[i];
+    if (!j->errs[i] && !keep_raw && unlink(j->names[i]) < 0)
+      ps_warn("cannot remove %s after compressing it: %s", j->names[i], strerror(errno));
+    free(j->names[i]);
+  }
+  free(j->names);
+  free(j->errs);
+  free(j);
   return first;
 }
 

@@ -27,6 +27,16 @@ int ps_trace_compress(const char *raw_path, int level, int keep_raw);
  * first negative errno (the other traces are still attempted). */
 int ps_trace_compress_dir(const char *dir, int level, int keep_raw);
 
+/* The same, in a thread, so the compression runs beside the analysis of the same traces (they
+ * are only read): the raw traces listed now are compressed and kept until
+ * ps_trace_compress_dir_finish. NULL when no thread could start (use ps_trace_compress_dir). */
+struct ps_trace_compress_job;
+struct ps_trace_compress_job *ps_trace_compress_dir_start(const char *dir, int level);
+
+/* Waits for the job, then removes each raw trace that was compressed unless keep_raw; frees j.
+ * Returns 0 or the first negative errno (messages printed, failed traces kept raw). */
+int ps_trace_compress_dir_finish(struct ps_trace_compress_job *j, int keep_raw);
+
 /* 1 when the first bytes of buf (len of them) are a zstd frame magic. */
 int ps_trace_is_zstd(const void *buf, size_t len);
 

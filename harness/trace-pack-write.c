@@ -11,6 +11,7 @@
 
 #include "../probes/common/trace-format.h"
 #include "trace-pack-model.h"
+#include "trace-pack-verify.h"
 #include "util.h"
 
 #define PK_BLOCK_RAW (1u << 20) /* raw bytes per block (whole units; a chunk is never split) */
@@ -24,27 +25,14 @@ struct packer {
   size_t block_start, pos;
   ps_pack_sink sink;
   void *ctx;
-  struct ps_unpack *check; /* with verify: unpacks the output again */
-  size_t check_pos;        /* raw bytes the check has compared so far */
-  int mismatch;
+  struct pk_verify *check; /* with verify: unpacks the output again and compares */
 };
-
-static int check_sink(void *ctx, const void *buf, size_t len)
-{
-  struct packer *k = ctx;
-  if (k->check_pos + len > k->pos || memcmp(k->raw + k->check_pos, buf, len)) {
-    k->mismatch = 1;
-    return -EPROTO;
-  }
-  k->check_pos += len;
-  return 0;
-}
 
 static int emit(struct packer *k, const void *buf, size_t len)
 {
   int err = k->sink(k->ctx, buf, len);
-  if (!err && k->check && ps_unpack_feed(k->check, buf, len))
-    err = -EPROTO;
+  if (!err && k->check)
+    err = pk_verify_feed(k->check, buf, len);
   return err;
 }
 
@@ -285,16 +273,13 @@ int ps_trace_pack(const uint8_t *raw, size_t len, int verify, ps_pack_sink sink,
   k->sink = sink;
   k->ctx = ctx;
   if (verify)
-    k->check = ps_unpack_new(check_sink, k);
+    k->check = pk_verify_start(raw, len);
   int err = pack_all(k, len);
-  if (!err && k->check) {
-    int trunc = 0;
-    if (ps_unpack_finish(k->check, &trunc) || trunc || k->check_pos != len)
-      err = -EPROTO;
+  if (k->check) {
+    int verr = pk_verify_finish(k->check, err && err != -EPROTO);
+    if (!err)
+      err = verr;
   }
-  if (k->mismatch)
-    err = -EPROTO;
-  ps_unpack_free(k->check);
   pk_model_free(&k->m);
   for (int i = 0; i < PK_NSTREAMS; i++)
     free(k->s[i].p);
