@@ -29,6 +29,7 @@ enum pk_stream {
   PK_LEN,   /* lengths of verbatim pieces (varint) */
   PK_RAW,   /* verbatim bytes */
   PK_CHUNK, /* chunk headers: tid, nrecords, first_seq delta, mono_ns delta, payload_len */
+  PK_AFN,   /* full ALLOC/ALLOCS/FREE records: type << 4 | fn (one byte) */
   PK_NSTREAMS
 };
 
@@ -41,6 +42,8 @@ enum pk_kind {
   PK_K_CHUNK = 4,  /* a chunk header (PK_CHUNK); its records follow */
   PK_K_ZERO = 5,   /* a run of zero bytes between chunks (PK_LEN) */
   PK_K_RAW = 6,    /* bytes outside chunks (file header, torn tail), verbatim (PK_LEN, PK_RAW) */
+  PK_K_ALLOCF = 7, /* an ALLOC or ALLOCS record (calloc, memalign...): PK_AFN, then as PK_K_MALLOC */
+  PK_K_FREEF = 8,  /* a FREE record (free, munmap): PK_AFN, then as PK_K_FREE */
 };
 
 /* seq code (low 2 bits of a detail byte): the seq delta 0, 1 or 2; 3: varint in PK_SEQ */
@@ -334,11 +337,37 @@ static inline void pk_on_free(struct pk_model *m, uint64_t ptr)
 
 /* ---- records of the raw format ---- */
 
-/* A MALLOC_C or FREE_C record, decoded (ptr absolute). */
+/* A MALLOC_C, FREE_C, ALLOC, ALLOCS or FREE record, decoded (ptr absolute). */
 struct pk_hot {
-  unsigned type;
+  unsigned type, fn; /* fn: of the full records only */
   uint64_t seq_delta, size, ptr, stack;
 };
+
+static inline int pk_hot_type(unsigned type)
+{
+  return type == PS_REC_MALLOC_C || type == PS_REC_FREE_C || type == PS_REC_ALLOC ||
+         type == PS_REC_ALLOCS || type == PS_REC_FREE;
+}
+
+static inline int pk_hot_is_alloc(unsigned type)
+{
+  return type == PS_REC_MALLOC_C || type == PS_REC_ALLOC || type == PS_REC_ALLOCS;
+}
+
+static inline int pk_hot_compact(unsigned type)
+{
+  return type == PS_REC_MALLOC_C || type == PS_REC_FREE_C;
+}
+
+/* A literal pointer (PK_PLIT): the record's own pointer field (aptr or zigzag of the delta). */
+static inline uint64_t pk_lit_encode(unsigned type, uint64_t d)
+{
+  return pk_hot_compact(type) ? ps_aptr_encode(d) : ps_zigzag((int64_t)d);
+}
+static inline uint64_t pk_lit_decode(unsigned type, uint64_t v)
+{
+  return pk_hot_compact(type) ? ps_aptr_decode(v) : (uint64_t)ps_unzigzag(v);
+}
 
 /* Reads a varint that the writer's ps_put_varint would write identically (shortest form).
  * Returns 0, or -1 when truncated, overlong or not in shortest form. */
@@ -362,21 +391,26 @@ static inline size_t pk_hot_parse(const uint8_t *p, const uint8_t *end, uint64_t
     return 0;
   uint8_t tb = *q++;
   h->type = tb & 15u;
-  h->seq_delta = tb >> 4;
-  if (h->seq_delta == 15 && (pk_get_canon(&q, end, &h->seq_delta) || h->seq_delta < 15))
+  int compact = pk_hot_compact(h->type), alloc = pk_hot_is_alloc(h->type);
+  h->fn = compact ? 0 : tb >> 4;
+  if (compact) {
+    h->seq_delta = tb >> 4;
+    if (h->seq_delta == 15 && (pk_get_canon(&q, end, &h->seq_delta) || h->seq_delta < 15))
+      return 0;
+  } else if (pk_get_canon(&q, end, &h->seq_delta)) {
     return 0;
+  }
   h->size = h->stack = 0;
   uint64_t z;
-  int malloc_c = h->type == PS_REC_MALLOC_C;
-  if (malloc_c && pk_get_canon(&q, end, &h->size))
+  if (alloc && pk_get_canon(&q, end, &h->size))
     return 0;
   if (pk_get_canon(&q, end, &z))
     return 0;
-  uint64_t d = ps_aptr_decode(z);
-  if (ps_aptr_encode(d) != z)
+  uint64_t d = pk_lit_decode(h->type, z);
+  if (pk_lit_encode(h->type, d) != z)
     return 0;
   h->ptr = last_ptr + d;
-  if (malloc_c && pk_get_canon(&q, end, &h->stack))
+  if (alloc && pk_get_canon(&q, end, &h->stack))
     return 0;
   return (size_t)(q - p);
 }
@@ -385,16 +419,20 @@ static inline size_t pk_hot_parse(const uint8_t *p, const uint8_t *end, uint64_t
 static inline size_t pk_hot_write(uint8_t *out, const struct pk_hot *h, uint64_t last_ptr)
 {
   uint8_t *q = out;
-  if (h->seq_delta < 15) {
+  if (!pk_hot_compact(h->type)) {
+    *q++ = (uint8_t)(h->type | h->fn << 4);
+    q = ps_put_varint(q, h->seq_delta);
+  } else if (h->seq_delta < 15) {
     *q++ = (uint8_t)(h->type | h->seq_delta << 4);
   } else {
     *q++ = (uint8_t)(h->type | 15u << 4);
     q = ps_put_varint(q, h->seq_delta);
   }
-  if (h->type == PS_REC_MALLOC_C)
+  int alloc = pk_hot_is_alloc(h->type);
+  if (alloc)
     q = ps_put_varint(q, h->size);
-  q = ps_put_varint(q, ps_aptr_encode(h->ptr - last_ptr));
-  if (h->type == PS_REC_MALLOC_C)
+  q = ps_put_varint(q, pk_lit_encode(h->type, h->ptr - last_ptr));
+  if (alloc)
     q = ps_put_varint(q, h->stack);
   return (size_t)(q - out);
 }

@@ -88,10 +88,19 @@ static int unpack_record(struct ps_unpack *u, struct pk_rd *rd)
   uint64_t n;
   const uint8_t *s;
   switch (kind) {
-  case PK_K_MALLOC: {
+  case PK_K_MALLOC:
+  case PK_K_ALLOCF: {
+    h.type = PS_REC_MALLOC_C;
+    h.fn = 0;
+    if (kind == PK_K_ALLOCF) {
+      det = pk_get_byte(&rd[PK_AFN]);
+      h.type = det >> 4;
+      h.fn = det & 15;
+      if (h.type != PS_REC_ALLOC && h.type != PS_REC_ALLOCS)
+        return corrupt(u, "an allocation of record type %u", h.type);
+    }
     det = pk_get_byte(&rd[PK_MOP]);
     mode = det >> 3;
-    h.type = PS_REC_MALLOC_C;
     h.seq_delta = (det & 3) < PK_SEQ_INLINE ? det & 3 : pk_get_varint(&rd[PK_SEQ]);
     uint32_t id;
     if (det & 4) {
@@ -114,7 +123,7 @@ static int unpack_record(struct ps_unpack *u, struct pk_rd *rd)
     } else if (mode == PK_PM_BUMP) {
       h.ptr = m->cur->bump;
     } else if (mode == PK_PM_LIT) {
-      h.ptr = m->last_ptr + ps_aptr_decode(pk_get_varint(&rd[PK_PLIT]));
+      h.ptr = m->last_ptr + pk_lit_decode(h.type, pk_get_varint(&rd[PK_PLIT]));
     } else {
       return corrupt(u, "an allocation with an unknown pointer mode %u", mode);
     }
@@ -124,13 +133,22 @@ static int unpack_record(struct ps_unpack *u, struct pk_rd *rd)
     return 1;
   }
   case PK_K_FREE:
+  case PK_K_FREEF:
+    h.type = PS_REC_FREE_C;
+    h.fn = 0;
+    if (kind == PK_K_FREEF) {
+      det = pk_get_byte(&rd[PK_AFN]);
+      h.type = det >> 4;
+      h.fn = det & 15;
+      if (h.type != PS_REC_FREE)
+        return corrupt(u, "a free of record type %u", h.type);
+    }
     det = pk_get_byte(&rd[PK_FOP]);
     mode = det >> 2;
-    h.type = PS_REC_FREE_C;
     h.size = h.stack = 0;
     h.seq_delta = (det & 3) < PK_SEQ_INLINE ? det & 3 : pk_get_varint(&rd[PK_SEQ]);
     if (mode == PK_FM_LIT) {
-      h.ptr = m->last_ptr + ps_aptr_decode(pk_get_varint(&rd[PK_PLIT]));
+      h.ptr = m->last_ptr + pk_lit_decode(h.type, pk_get_varint(&rd[PK_PLIT]));
     } else if (mode <= PK_FM_TAILK) {
       uint32_t info = get_info(&rd[PK_FLO], &rd[PK_FHI]);
       uint64_t rank = (mode - PK_FM_HEAD0) / 2;

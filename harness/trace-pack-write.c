@@ -105,9 +105,14 @@ static void pack_malloc(struct packer *k, const struct pk_hot *h)
     mode = PK_PM_BUMP;
   } else {
     mode = PK_PM_LIT;
-    pk_put_varint(&k->s[PK_PLIT], ps_aptr_encode(h->ptr - m->last_ptr));
+    pk_put_varint(&k->s[PK_PLIT], pk_lit_encode(h->type, h->ptr - m->last_ptr));
   }
-  op(k, PK_K_MALLOC);
+  if (h->type == PS_REC_MALLOC_C) {
+    op(k, PK_K_MALLOC);
+  } else {
+    op(k, PK_K_ALLOCF);
+    pk_put_byte(&k->s[PK_AFN], (uint8_t)(h->type << 4 | h->fn));
+  }
   pk_put_byte(&k->s[PK_MOP], (uint8_t)(sc | isnew << 2 | mode << 3));
   if (isnew) {
     pk_put_varint(&k->s[PK_NEW], h->size);
@@ -131,10 +136,15 @@ static void pack_free(struct packer *k, const struct pk_hot *h)
     b = m->slot[s].blk - 1;
     rank = pk_live_rank(m, b, &from_tail);
   }
-  op(k, PK_K_FREE);
+  if (h->type == PS_REC_FREE_C) {
+    op(k, PK_K_FREE);
+  } else {
+    op(k, PK_K_FREEF);
+    pk_put_byte(&k->s[PK_AFN], (uint8_t)(h->type << 4 | h->fn));
+  }
   if (rank == PK_NONE) {
     pk_put_byte(&k->s[PK_FOP], (uint8_t)(sc | PK_FM_LIT << 2));
-    pk_put_varint(&k->s[PK_PLIT], ps_aptr_encode(h->ptr - m->last_ptr));
+    pk_put_varint(&k->s[PK_PLIT], pk_lit_encode(h->type, h->ptr - m->last_ptr));
   } else {
     uint32_t info = m->blk[b].info;
     unsigned mode = PK_FM_HEAD0 + (unsigned)from_tail + 2 * (rank < 2 ? rank : 2);
@@ -169,10 +179,10 @@ static void pack_chunk(struct packer *k, const struct ps_trace_chunk *c)
   while (p < end) {
     unsigned type = *p & 15u;
     size_t n;
-    if (type == PS_REC_MALLOC_C || type == PS_REC_FREE_C) {
+    if (pk_hot_type(type)) {
       struct pk_hot h;
       n = pk_hot_parse(p, end, m->last_ptr, &h); /* 0 also when not re-created identically */
-      if (n && type == PS_REC_MALLOC_C)
+      if (n && pk_hot_is_alloc(type))
         pack_malloc(k, &h);
       else if (n)
         pack_free(k, &h);
