@@ -22,16 +22,13 @@
 
 enum ps_trace_kind { PS_TRACE_ALLOC = 1, PS_TRACE_CPU = 2 };
 
-/* Sequence numbers (docs/trace-format.md, "Order"): seq = epoch << PS_SEQ_LOCAL_BITS | n. The
- * epoch is a process-wide counter: a free (and a thread's PS_SEQ_LOCAL_MAX-th record in one epoch)
- * increments it and takes n = 0; every other record reads it and takes n = the thread's count of
- * records in the epoch it observed (from 1). So seqs increase in program order in each thread, a
- * free comes after every event that happened before it (in any thread) and before every event
- * that happened after it: the merge by seq pairs every free with its allocation and orders every
- * reuse of an address after its free. Allocations of different threads between two frees are
- * ordered by n (approximately). */
+/* Sequence numbers (docs/trace-format.md, "Order"): Lamport clocks. Each thread's seqs increase;
+ * an allocation or free at an address also comes after the last event at that address in any
+ * thread (the writer keeps a clock per address), so the merge by seq orders each address's events
+ * exactly; and every seq is at least epoch << PS_SEQ_LOCAL_BITS, where the process-wide epoch
+ * follows the leading thread's clock, which keeps threads roughly aligned in time (ps_seq_ticket
+ * gives a record's epoch). */
 #define PS_SEQ_LOCAL_BITS 8
-#define PS_SEQ_LOCAL_MAX 255u
 static inline uint64_t ps_seq_ticket(uint64_t seq) { return seq >> PS_SEQ_LOCAL_BITS; }
 
 /* header.flags: set by the probe in place (pwrite) when it happens. */

@@ -55,21 +55,15 @@ _Alignas(64) uint64_t ps_tw_seq[8];
 __thread uint64_t ps_tw_t_seq __attribute__((tls_model("initial-exec")));
 volatile int ps_tw_hot_ok;
 
-uint64_t ps_tw_seq_sync(void)
-{
-  uint64_t s = (__atomic_fetch_add(&ps_tw_seq[0], 1, __ATOMIC_RELAXED) + 1) << PS_SEQ_LOCAL_BITS;
-  ps_tw_t_seq = s;
-  return s;
-}
+_Alignas(64) uint64_t ps_tw_clock[PS_TW_CLOCKS];
 
-uint64_t ps_tw_seq_slow(uint64_t last, uint64_t epoch)
+void ps_tw_epoch_raise(uint64_t epoch)
 {
-  if (epoch > ps_seq_ticket(last)) { /* another thread's free began a new epoch: count from 1 */
-    uint64_t s = epoch << PS_SEQ_LOCAL_BITS | 1;
-    ps_tw_t_seq = s;
-    return s;
-  }
-  return ps_tw_seq_sync(); /* PS_SEQ_LOCAL_MAX records in one epoch */
+  uint64_t cur = __atomic_load_n(&ps_tw_seq[0], __ATOMIC_RELAXED);
+  while (cur < epoch &&
+         !__atomic_compare_exchange_n(&ps_tw_seq[0], &cur, epoch, 1, __ATOMIC_SEQ_CST,
+                                      __ATOMIC_RELAXED))
+    ;
 }
 
 /* The inline fast paths of trace-writer.h take the buffer only while tracing normally. */

@@ -4,8 +4,8 @@
  * Never calls malloc or stdio (buffers are mmap'd), never takes a lock the target may hold.
  * Threading and signal-safety contract:
  *  - Each thread appends only to its own buffer (a TLS pointer); the hot path is lock-free: a
- *    sequence number stamped with the process-wide epoch (a shared load; only frees increment
- *    the epoch, one atomic each, see ps_tw_next_seq) and plain stores: the thread claims its own buffer with a plain store, and
+ *    sequence number that is a Lamport clock per address (plain loads and stores of the address's
+ *    clock entry, one shared load of the epoch, see ps_tw_next_seq_at) and plain stores: the thread claims its own buffer with a plain store, and
  *    the rare flushers of other threads' buffers (shutdown, crash) first stop the fast path and
  *    run membarrier(2) (without membarrier, every event takes the locked slow path). The common
  *    case is inline.
@@ -78,8 +78,8 @@ void ps_tw_commit(uint8_t *end);
  * probe library has its own). Not for direct use. */
 #define PS_TW_HIDDEN __attribute__((visibility("hidden")))
 extern PS_TW_HIDDEN __thread struct ps_tbuf *ps_tw_tbuf __attribute__((tls_model("initial-exec")));
-/* [0]: the current epoch (atomic), alone on its cache line: it is read at every event and
- * written once per epoch, and must not share a line with the read-mostly globals */
+/* [0]: the process-wide epoch (atomic), alone on its cache line: it is read at every event and
+ * written when the leading thread's clock enters a new epoch (every 256 records) */
 extern PS_TW_HIDDEN uint64_t ps_tw_seq[8];
 /* The calling thread's last seq (epoch << PS_SEQ_LOCAL_BITS | n). */
 extern PS_TW_HIDDEN __thread uint64_t ps_tw_t_seq __attribute__((tls_model("initial-exec")));
@@ -90,26 +90,73 @@ extern PS_TW_HIDDEN volatile int ps_tw_hot_ok;
 /* The calling thread's buffer (valid between reserve and commit). */
 static inline struct ps_tbuf *ps_tw_current(void) { return ps_tw_tbuf; }
 
-/* Takes a new epoch for the calling thread (the one atomic read-modify-write of the event order)
- * and returns its seq: the epoch's first, n = 0. Out of line only in name: also the slow path of
- * ps_tw_next_seq (a new epoch observed, or PS_SEQ_LOCAL_MAX records in one epoch). */
-uint64_t ps_tw_seq_sync(void);
-uint64_t ps_tw_seq_slow(uint64_t last, uint64_t epoch);
+/* Per-address clocks (trace-format.h, "Order"): entry = clock << PS_TW_TAG_BITS | tag, where
+ * (slot, tag) identify the address exactly (16-byte granularity, 47-bit addresses); 0 = empty. */
+#define PS_TW_CLOCK_BITS 18
+#define PS_TW_CLOCKS (1u << PS_TW_CLOCK_BITS)
+#define PS_TW_TAG_BITS 25
+extern PS_TW_HIDDEN uint64_t ps_tw_clock[PS_TW_CLOCKS];
 
-/* Next sequence number of the calling thread for a record that needs no cross-thread order of
- * its own (allocations, stacks, modules, times; trace-format.h "Order"): the process-wide epoch
- * the thread observes now and its count of records in that epoch (from 1). Increasing in program
- * order. No shared write: one shared load of a line written once per epoch, a TLS store. */
-static inline uint64_t ps_tw_next_seq(void)
+/* Out of line: raises the process-wide epoch to at least epoch (compare-and-swap, only when it is
+ * lower); called when a thread's clock enters a new epoch and when a clock entry is evicted. */
+void ps_tw_epoch_raise(uint64_t epoch);
+
+static inline uint64_t ps_tw_seq_floor(uint64_t s)
+{
+  uint64_t floor = __atomic_load_n(&ps_tw_seq[0], __ATOMIC_ACQUIRE) << PS_SEQ_LOCAL_BITS;
+  return s > floor ? s : floor;
+}
+
+static inline uint64_t ps_tw_seq_done(uint64_t s)
 {
   uint64_t last = ps_tw_t_seq;
-  uint64_t epoch = __atomic_load_n(&ps_tw_seq[0], __ATOMIC_RELAXED);
-  if (__builtin_expect(epoch != ps_seq_ticket(last) ||
-                           (last & PS_SEQ_LOCAL_MAX) == PS_SEQ_LOCAL_MAX,
-                       0))
-    return ps_tw_seq_slow(last, epoch);
-  ps_tw_t_seq = last + 1;
-  return last + 1;
+  ps_tw_t_seq = s;
+  if (__builtin_expect((s ^ last) >> PS_SEQ_LOCAL_BITS, 0)) /* entered a new epoch */
+    ps_tw_epoch_raise(s >> PS_SEQ_LOCAL_BITS);
+  return s;
+}
+
+/* Next sequence number of the calling thread for a record that concerns no address (stacks,
+ * modules, times, cpu samples): after the thread's last, at least the process-wide epoch. */
+static inline uint64_t ps_tw_next_seq(void) { return ps_tw_seq_done(ps_tw_seq_floor(ps_tw_t_seq + 1)); }
+
+static inline uint64_t *ps_tw_clock_of(uint64_t a, uint64_t *tag)
+{
+  *tag = (a >> (4 + PS_TW_CLOCK_BITS)) & ((1ull << PS_TW_TAG_BITS) - 1);
+  return &ps_tw_clock[((a >> 4) ^ (*tag * 0x9e3779b1u)) & (PS_TW_CLOCKS - 1)];
+}
+
+/* Next sequence number of the calling thread for an allocation or free at address a: also after
+ * the last event at a in any thread (a Lamport clock kept per address), so the merge by seq
+ * orders every address's allocations and frees exactly as they happened. No locked instruction:
+ * plain loads and stores of the address's clock entry (a thread's own addresses stay in its
+ * cache) and of the thread's last seq; one shared load of the epoch. */
+static inline uint64_t ps_tw_next_seq_at(uint64_t a)
+{
+  uint64_t tag;
+  uint64_t *c = ps_tw_clock_of(a, &tag);
+  uint64_t ent = __atomic_load_n(c, __ATOMIC_ACQUIRE);
+  uint64_t s = ps_tw_t_seq + 1;
+  if (__builtin_expect((ent & ((1ull << PS_TW_TAG_BITS) - 1)) == tag, 1)) {
+    uint64_t after = (ent >> PS_TW_TAG_BITS) + 1;
+    s = after > s ? after : s;
+  } else if (ent) {
+    /* another address's clock: publish it through the epoch before replacing it, so whoever
+     * reads our entry later also reads an epoch above that clock */
+    ps_tw_epoch_raise((ent >> (PS_TW_TAG_BITS + PS_SEQ_LOCAL_BITS)) + 1);
+  }
+  s = ps_tw_seq_floor(s); /* after the entry's load */
+  __atomic_store_n(c, s << PS_TW_TAG_BITS | tag, __ATOMIC_RELEASE);
+  return ps_tw_seq_done(s);
+}
+
+/* Sets the clock of address a (already passed through ps_tw_next_seq_at) to the later seq of a
+ * record that concerns two addresses (a realloc's old and new block). */
+static inline void ps_tw_clock_set(uint64_t a, uint64_t seq)
+{
+  uint64_t tag;
+  uint64_t *c = ps_tw_clock_of(a, &tag);
+  __atomic_store_n(c, seq << PS_TW_TAG_BITS | tag, __ATOMIC_RELEASE);
 }
 
 /* ps_tw_reserve/ps_tw_commit with the common case inline (the thread has a buffer with room, no
@@ -155,11 +202,11 @@ static inline void ps_tw_commit_hot(uint8_t *end)
 }
 
 /* Writes a record's type byte (type | fn << 4) and seq delta; returns the next write position.
- * FREE and REALLOC records take a new epoch (ps_tw_seq_sync): a free must come after the
- * allocation it frees and before any reuse of its address, in every thread. */
+ * For records without an address; allocation records use ps_tw_rec_start_at with
+ * ps_tw_next_seq_at. */
 static inline uint8_t *ps_tw_rec_start(struct ps_tbuf *b, uint8_t *p, unsigned type, unsigned fn)
 {
-  uint64_t seq = type == PS_REC_FREE || type == PS_REC_REALLOC ? ps_tw_seq_sync() : ps_tw_next_seq();
+  uint64_t seq = ps_tw_next_seq();
   if (b->nrec == 0) {
     b->first_seq = seq;
     b->last_seq = seq;
@@ -171,8 +218,8 @@ static inline uint8_t *ps_tw_rec_start(struct ps_tbuf *b, uint8_t *p, unsigned t
   return p;
 }
 
-/* Like ps_tw_rec_start with a seq taken earlier by ps_tw_next_seq (e.g. before a real free inside
- * realloc); clamped so a chunk's seqs never decrease. */
+/* Like ps_tw_rec_start with a seq taken by ps_tw_next_seq_at (for a realloc's free: before the
+ * real call); clamped so a chunk's seqs never decrease. */
 static inline uint8_t *ps_tw_rec_start_at(struct ps_tbuf *b, uint8_t *p, unsigned type,
                                           unsigned fn, uint64_t seq)
 {
@@ -189,11 +236,12 @@ static inline uint8_t *ps_tw_rec_start_at(struct ps_tbuf *b, uint8_t *p, unsigne
   return p;
 }
 
-/* Starts a compact record (PS_REC_MALLOC_C / PS_REC_FREE_C): the seq delta rides in the type
- * byte when below 15. */
-static inline uint8_t *ps_tw_rec_start_c(struct ps_tbuf *b, uint8_t *p, unsigned type)
+/* Starts a compact record (PS_REC_MALLOC_C / PS_REC_FREE_C) at address ptr: the seq delta rides
+ * in the type byte when below 15. */
+static inline uint8_t *ps_tw_rec_start_c(struct ps_tbuf *b, uint8_t *p, unsigned type,
+                                         uint64_t ptr)
 {
-  uint64_t seq = type == PS_REC_FREE_C ? ps_tw_seq_sync() : ps_tw_next_seq();
+  uint64_t seq = ps_tw_next_seq_at(ptr);
   if (b->nrec == 0) {
     b->first_seq = seq;
     b->last_seq = seq;
