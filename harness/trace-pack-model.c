@@ -136,19 +136,6 @@ uint32_t pk_info_add(struct pk_model *m, uint64_t size, uint64_t stack)
   return idx;
 }
 
-void pk__slot_remove(struct pk_model *m, uint32_t s)
-{
-  /* backward-shift deletion keeps every probe sequence unbroken */
-  for (uint32_t j = (s + 1) & m->smask; m->slot[j].blk; j = (j + 1) & m->smask) {
-    uint32_t home = pk_mix(m->slot[j].ptr) & m->smask;
-    if (((j - home) & m->smask) >= ((j - s) & m->smask)) {
-      m->slot[s] = m->slot[j];
-      s = j;
-    }
-  }
-  m->slot[s].blk = 0;
-}
-
 void pk__slots_grow(struct pk_model *m)
 {
   struct pk_slot *old = m->slot;
@@ -168,35 +155,6 @@ uint32_t pk__block_new(struct pk_model *m)
     m->blk = ps_xrealloc(m->blk, m->capblk * sizeof *m->blk);
   }
   return m->nblk++;
-}
-
-uint32_t pk_live_rank(const struct pk_model *m, uint32_t b, int *from_tail)
-{
-  const struct pk_info *in = &m->info[m->blk[b].info];
-  uint32_t h = in->head, t = in->tail;
-  for (uint32_t r = 0; r <= PK_RANK_MAX && h != PK_NONE; r++) {
-    if (h == b) {
-      *from_tail = 0;
-      return r;
-    }
-    if (t == b) {
-      *from_tail = 1;
-      return r;
-    }
-    h = m->blk[h].next;
-    t = m->blk[t].prev;
-  }
-  return PK_NONE;
-}
-
-uint32_t pk_live_nth(const struct pk_model *m, uint32_t info, uint32_t rank, int from_tail)
-{
-  if (info >= m->ninfo)
-    return PK_NONE;
-  uint32_t b = from_tail ? m->info[info].tail : m->info[info].head;
-  for (uint32_t r = 0; r < rank && b != PK_NONE; r++)
-    b = from_tail ? m->blk[b].prev : m->blk[b].next;
-  return b;
 }
 
 /* ---- raw records ---- */

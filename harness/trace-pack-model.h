@@ -118,12 +118,34 @@ struct pk_model {
 };
 
 /* ---- buffers ---- */
+
+/* ps_put_varint with the 1-3 byte cases unrolled (the same bytes). */
+static inline uint8_t *pk_varint(uint8_t *p, uint64_t v)
+{
+  if (v < 0x80) {
+    *p = (uint8_t)v;
+    return p + 1;
+  }
+  if (v < 0x4000) {
+    p[0] = (uint8_t)(v | 0x80);
+    p[1] = (uint8_t)(v >> 7);
+    return p + 2;
+  }
+  if (v < 0x200000) {
+    p[0] = (uint8_t)(v | 0x80);
+    p[1] = (uint8_t)(v >> 7 | 0x80);
+    p[2] = (uint8_t)(v >> 14);
+    return p + 3;
+  }
+  return ps_put_varint(p, v);
+}
+
 void pk_buf_reserve(struct pk_buf *b, size_t n);
 /* Unchecked writes: the caller reserved the room (pk_buf_reserve). */
 static inline void pk_put_byte(struct pk_buf *b, uint8_t v) { b->p[b->len++] = v; }
 static inline void pk_put_varint(struct pk_buf *b, uint64_t v)
 {
-  b->len = (size_t)(ps_put_varint(b->p + b->len, v) - b->p);
+  b->len = (size_t)(pk_varint(b->p + b->len, v) - b->p);
 }
 void pk_put_bytes(struct pk_buf *b, const void *s, size_t n);
 static inline uint8_t pk_get_byte(struct pk_rd *r)
@@ -149,15 +171,9 @@ void pk_model_free(struct pk_model *m);
 void pk_model_thread(struct pk_model *m, uint32_t tid);
 /* Adds a new info; PK_NONE when the table is full. */
 uint32_t pk_info_add(struct pk_model *m, uint64_t size, uint64_t stack);
-/* Rank of block b in its info's list: sets *from_tail, returns the rank or PK_NONE beyond
- * PK_RANK_MAX from both ends. */
-uint32_t pk_live_rank(const struct pk_model *m, uint32_t b, int *from_tail);
-/* The block at rank from the head (newest) or tail of info's list, or PK_NONE. */
-uint32_t pk_live_nth(const struct pk_model *m, uint32_t info, uint32_t rank, int from_tail);
 /* Out of line: the rare paths of the inline updates below. */
 uint32_t pk__block_new(struct pk_model *m);
 void pk__slots_grow(struct pk_model *m);
-void pk__slot_remove(struct pk_model *m, uint32_t s);
 
 static inline uint32_t pk_mix(uint64_t x)
 {
@@ -177,6 +193,39 @@ static inline uint32_t pk_info_find(const struct pk_model *m, uint64_t size, uin
     if (in->size == size && in->stack == stack)
       return v - 1;
   }
+}
+
+/* Rank of block b in its info's list: sets *from_tail, returns the rank or PK_NONE beyond
+ * PK_RANK_MAX from both ends. */
+static inline uint32_t pk_live_rank(const struct pk_model *m, uint32_t b, int *from_tail)
+{
+  const struct pk_info *in = &m->info[m->blk[b].info];
+  uint32_t h = in->head, t = in->tail;
+  for (uint32_t r = 0; r <= PK_RANK_MAX && h != PK_NONE; r++) {
+    if (h == b) {
+      *from_tail = 0;
+      return r;
+    }
+    if (t == b) {
+      *from_tail = 1;
+      return r;
+    }
+    h = m->blk[h].next;
+    t = m->blk[t].prev;
+  }
+  return PK_NONE;
+}
+
+/* The block at rank from the head (newest) or tail of info's list, or PK_NONE. */
+static inline uint32_t pk_live_nth(const struct pk_model *m, uint32_t info, uint32_t rank,
+                                   int from_tail)
+{
+  if (info >= m->ninfo)
+    return PK_NONE;
+  uint32_t b = from_tail ? m->info[info].tail : m->info[info].head;
+  for (uint32_t r = 0; r < rank && b != PK_NONE; r++)
+    b = from_tail ? m->blk[b].prev : m->blk[b].next;
+  return b;
 }
 
 /* Slot of the live block at ptr, or PK_NONE. */
@@ -257,6 +306,19 @@ static inline void pk__slot_insert(struct pk_model *m, uint64_t ptr, uint32_t b)
   while (m->slot[s].blk)
     s = (s + 1) & m->smask;
   m->slot[s] = (struct pk_slot){ptr, b + 1};
+}
+
+static inline void pk__slot_remove(struct pk_model *m, uint32_t s)
+{
+  /* backward-shift deletion keeps every probe sequence unbroken */
+  for (uint32_t j = (s + 1) & m->smask; m->slot[j].blk; j = (j + 1) & m->smask) {
+    uint32_t home = pk_mix(m->slot[j].ptr) & m->smask;
+    if (((j - home) & m->smask) >= ((j - s) & m->smask)) {
+      m->slot[s] = m->slot[j];
+      s = j;
+    }
+  }
+  m->slot[s].blk = 0;
 }
 
 static inline void pk__block_release(struct pk_model *m, uint32_t s, uint32_t b)
@@ -419,21 +481,25 @@ static inline size_t pk_hot_parse(const uint8_t *p, const uint8_t *end, uint64_t
 static inline size_t pk_hot_write(uint8_t *out, const struct pk_hot *h, uint64_t last_ptr)
 {
   uint8_t *q = out;
+  if (h->type == PS_REC_FREE_C && h->seq_delta < 15) {
+    *q++ = (uint8_t)(PS_REC_FREE_C | h->seq_delta << 4);
+    return (size_t)(pk_varint(q, ps_aptr_encode(h->ptr - last_ptr)) - out);
+  }
   if (!pk_hot_compact(h->type)) {
     *q++ = (uint8_t)(h->type | h->fn << 4);
-    q = ps_put_varint(q, h->seq_delta);
+    q = pk_varint(q, h->seq_delta);
   } else if (h->seq_delta < 15) {
     *q++ = (uint8_t)(h->type | h->seq_delta << 4);
   } else {
     *q++ = (uint8_t)(h->type | 15u << 4);
-    q = ps_put_varint(q, h->seq_delta);
+    q = pk_varint(q, h->seq_delta);
   }
   int alloc = pk_hot_is_alloc(h->type);
   if (alloc)
-    q = ps_put_varint(q, h->size);
-  q = ps_put_varint(q, pk_lit_encode(h->type, h->ptr - last_ptr));
+    q = pk_varint(q, h->size);
+  q = pk_varint(q, pk_lit_encode(h->type, h->ptr - last_ptr));
   if (alloc)
-    q = ps_put_varint(q, h->stack);
+    q = pk_varint(q, h->stack);
   return (size_t)(q - out);
 }
 
