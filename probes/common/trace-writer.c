@@ -57,6 +57,8 @@ volatile int ps_tw_hot_ok;
 
 _Alignas(64) uint64_t ps_tw_clock[PS_TW_CLOCKS];
 
+uint64_t ps_tw_epoch_new(void) { return __atomic_add_fetch(&ps_tw_seq[0], 1, __ATOMIC_SEQ_CST); }
+
 void ps_tw_epoch_raise(uint64_t epoch)
 {
   uint64_t cur = __atomic_load_n(&ps_tw_seq[0], __ATOMIC_RELAXED);

@@ -91,15 +91,21 @@ extern PS_TW_HIDDEN volatile int ps_tw_hot_ok;
 static inline struct ps_tbuf *ps_tw_current(void) { return ps_tw_tbuf; }
 
 /* Per-address clocks (trace-format.h, "Order"): entry = clock << PS_TW_TAG_BITS | tag, where
- * (slot, tag) identify the address exactly (16-byte granularity, 47-bit addresses); 0 = empty. */
+ * (slot, tag) identify the address exactly (16-byte granularity, 47-bit addresses, clocks below
+ * 2^39); 0 = never used. Two addresses on one slot take turns; the one that finds the other's
+ * entry takes a new epoch instead (ps_tw_epoch_new), which is always safe. */
 #define PS_TW_CLOCK_BITS 18
 #define PS_TW_CLOCKS (1u << PS_TW_CLOCK_BITS)
 #define PS_TW_TAG_BITS 25
 extern PS_TW_HIDDEN uint64_t ps_tw_clock[PS_TW_CLOCKS];
 
 /* Out of line: raises the process-wide epoch to at least epoch (compare-and-swap, only when it is
- * lower); called when a thread's clock enters a new epoch and when a clock entry is evicted. */
+ * lower); called when a thread's clock enters a new epoch, so the epoch is never below any seq
+ * issued (seq >> PS_SEQ_LOCAL_BITS). */
 void ps_tw_epoch_raise(uint64_t epoch);
+/* Out of line: increments the process-wide epoch and returns the new one (an atomic increment):
+ * a point after every seq issued before it. */
+uint64_t ps_tw_epoch_new(void);
 
 static inline uint64_t ps_tw_seq_floor(uint64_t s)
 {
@@ -141,9 +147,10 @@ static inline uint64_t ps_tw_next_seq_at(uint64_t a)
     uint64_t after = (ent >> PS_TW_TAG_BITS) + 1;
     s = after > s ? after : s;
   } else if (ent) {
-    /* another address's clock: publish it through the epoch before replacing it, so whoever
-     * reads our entry later also reads an epoch above that clock */
-    ps_tw_epoch_raise((ent >> (PS_TW_TAG_BITS + PS_SEQ_LOCAL_BITS)) + 1);
+    /* another address holds the entry (a's clock was replaced, or lost in a race of two
+     * threads on one entry): a new epoch comes after every seq issued so far */
+    uint64_t fresh = ps_tw_epoch_new() << PS_SEQ_LOCAL_BITS;
+    s = fresh > s ? fresh : s;
   }
   s = ps_tw_seq_floor(s); /* after the entry's load */
   __atomic_store_n(c, s << PS_TW_TAG_BITS | tag, __ATOMIC_RELEASE);
