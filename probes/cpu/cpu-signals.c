@@ -46,8 +46,9 @@ static int cpu_wrappable(int sig, const struct sigaction *act)
                                       : act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN;
 }
 
-/* sigaction for a signal that is not our sampling signal, while the profiler runs. */
-static int cpu_foreign_action(int sig, const struct sigaction *act, struct sigaction *old)
+/* sigaction for a signal that is not our sampling signal: wrap (while the profiler runs) the
+ * handler installed; always report the target's own handler in *old, never the wrapper. */
+static int cpu_foreign_action(int sig, const struct sigaction *act, struct sigaction *old, int wrap)
 {
   void *prev_fn = NULL;
   int prev_info = 0;
@@ -57,7 +58,7 @@ static int cpu_foreign_action(int sig, const struct sigaction *act, struct sigac
   }
   struct sigaction mine, cur;
   const struct sigaction *use = act;
-  if (act && cpu_wrappable(sig, act)) {
+  if (wrap && act && cpu_wrappable(sig, act)) {
     int info = (act->sa_flags & SA_SIGINFO) != 0;
     atomic_store(&cpu_foreign[sig].fn, info ? (void *)act->sa_sigaction : (void *)act->sa_handler);
     atomic_store(&cpu_foreign[sig].siginfo, info);
@@ -88,11 +89,9 @@ CPU_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction 
   if (!real_sigaction)
     *(void **)&real_sigaction = dlsym(RTLD_NEXT, "sigaction");
   int signo = cpu_active_signo();
-  if (!signo)
-    return real_sigaction(sig, act, old);
-  if (sig == signo)
+  if (signo && sig == signo)
     return cpu_handler_target_action(act, old);
-  return cpu_foreign_action(sig, act, old);
+  return cpu_foreign_action(sig, act, old, signo != 0);
 }
 
 /* glibc's signal() has BSD semantics: SA_RESTART, the signal blocked in its handler. */

@@ -89,8 +89,10 @@ static int clock_can_abs(clockid_t c)
 static int cpu_sleep(clockid_t clk, int flags, const struct timespec *req, struct timespec *rem)
 {
   CPU_REAL(real_clock_nanosleep, "clock_nanosleep");
-  if (!cpu_self() || !real_clock_nanosleep)
-    return real_clock_nanosleep ? real_clock_nanosleep(clk, flags, req, rem) : ENOSYS;
+  if (!real_clock_nanosleep)
+    return ENOSYS;
+  if (!cpu_self() || !req)
+    return real_clock_nanosleep(clk, flags, req, rem); /* NULL: EFAULT as usual */
   if (req->tv_nsec < 0 || req->tv_nsec >= NS || req->tv_sec < 0)
     return real_clock_nanosleep(clk, flags, req, rem); /* EINVAL as usual */
   int abs = flags & TIMER_ABSTIME;
@@ -222,7 +224,8 @@ CPU_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *
 CPU_EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
 {
   CPU_REAL(real_select, "select");
-  if (!cpu_self() || (tv && tv->tv_sec == 0 && tv->tv_usec == 0))
+  /* sets wider than fd_set (nfds > FD_SETSIZE, allocated by the caller) cannot be restored */
+  if (!cpu_self() || (tv && tv->tv_sec == 0 && tv->tv_usec == 0) || nfds > FD_SETSIZE)
     return real_select(nfds, rd, wr, ex, tv);
   fd_set r0, w0, e0;
   if (rd)
@@ -263,7 +266,7 @@ CPU_EXPORT int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struc
                        const sigset_t *mask)
 {
   CPU_REAL(real_pselect, "pselect");
-  if (!cpu_self() || (tmo && tmo->tv_sec == 0 && tmo->tv_nsec == 0))
+  if (!cpu_self() || (tmo && tmo->tv_sec == 0 && tmo->tv_nsec == 0) || nfds > FD_SETSIZE)
     return real_pselect(nfds, rd, wr, ex, tmo, mask);
   fd_set r0, w0, e0;
   if (rd)
