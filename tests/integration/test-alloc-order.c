@@ -1,0 +1,137 @@
+/* test-alloc-order.c - the event order of allocation traces (docs/trace-format.md, "Order"): run
+ * ground-truth programs under the tracer and read their records merged by seq (`perfsweep analyze
+ * --dump`): every thread's seqs increase, and every address alternates allocation, free,
+ * allocation... in the merged order, also when 8 threads pass blocks to each other (a free in
+ * another thread than the allocation, addresses reused across threads).
+ */
+#include <criterion/criterion.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "trace-format.h"
+
+#define BIN PERFSWEEP_BIN_DIR
+#define LIB PERFSWEEP_LIB_DIR
+
+static char tmpdir[256];
+
+static void make_tmp(void)
+{
+  strcpy(tmpdir, "/tmp/ps-alloc-order-XXXXXX");
+  cr_assert_not_null(mkdtemp(tmpdir), "cannot create a temporary folder");
+}
+
+static void rm_tmp(void)
+{
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+  (void)!system(cmd);
+}
+
+TestSuite(alloc_order, .init = make_tmp, .fini = rm_tmp, .timeout = 120);
+
+/* address -> live (open addressing, never removes) */
+struct addr_map {
+  uint64_t *key;
+  unsigned char *live;
+  size_t cap;
+};
+
+static unsigned char *addr_state(struct addr_map *m, uint64_t a, int *fresh)
+{
+  size_t i = (size_t)((a >> 4) * 0x9e3779b97f4a7c15ull >> 40) & (m->cap - 1);
+  while (m->key[i] && m->key[i] != a)
+    i = (i + 1) & (m->cap - 1);
+  *fresh = m->key[i] == 0;
+  m->key[i] = a;
+  return &m->live[i];
+}
+
+struct order_stats {
+  long records, allocs, frees, bad_order, early_free, double_alloc;
+};
+
+/* Traces `alloc-truth ARGS` and checks the merged order of its trace. */
+static struct order_stats check_order(const char *args)
+{
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "mkdir -p %s/t && PERFSWEEP_TRACE_DIR=%s/t PERFSWEEP_ALLOC=exact "
+           "LD_PRELOAD=%s/libperfsweep-alloc.so %s/alloc-truth %s >/dev/null",
+           tmpdir, tmpdir, LIB, BIN, args);
+  cr_assert_eq(system(cmd), 0, "'%s' failed", cmd);
+  snprintf(cmd, sizeof cmd, "%s/perfsweep analyze --dump %s/t/alloc.*.pst", BIN, tmpdir);
+  FILE *f = popen(cmd, "r");
+  cr_assert_not_null(f, "popen %s", cmd);
+  struct addr_map m = {calloc(1 << 20, 8), calloc(1 << 20, 1), 1 << 20};
+  uint64_t last_seq[64] = {0};
+  uint32_t tids[64] = {0};
+  struct order_stats st = {0};
+  char line[4096];
+  while (fgets(line, sizeof line, f)) {
+    uint64_t seq;
+    unsigned tid, type;
+    if (sscanf(line, "%" SCNu64 " tid=%u type=%u", &seq, &tid, &type) != 3)
+      continue;
+    st.records++;
+    size_t t = 0;
+    while (t < 63 && tids[t] && tids[t] != tid)
+      t++;
+    if (tids[t] == tid && seq <= last_seq[t])
+      st.bad_order++;
+    tids[t] = tid;
+    last_seq[t] = seq;
+    uint64_t ptr = 0, old = 0;
+    const char *pp = strstr(line, " ptr=0x"), *po = strstr(line, " old=0x");
+    if (pp)
+      ptr = strtoull(pp + 7, NULL, 16);
+    if (po)
+      old = strtoull(po + 7, NULL, 16);
+    int fresh;
+    if ((type == PS_REC_FREE || (type == PS_REC_REALLOC && old)) && (type == PS_REC_FREE ? ptr : old)) {
+      unsigned char *s = addr_state(&m, type == PS_REC_FREE ? ptr : old, &fresh);
+      st.frees++;
+      if (!*s && !fresh)
+        st.early_free++; /* a free before the allocation of its block */
+      *s = 0;
+    }
+    if ((type == PS_REC_ALLOC || type == PS_REC_REALLOC) && ptr) {
+      unsigned char *s = addr_state(&m, ptr, &fresh);
+      st.allocs++;
+      if (*s)
+        st.double_alloc++; /* an allocation at an address still live */
+      *s = 1;
+    }
+  }
+  int rc = pclose(f);
+  cr_assert_eq(rc, 0, "'%s' failed", cmd);
+  free(m.key);
+  free(m.live);
+  return st;
+}
+
+Test(alloc_order, threads_passing_blocks_merge_in_order)
+{
+  for (int run = 0; run < 3; run++) {
+    struct order_stats st = check_order("threads");
+    cr_expect_geq(st.allocs, 8000, "8 threads x 1000 blocks traced (run %d)", run);
+    cr_expect_eq(st.bad_order, 0, "a thread's seqs always increase (run %d)", run);
+    cr_expect_eq(st.early_free, 0, "no free merged before its allocation (run %d)", run);
+    cr_expect_eq(st.double_alloc, 0, "no address allocated again before its free (run %d)", run);
+    rm_tmp();
+    make_tmp();
+  }
+}
+
+Test(alloc_order, two_busy_threads_merge_in_order)
+{
+  struct order_stats st = check_order("bench 50000");
+  cr_expect_geq(st.allocs, 100000, "2 x 50000 allocations traced");
+  cr_expect_eq(st.bad_order, 0, "a thread's seqs always increase");
+  cr_expect_eq(st.early_free, 0, "no free merged before its allocation");
+  cr_expect_eq(st.double_alloc, 0, "no address allocated again before its free");
+}
