@@ -258,6 +258,7 @@ uint8_t *ps_tw_reserve(size_t max)
     b->dregion = 0;
   }
   if (b->since_time >= PS_TW_TIME_EVERY) {
+    ps_tw_t_seq = ps_tw_seq_floor(ps_tw_t_seq); /* keep up with the other threads' epoch */
     /* CLOCK_MONOTONIC_COARSE is a vDSO read of a tick-updated value (~4 ms steps): a TIME
      * record only when it moved, so dense events cost a few ns and sparse ones keep their time */
     struct timespec ts;

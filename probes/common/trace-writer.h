@@ -136,7 +136,8 @@ static inline uint64_t *ps_tw_clock_of(uint64_t a, uint64_t *tag)
  * the last event at a in any thread (a Lamport clock kept per address), so the merge by seq
  * orders every address's allocations and frees exactly as they happened. No locked instruction:
  * plain loads and stores of the address's clock entry (a thread's own addresses stay in its
- * cache) and of the thread's last seq; one shared load of the epoch. */
+ * cache) and of the thread's last seq. (The epoch floor, which only keeps threads aligned, is
+ * applied every PS_TW_TIME_EVERY records by ps_tw_reserve.) */
 static inline uint64_t ps_tw_next_seq_at(uint64_t a)
 {
   uint64_t tag;
@@ -152,7 +153,6 @@ static inline uint64_t ps_tw_next_seq_at(uint64_t a)
     uint64_t fresh = ps_tw_epoch_new() << PS_SEQ_LOCAL_BITS;
     s = fresh > s ? fresh : s;
   }
-  s = ps_tw_seq_floor(s); /* after the entry's load */
   __atomic_store_n(c, s << PS_TW_TAG_BITS | tag, __ATOMIC_RELEASE);
   return ps_tw_seq_done(s);
 }
