@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../probes/common/trace-format.h"
+#include "trace-pack-decode.h"
 #include "trace-pack-model.h"
 #include "util.h"
 
@@ -72,101 +73,32 @@ static int in_varint(struct ps_unpack *u, size_t *off, uint64_t *v)
   return end - (u->in.p + *off) >= PS_VARINT_MAX ? -1 : 0;
 }
 
-static inline uint32_t get_info(struct pk_rd *lo, struct pk_rd *hi)
-{
-  uint64_t l = pk_get_byte(lo), h = pk_get_varint(hi);
-  return h >= (1u << 24) ? PK_NONE : (uint32_t)(h << 8 | l);
-}
-
 /* One record of a chunk; appends its raw bytes to u->out. 1 record, 2 the rest of the chunk
  * verbatim, negative: corrupt. */
 static int unpack_record(struct ps_unpack *u, struct pk_rd *rd)
 {
   struct pk_model *m = &u->m;
-  unsigned kind = pk_get_byte(&rd[PK_OP]), det, mode;
+  unsigned kind = pk_get_byte(&rd[PK_OP]);
   struct pk_hot h;
   uint64_t n;
   const uint8_t *s;
   switch (kind) {
   case PK_K_MALLOC:
-  case PK_K_ALLOCF: {
-    h.type = PS_REC_MALLOC_C;
-    h.fn = 0;
-    if (kind == PK_K_ALLOCF) {
-      det = pk_get_byte(&rd[PK_AFN]);
-      h.type = det >> 4;
-      h.fn = det & 15;
-      if (h.type != PS_REC_ALLOC && h.type != PS_REC_ALLOCS)
-        return corrupt(u, "an allocation of record type %u", h.type);
-    }
-    det = pk_get_byte(&rd[PK_MOP]);
-    mode = det >> 3;
-    h.seq_delta = (det & 3) < PK_SEQ_INLINE ? det & 3 : pk_get_varint(&rd[PK_SEQ]);
-    uint32_t id;
-    if (det & 4) {
-      h.size = pk_get_varint(&rd[PK_NEW]);
-      h.stack = pk_get_varint(&rd[PK_NEW]);
-      id = pk_info_add(m, h.size, h.stack);
-    } else {
-      id = get_info(&rd[PK_ILO], &rd[PK_IHI]);
-      if (id >= m->ninfo)
-        return corrupt(u, "an allocation refers to an unknown (size, stack) pair");
-      h.size = m->info[id].size;
-      h.stack = m->info[id].stack;
-    }
-    int c = pk_info_class(m, id, h.size), li = -1;
-    if (mode <= PK_PM_LIFOK) {
-      li = mode < PK_PM_LIFOK ? (int)mode : PK_PM_LIFOK + pk_get_byte(&rd[PK_PCODE]);
-      h.ptr = pk_lifo_get(m, c, li);
-      if (!h.ptr)
-        return corrupt(u, "an allocation refers to a freed address the model does not hold");
-    } else if (mode == PK_PM_BUMP) {
-      h.ptr = m->cur->bump;
-    } else if (mode == PK_PM_LIT) {
-      h.ptr = m->last_ptr + pk_lit_decode(h.type, pk_get_varint(&rd[PK_PLIT]));
-    } else {
-      return corrupt(u, "an allocation with an unknown pointer mode %u", mode);
-    }
+  case PK_K_ALLOCF:
+  case PK_K_FREE:
+  case PK_K_FREEF: {
+    struct pk_decoded o;
+    const char *why = pk_decode_hot(m, rd, kind, &h, &o);
+    if (why)
+      return corrupt(u, "%s", why);
     u->out.len += pk_hot_write(u->out.p + u->out.len, &h, m->last_ptr);
-    pk_on_malloc(m, id, h.size, h.ptr, li); /* the packer used BUMP/LIT only when not listed */
+    if (kind == PK_K_MALLOC || kind == PK_K_ALLOCF)
+      pk_on_malloc(m, o.isnew ? pk_info_add(m, h.size, h.stack) : o.id, h.size, h.ptr, o.li);
+    else
+      pk_on_free(m, h.ptr);
     m->last_ptr = h.ptr;
     return 1;
   }
-  case PK_K_FREE:
-  case PK_K_FREEF:
-    h.type = PS_REC_FREE_C;
-    h.fn = 0;
-    if (kind == PK_K_FREEF) {
-      det = pk_get_byte(&rd[PK_AFN]);
-      h.type = det >> 4;
-      h.fn = det & 15;
-      if (h.type != PS_REC_FREE)
-        return corrupt(u, "a free of record type %u", h.type);
-    }
-    det = pk_get_byte(&rd[PK_FOP]);
-    mode = det >> 2;
-    h.size = h.stack = 0;
-    h.seq_delta = (det & 3) < PK_SEQ_INLINE ? det & 3 : pk_get_varint(&rd[PK_SEQ]);
-    if (mode == PK_FM_LIT) {
-      h.ptr = m->last_ptr + pk_lit_decode(h.type, pk_get_varint(&rd[PK_PLIT]));
-    } else if (mode <= PK_FM_TAILK) {
-      uint32_t info = get_info(&rd[PK_FLO], &rd[PK_FHI]);
-      uint64_t rank = (mode - PK_FM_HEAD0) / 2;
-      if (rank == 2)
-        rank += pk_get_varint(&rd[PK_FRANK]);
-      uint32_t b = rank > PK_RANK_MAX ? PK_NONE
-                                      : pk_live_nth(m, info, (uint32_t)rank,
-                                                    (mode - PK_FM_HEAD0) & 1);
-      if (b == PK_NONE)
-        return corrupt(u, "a free refers to a block that is not live");
-      h.ptr = m->blk[b].ptr;
-    } else {
-      return corrupt(u, "a free with an unknown mode %u", mode);
-    }
-    u->out.len += pk_hot_write(u->out.p + u->out.len, &h, m->last_ptr);
-    pk_on_free(m, h.ptr);
-    m->last_ptr = h.ptr;
-    return 1;
   case PK_K_VERB:
   case PK_K_REST:
     n = pk_get_varint(&rd[PK_LEN]);

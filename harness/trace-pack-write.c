@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../probes/common/trace-format.h"
+#include "trace-pack-decode.h"
 #include "trace-pack-model.h"
 #include "trace-pack-verify.h"
 #include "util.h"
@@ -25,8 +26,50 @@ struct packer {
   size_t block_start, pos;
   ps_pack_sink sink;
   void *ctx;
-  struct pk_verify *check; /* with verify: unpacks the output again and compares */
+  struct pk_verify *check; /* verify 2: unpacks the output again and compares */
+  int self_check;          /* verify 1: decodes each packed record again (check_record) */
+  int mismatch;
+  struct pk_rd crd[PK_NSTREAMS]; /* verify 1: the check's readers, following the streams */
 };
+
+/* The per-record check: decodes the record just packed from the streams (k->crd, readers that
+ * follow the writers), against the model as it was before the record (the caller applies the
+ * record after this), and compares it with the parsed record h (li, id: what the packer
+ * encoded). The readers end at the buffers' capacity (the buffers do not move while records are
+ * written); that every stream was read exactly up to what was written, never further, is
+ * checked at the next unit boundary (check_boundary). */
+static void check_record(struct packer *k, unsigned kind, const struct pk_hot *h, int li,
+                         uint32_t id)
+{
+  int alloc = kind == PK_K_MALLOC || kind == PK_K_ALLOCF;
+  k->crd[PK_OP].p++; /* the kind byte, read by the caller in the unpacker */
+  struct pk_hot d;
+  struct pk_decoded o = {0, PK_NONE, -1};
+  const char *why = pk_decode_hot(&k->m, k->crd, kind, &d, &o);
+  int bad = why || d.type != h->type || d.fn != h->fn || d.seq_delta != h->seq_delta ||
+            d.ptr != h->ptr || d.size != h->size || d.stack != h->stack;
+  if (alloc)
+    bad |= o.li != li || (o.isnew ? id != PK_NONE : o.id != id);
+  k->mismatch |= bad;
+}
+
+/* At a unit boundary (before a chunk header, verbatim bytes, zeros, a block's end): every
+ * stream the records used must have been read exactly to its end, never past it. */
+static void check_boundary(struct packer *k)
+{
+  for (int i = 0; i < PK_NSTREAMS; i++)
+    k->mismatch |= k->crd[i].bad || k->crd[i].p != k->s[i].p + k->s[i].len;
+}
+
+/* After a unit the records do not read (or a buffer moved): the readers follow the writers. */
+static void check_sync(struct packer *k)
+{
+  for (int i = 0; i < PK_NSTREAMS; i++) {
+    k->crd[i].p = k->s[i].p + k->s[i].len;
+    k->crd[i].end = k->s[i].p + k->s[i].cap;
+    k->crd[i].bad = 0;
+  }
+}
 
 static int emit(struct packer *k, const void *buf, size_t len)
 {
@@ -39,6 +82,8 @@ static int emit(struct packer *k, const void *buf, size_t len)
 static int flush_block(struct packer *k)
 {
   size_t raw_len = k->pos - k->block_start;
+  if (k->self_check)
+    check_boundary(k);
   if (!raw_len)
     return 0;
   struct pk_buf *o = &k->out;
@@ -57,6 +102,8 @@ static int flush_block(struct packer *k)
     k->s[i].len = 0;
   }
   k->block_start = k->pos;
+  if (k->self_check)
+    check_sync(k);
   return emit(k, o->p, o->len);
 }
 
@@ -75,11 +122,15 @@ static unsigned seq_code(struct packer *k, uint64_t d)
 
 static void verbatim(struct packer *k, unsigned kind, const uint8_t *p, size_t n)
 {
+  if (k->self_check)
+    check_boundary(k);
   pk_buf_reserve(&k->s[PK_OP], 1);
   pk_buf_reserve(&k->s[PK_LEN], PS_VARINT_MAX);
   op(k, kind);
   pk_put_varint(&k->s[PK_LEN], n);
   pk_put_bytes(&k->s[PK_RAW], p, n);
+  if (k->self_check)
+    check_sync(k);
 }
 
 /* Room for n more bytes in every stream (writes into them are unchecked). */
@@ -107,21 +158,22 @@ static void pack_malloc(struct packer *k, const struct pk_hot *h)
     mode = PK_PM_LIT;
     pk_put_varint(&k->s[PK_PLIT], pk_lit_encode(h->type, h->ptr - m->last_ptr));
   }
-  if (h->type == PS_REC_MALLOC_C) {
-    op(k, PK_K_MALLOC);
-  } else {
-    op(k, PK_K_ALLOCF);
+  unsigned kind = h->type == PS_REC_MALLOC_C ? PK_K_MALLOC : PK_K_ALLOCF;
+  op(k, kind);
+  if (kind == PK_K_ALLOCF)
     pk_put_byte(&k->s[PK_AFN], (uint8_t)(h->type << 4 | h->fn));
-  }
   pk_put_byte(&k->s[PK_MOP], (uint8_t)(sc | isnew << 2 | mode << 3));
   if (isnew) {
     pk_put_varint(&k->s[PK_NEW], h->size);
     pk_put_varint(&k->s[PK_NEW], h->stack);
-    id = pk_info_add(m, h->size, h->stack);
   } else {
     pk_put_byte(&k->s[PK_ILO], (uint8_t)id);
     pk_put_varint(&k->s[PK_IHI], id >> 8);
   }
+  if (k->self_check)
+    check_record(k, kind, h, li, id);
+  if (isnew)
+    id = pk_info_add(m, h->size, h->stack);
   pk_on_malloc(m, id, h->size, h->ptr, li);
   m->last_ptr = h->ptr;
 }
@@ -136,12 +188,10 @@ static void pack_free(struct packer *k, const struct pk_hot *h)
     b = m->slot[s].blk - 1;
     rank = pk_live_rank(m, b, &from_tail);
   }
-  if (h->type == PS_REC_FREE_C) {
-    op(k, PK_K_FREE);
-  } else {
-    op(k, PK_K_FREEF);
+  unsigned kind = h->type == PS_REC_FREE_C ? PK_K_FREE : PK_K_FREEF;
+  op(k, kind);
+  if (kind == PK_K_FREEF)
     pk_put_byte(&k->s[PK_AFN], (uint8_t)(h->type << 4 | h->fn));
-  }
   if (rank == PK_NONE) {
     pk_put_byte(&k->s[PK_FOP], (uint8_t)(sc | PK_FM_LIT << 2));
     pk_put_varint(&k->s[PK_PLIT], pk_lit_encode(h->type, h->ptr - m->last_ptr));
@@ -154,6 +204,8 @@ static void pack_free(struct packer *k, const struct pk_hot *h)
     if (rank >= 2)
       pk_put_varint(&k->s[PK_FRANK], rank - 2);
   }
+  if (k->self_check)
+    check_record(k, kind, h, -1, PK_NONE);
   if (s != PK_NONE)
     pk_free_slot(m, s);
   m->last_ptr = h->ptr;
@@ -164,7 +216,9 @@ static void pack_chunk(struct packer *k, const struct ps_trace_chunk *c)
 {
   struct pk_model *m = &k->m;
   pk_model_thread(m, c->tid);
-  reserve_all(k, 5 * (size_t)c->payload_len + 64);
+  if (k->self_check)
+    check_boundary(k);
+  reserve_all(k, 5 * (size_t)c->payload_len + 64); /* the streams do not move in the chunk */
   op(k, PK_K_CHUNK);
   struct pk_buf *cs = &k->s[PK_CHUNK];
   pk_put_varint(cs, c->tid);
@@ -172,6 +226,8 @@ static void pack_chunk(struct packer *k, const struct ps_trace_chunk *c)
   pk_put_varint(cs, ps_zigzag((int64_t)(c->first_seq - m->prev_first_seq)));
   pk_put_varint(cs, ps_zigzag((int64_t)(c->mono_ns - m->prev_mono)));
   pk_put_varint(cs, c->payload_len);
+  if (k->self_check)
+    check_sync(k);
   m->prev_first_seq = c->first_seq;
   m->prev_mono = c->mono_ns;
   m->last_ptr = 0;
@@ -254,9 +310,13 @@ static int pack_all(struct packer *k, size_t len)
       size_t z = k->pos;
       while (z < len && !k->raw[z])
         z++;
+      if (k->self_check)
+        check_boundary(k);
       reserve_all(k, PS_VARINT_MAX);
       op(k, PK_K_ZERO);
       pk_put_varint(&k->s[PK_LEN], z - k->pos);
+      if (k->self_check)
+        check_sync(k);
       k->pos = z;
     } else {
       pack_raw(k, len);
@@ -282,9 +342,13 @@ int ps_trace_pack(const uint8_t *raw, size_t len, int verify, ps_pack_sink sink,
   k->raw = raw;
   k->sink = sink;
   k->ctx = ctx;
-  if (verify)
+  k->self_check = verify == 1;
+  check_sync(k);
+  if (verify >= 2)
     k->check = pk_verify_start(raw, len);
   int err = pack_all(k, len);
+  if (!err && k->mismatch)
+    err = -EPROTO;
   if (k->check) {
     int verr = pk_verify_finish(k->check, err && err != -EPROTO);
     if (!err)

@@ -17,8 +17,11 @@
 typedef int (*ps_pack_sink)(void *ctx, const void *buf, size_t len);
 
 /* Packs the raw trace bytes raw[0..len) (any bytes: a damaged or truncated trace, or no trace at
- * all, is packed too, only less compactly) and writes the packed stream to sink. With verify, the
- * packed stream is unpacked again as it is produced and compared with raw: a difference returns
+ * all, is packed too, only less compactly) and writes the packed stream to sink. verify 1: each
+ * packed record is decoded again against the model it was encoded with and compared with the
+ * parsed record (the encoding is then exact by induction: both sides apply the same updates to
+ * the same values; framing and verbatim bytes are copies); verify 2: the whole packed stream is
+ * unpacked again in a second thread and compared byte for byte with raw. A difference returns
  * -EPROTO (nothing is wrong with the input; the caller should store the raw bytes instead).
  * Returns 0, -EPROTO, or the sink's negative errno. Memory: one block of streams (a few MiB) plus
  * the tables of live blocks and (size, stack) pairs, both capped. */

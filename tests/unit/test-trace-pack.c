@@ -45,12 +45,17 @@ static int unpack(const uint8_t *packed, size_t len, size_t piece, struct mem *o
   return err ? err : ferr;
 }
 
-/* Packs raw (verified by the packer too), unpacks it in pieces, asserts byte equality. Returns
- * the packed length. */
+/* Packs raw (checked by the packer both ways), unpacks it in pieces, asserts byte equality.
+ * Returns the packed length. */
 static size_t round_trip(const uint8_t *raw, size_t len, const char *what)
 {
-  struct mem packed = {0}, back = {0};
+  struct mem packed = {0}, back = {0}, full = {0};
   cr_assert_eq(ps_trace_pack(raw, len, 1, mem_sink, &packed), 0, "packing %s", what);
+  /* the full check (a second thread unpacks and compares) agrees, on the same bytes */
+  cr_assert_eq(ps_trace_pack(raw, len, 2, mem_sink, &full), 0, "packing %s, full check", what);
+  cr_assert(full.len == packed.len && !memcmp(full.p, packed.p, packed.len),
+            "%s: the same packed bytes whatever the check", what);
+  free(full.p);
   cr_assert(ps_trace_is_packed(packed.p, packed.len), "%s: the packed stream has its magic", what);
   int trunc = 1;
   cr_assert_eq(unpack(packed.p, packed.len, 4093, &back, &trunc), 0, "unpacking %s", what);
