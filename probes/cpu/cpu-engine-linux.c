@@ -18,6 +18,7 @@
 
 static _Atomic int cpu_engine_process = CPU_ENGINE_NONE; /* what the first thread got */
 static _Atomic int cpu_force_timer;
+static _Atomic int cpu_no_sigtrap; /* attr.sigtrap refused (kernel < 5.13): classic delivery */
 static char cpu_reason[120];
 
 int cpu_engine_kind(void) { return atomic_load(&cpu_engine_process); }
@@ -73,6 +74,29 @@ static int cpu_perf_start(struct cpu_thread *t, const struct cpu_config *cfg)
   a.exclude_kernel = 1;
   a.exclude_hv = 1;
   a.wakeup_events = 1;
+  if (cfg->sigtrap && !atomic_load(&cpu_no_sigtrap)) {
+    /* The kernel sends SIGTRAP (si_code TRAP_PERF) to the thread itself from task work on its
+     * way back to user space: no fasync owner, no irq_work self-IPI. It must be removed on exec. */
+    a.sigtrap = 1;
+    a.remove_on_exec = 1;
+    a.sig_data = CPU_SIGTRAP_COOKIE;
+    int fd = (int)syscall(SYS_perf_event_open, &a, t->tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+    if (fd >= 0) {
+      t->fd = fd;
+      if (ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) == 0)
+        return 0;
+      int e = errno;
+      close(fd);
+      t->fd = -1;
+      return -e;
+    }
+    if (errno != EINVAL && errno != E2BIG)
+      return -errno;
+    atomic_store(&cpu_no_sigtrap, 1); /* an older kernel: the classic delivery, same signal */
+    a.sigtrap = 0;
+    a.remove_on_exec = 0;
+    a.sig_data = 0;
+  }
   int fd = (int)syscall(SYS_perf_event_open, &a, t->tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
   if (fd < 0)
     return -errno;

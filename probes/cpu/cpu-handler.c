@@ -23,6 +23,7 @@
 static struct sigaction cpu_prev_action;
 static unsigned cpu_depth = 64;
 static int cpu_wall;
+static int cpu_sigtrap; /* SIGTRAP is ours only with si_code TRAP_PERF */
 static volatile int cpu_enabled;
 static uintptr_t cpu_self_lo, cpu_self_hi; /* our own code: its frames are dropped */
 
@@ -68,7 +69,7 @@ static int cpu_unwind_fast(const ucontext_t *uc, uintptr_t *ips, int max)
 
 static int cpu_is_sampling_code(int code)
 {
-  return code == SI_TIMER || code == POLL_IN || code == POLL_HUP;
+  return code == SI_TIMER || code == POLL_IN || code == POLL_HUP || (cpu_sigtrap && code == TRAP_PERF);
 }
 
 __thread unsigned cpu_sample_hits CPU_TLS;
@@ -188,6 +189,7 @@ int cpu_handler_install(const struct cpu_config *cfg)
 {
   cpu_depth = cfg->depth;
   cpu_wall = cfg->mode == CPU_MODE_WALL;
+  cpu_sigtrap = cfg->sigtrap;
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);

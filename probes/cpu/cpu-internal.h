@@ -22,6 +22,10 @@
 enum cpu_mode { CPU_MODE_OFF, CPU_MODE_CPU_CLOCK, CPU_MODE_TASK_CLOCK, CPU_MODE_WALL };
 enum { CPU_ENGINE_NONE = 0, CPU_ENGINE_PERF = 1, CPU_ENGINE_TIMER = 2 };
 #define CPU_MAX_DEPTH 256
+#define CPU_SIGTRAP_COOKIE 0x70737770ull /* attr.sig_data of our sigtrap events ("pswp") */
+#ifndef TRAP_PERF
+#define TRAP_PERF 6 /* si_code of a perf_event SIGTRAP (asm-generic/siginfo.h) */
+#endif
 
 struct cpu_config {
   enum cpu_mode mode;   /* same numbering as enum ps_cpu_mode (harness/probe-env.h) */
@@ -29,6 +33,8 @@ struct cpu_config {
   int signo;            /* signal used for samples */
   unsigned depth;       /* deepest stack recorded, <= CPU_MAX_DEPTH */
   int force_timer;      /* PERFSWEEP_CPU_ENGINE=timer: skip perf_event_open (tests, seccomp) */
+  int sigtrap;          /* PERFSWEEP_CPU_ENGINE=sigtrap: perf_event overflow as SIGTRAP
+                         * (attr.sigtrap, Linux 5.13+): no fasync, cheaper; signo is SIGTRAP */
 };
 
 /* ---- per-thread sampler state ----------------------------------------------------------- */

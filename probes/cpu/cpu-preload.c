@@ -442,6 +442,11 @@ __attribute__((constructor)) static void cpu_init(void)
   cpu_cfg.depth = pc.depth > CPU_MAX_DEPTH ? CPU_MAX_DEPTH : pc.depth;
   const char *e = getenv("PERFSWEEP_CPU_ENGINE");
   cpu_cfg.force_timer = e && !strcmp(e, "timer");
+  /* sigtrap: the perf_event overflow as SIGTRAP (cheaper to deliver); SIGTRAP becomes our signal,
+   * the target's own SIGTRAP handler is chained like for any sampling signal */
+  cpu_cfg.sigtrap = e && !strcmp(e, "sigtrap") && cpu_cfg.mode != CPU_MODE_WALL;
+  if (cpu_cfg.sigtrap)
+    cpu_cfg.signo = SIGTRAP;
   real_pthread_create = dlsym(RTLD_NEXT, "pthread_create");
   real_dlopen = dlsym(RTLD_NEXT, "dlopen");
   real_dlclose = dlsym(RTLD_NEXT, "dlclose");

@@ -10,7 +10,9 @@
 # columns run an empty handler (a 20-line preload compiled here) on the same signal as each
 # engine: perf_event overflow at 999 Hz, and timer_create on the thread CPU clock at 999 Hz:
 # what the kernel's signal delivery alone costs on this machine. The timer_create engine
-# (PERFSWEEP_CPU_ENGINE=timer, the fallback) is measured beside the default perf_event one.
+# (PERFSWEEP_CPU_ENGINE=timer, the fallback) and the opt-in SIGTRAP delivery of the perf_event
+# overflow (PERFSWEEP_CPU_ENGINE=sigtrap), each with its own floor, are measured beside the
+# default perf_event one.
 # Mode "parts" (4th argument) splits the profiler's own CPU beyond the floor instead: fixed cost
 # (start-up and exit on a program that does nothing), cost per sample at 10 kHz (perfsweep minus
 # the same empty-handler floor, divided by the samples taken), cost per short thread (64 threads).
@@ -66,6 +68,13 @@ __attribute__((constructor)) static void init(void)
   memset(&a, 0, sizeof a);
   a.size = sizeof a; a.type = PERF_TYPE_SOFTWARE; a.config = PERF_COUNT_SW_CPU_CLOCK;
   a.sample_period = (unsigned long long)period; a.disabled = 1; a.exclude_kernel = 1; a.wakeup_events = 1;
+  if (getenv("FLOOR_SIGTRAP")) { /* the overflow as SIGTRAP (attr.sigtrap, Linux 5.13+) */
+    sigaction(SIGTRAP, &sa, 0);
+    a.sigtrap = 1; a.remove_on_exec = 1;
+    int fd = (int)syscall(SYS_perf_event_open, &a, tid, -1, -1, 0);
+    ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
+    return;
+  }
   int fd = (int)syscall(SYS_perf_event_open, &a, tid, -1, -1, 0);
   struct f_owner_ex o = {F_OWNER_TID, tid};
   fcntl(fd, F_SETFL, O_ASYNC); fcntl(fd, F_SETSIG, SIGPROF); fcntl(fd, F_SETOWN_EX, &o);
@@ -114,7 +123,7 @@ if [[ $mode == parts ]]; then
   exit 0
 fi
 
-cols="base floor ours floort timer perf cold warm perf_rep ours_size perf_size"
+cols="base floor ours floort timer floors sigtrap perf cold warm perf_rep ours_size perf_size"
 for c in $cols; do : >"$work/$c"; done
 export PERFSWEEP_SYMCACHE="$work/symcache"
 for i in $(seq 1 "$runs"); do
@@ -131,6 +140,10 @@ for i in $(seq 1 "$runs"); do
   rm -rf "$work/t2"; mkdir "$work/t2"
   cpu_ms env PERFSWEEP_CPU=cpu-clock PERFSWEEP_CPU_FREQ=999 PERFSWEEP_CPU_ENGINE=timer \
     PERFSWEEP_TRACE_DIR="$work/t2" LD_PRELOAD="$lib" "$prog" "$scale" >>"$work/timer"
+  cpu_ms env FLOOR_SIGTRAP=1 LD_PRELOAD="$work/libfloor.so" "$prog" "$scale" >>"$work/floors"
+  rm -rf "$work/t3"; mkdir "$work/t3"
+  cpu_ms env PERFSWEEP_CPU=cpu-clock PERFSWEEP_CPU_FREQ=999 PERFSWEEP_CPU_ENGINE=sigtrap \
+    PERFSWEEP_TRACE_DIR="$work/t3" LD_PRELOAD="$lib" "$prog" "$scale" >>"$work/sigtrap"
   cpu_ms perf record -q -F 999 -e cpu-clock --call-graph dwarf -o "$work/perf.data" -- "$prog" "$scale" >>"$work/perf"
   wall_s perf report -i "$work/perf.data" --stdio >>"$work/perf_rep"
   stat -c %s "$work/perf.data" >>"$work/perf_size"
@@ -144,6 +157,8 @@ printf '  CPU time   untraced %.0f ms | perfsweep %.0f ms (%.3fx, target <= 1.03
 printf '  floor      empty handler on the perf_event signal %.0f ms (%.3fx)\n' "$m_floor" "$(ratio "$m_floor" "$m_base")"
 printf '  timer      perfsweep on the timer_create engine %.0f ms (%.3fx) | its floor (empty handler) %.0f ms (%.3fx)\n' \
   "$m_timer" "$(ratio "$m_timer" "$m_base")" "$m_floort" "$(ratio "$m_floort" "$m_base")"
+printf '  sigtrap    perfsweep, perf_event overflow as SIGTRAP %.0f ms (%.3fx) | its floor (empty handler) %.0f ms (%.3fx)\n' \
+  "$m_sigtrap" "$(ratio "$m_sigtrap" "$m_base")" "$m_floors" "$(ratio "$m_floors" "$m_base")"
 printf '  report     perfsweep analyze cold %.3f s, warm %.3f s | perf report %.3f s | ratio cold %.3f, warm %.3f (target <= 0.333)\n' \
   "$m_cold" "$m_warm" "$m_perf_rep" "$(ratio "$m_cold" "$m_perf_rep")" "$(ratio "$m_warm" "$m_perf_rep")"
 printf '  size       cpu.*.pst %d B | perf.data %d B | ratio %.4f (target <= 0.1)\n' \
@@ -151,5 +166,5 @@ printf '  size       cpu.*.pst %d B | perf.data %d B | ratio %.4f (target <= 0.1
 printf '  load       %s\n' "$(uptime)"
 # per-round ratios (each against the untraced run of the same round), so the spread shows
 paste "$work/base" "$work/floor" "$work/ours" "$work/floort" "$work/timer" "$work/perf" \
-  "$work/cold" "$work/warm" "$work/perf_rep" |
-  awk '{printf "  round %d: ours %.3f floor %.3f | timer %.3f floor %.3f | perf %.3f | report cold %.3f warm %.3f\n", NR, $3/$1, $2/$1, $5/$1, $4/$1, $6/$1, $7/$9, $8/$9}'
+  "$work/cold" "$work/warm" "$work/perf_rep" "$work/floors" "$work/sigtrap" |
+  awk '{printf "  round %d: ours %.3f floor %.3f | timer %.3f floor %.3f | sigtrap %.3f floor %.3f | perf %.3f | report cold %.3f warm %.3f\n", NR, $3/$1, $2/$1, $5/$1, $4/$1, $11/$1, $10/$1, $6/$1, $7/$9, $8/$9}'

@@ -1,7 +1,8 @@
 /* cpu-stress.c - what must not break a profiled target: `threads` (64 short-lived threads),
  * `fork` (the child works and exits), `exec` (re-executes itself with `spin`), `dlopen` (loads,
  * calls and unloads libcpu-truth-lib.so repeatedly), `crash` (dies of SIGSEGV after working),
- * `ownprof` (its own SIGPROF handler and ITIMER_PROF must keep working), `blocked` (works with
+ * `ownprof` (its own SIGPROF handler and ITIMER_PROF must keep working), `owntrap` (its own
+ * SIGTRAP handler, for the sigtrap delivery), `blocked` (works with
  * SIGPROF blocked: the profiler must count lost samples), `emfile` (threads started with no file
  * descriptor left), `poll` (poll() with a timeout must not return early with EINTR).
  * Usage: cpu-stress MODE [LIBPATH]. Prints "ok MODE" when it finished normally.
@@ -36,6 +37,8 @@ __attribute__((noinline)) static uint64_t spin_units(unsigned u)
 
 static volatile sig_atomic_t prof_ticks;
 static void on_prof(int sig) { prof_ticks++; }
+static volatile sig_atomic_t trap_count;
+static void on_trap(int sig) { (void)sig; trap_count++; }
 
 static void *work_thread(void *p)
 {
@@ -103,6 +106,20 @@ int main(int argc, char **argv)
     setitimer(ITIMER_PROF, &off, NULL);
     if (prof_ticks < 5) {
       printf("own SIGPROF handler ran only %d times\n", (int)prof_ticks);
+      return 5;
+    }
+  } else if (!strcmp(mode, "owntrap")) {
+    /* the target's own SIGTRAP handler (the profiler's signal under PERFSWEEP_CPU_ENGINE=sigtrap) */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_trap;
+    sigaction(SIGTRAP, &sa, NULL);
+    for (int i = 0; i < 10; i++) {
+      spin_units(20);
+      raise(SIGTRAP);
+    }
+    if (trap_count != 10) {
+      printf("own SIGTRAP handler ran %d times of 10\n", (int)trap_count);
       return 5;
     }
   } else if (!strcmp(mode, "blocked")) {
