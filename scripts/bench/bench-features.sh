@@ -2,7 +2,8 @@
 # bench-features.sh - benchmark of perfsweep-features (issue 2). Measures, at small and medium,
 # with 1 and 2 workers: records/s of each stage, compute-stage source rows per CPU second (per
 # core), the 2-worker speedup of the compute stage, the whole pipeline against merely parsing the
-# JSON input (parse-only, same files), and compute-stage batch memory against batch size x workers.
+# JSON input (parse-only, same files, streamed the same way), compute-stage batch memory against
+# batch size x workers, and the collect read buffer and peak RSS (streaming: not the dataset).
 # Peers alternate A B A B within one script run; figures are medians of RUNS (>= 5) runs.
 # Usage: scripts/bench/bench-features.sh [BUILD_DIR]   (env: RUNS=5 SCALES="small medium")
 # Prints a markdown section for docs/performance.md ("Feature pipeline").
@@ -92,10 +93,11 @@ mem = [r for r in rows if r["kind"] == "mem"]
 if mem:
     print("\nCompute-stage batch memory (`batch_buffer_bytes`: sum over workers of each worker's largest "
           f"batch-local buffers) and process peak RSS, scale {mem[0]['scale']}:\n")
-    print("| batch size | workers | batch buffer KiB | KiB per (batch x worker) | peak RSS KiB |")
-    print("| ---: | ---: | ---: | ---: | ---: |")
+    print("| batch size | workers | batch buffer KiB | KiB per (batch x worker) | collect read buffer KiB | peak RSS after normalize KiB | peak RSS KiB |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in mem:
         st = stages(r); bb = st["compute"].get("batch_buffer_bytes", 0)
+        rb = st["collect"].get("read_buffer_bytes", 0)   # absent before the streaming collect
         print(f"| {r['batch']} | {r['workers']} | {bb / 1024:,.0f} | {bb / 1024 / (r['batch'] * r['workers']):.2f} | "
-              f"{st['total']['peak_rss_kb']:,} |")
+              f"{rb / 1024:,.0f} | {st['normalize']['peak_rss_kb']:,} | {st['total']['peak_rss_kb']:,} |")
 PY
