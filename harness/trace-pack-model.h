@@ -228,6 +228,15 @@ static inline uint32_t pk_live_nth(const struct pk_model *m, uint32_t info, uint
   return b;
 }
 
+/* The slot holding ptr, or the empty slot where ptr would go. */
+static inline uint32_t pk_slot_probe(const struct pk_model *m, uint64_t ptr)
+{
+  uint32_t s = pk_mix(ptr) & m->smask;
+  while (m->slot[s].blk && m->slot[s].ptr != ptr)
+    s = (s + 1) & m->smask;
+  return s;
+}
+
 /* Slot of the live block at ptr, or PK_NONE. */
 static inline uint32_t pk_slot_find(const struct pk_model *m, uint64_t ptr)
 {
@@ -345,8 +354,8 @@ static inline void pk_on_malloc(struct pk_model *m, uint32_t info, uint64_t size
     t->nlifo[c]--;
   }
   t->bump = ptr + (c >= 0 ? 16 * (uint64_t)c + 32 : ((size + 8 + 15) & ~(uint64_t)15));
-  uint32_t s = pk_slot_find(m, ptr);
-  if (__builtin_expect(s != PK_NONE, 0)) { /* already live (a free the trace did not see) */
+  uint32_t s = pk_slot_probe(m, ptr);
+  if (__builtin_expect(m->slot[s].blk != 0, 0)) { /* already live (an unseen free) */
     uint32_t b = m->slot[s].blk - 1;
     pk__list_unlink(m, b);
     if (info != PK_NONE)
@@ -365,9 +374,11 @@ static inline void pk_on_malloc(struct pk_model *m, uint32_t info, uint64_t size
   m->blk[b].ptr = ptr;
   pk__list_push(m, b, info);
   m->nlive++;
-  if (__builtin_expect(2 * m->nlive > m->smask + 1, 0))
+  if (__builtin_expect(2 * m->nlive > m->smask + 1, 0)) {
     pk__slots_grow(m);
-  pk__slot_insert(m, ptr, b);
+    s = pk_slot_probe(m, ptr);
+  }
+  m->slot[s] = (struct pk_slot){ptr, b + 1};
 }
 
 /* Frees the live block in slot s (from pk_slot_find) and remembers its address as the most
