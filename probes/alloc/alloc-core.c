@@ -182,22 +182,16 @@ write_alloc(unsigned type, unsigned fn, size_t size, uintptr_t ptr, uintptr_t ol
   if (is_new)
     p = ps_stack_put_record(b, p, id, ips, (unsigned)n);
   if (have_old) {
-    /* after the last events at both the old and the new address */
-    uint64_t seq = ps_tw_next_seq_at(old);
-    if (ptr && ptr != old) {
-      seq = ps_tw_next_seq_at(ptr);
-      ps_tw_clock_set(old, seq);
-    }
-    p = ps_tw_rec_start_at(b, p, PS_REC_REALLOC, fn, seq);
+    p = ps_tw_rec_start(b, p, PS_REC_REALLOC, fn);
     p = ps_put_varint(p, size);
     p = ps_tw_put_ptr(b, p, old);
     p = ps_tw_put_ptr(b, p, ptr);
   } else if (type == PS_REC_ALLOC && fn == PS_FN_MALLOC && ps_tw_aptr_ok(b, ptr)) {
-    p = ps_tw_rec_start_c(b, p, PS_REC_MALLOC_C, ptr);
+    p = ps_tw_rec_start_c(b, p, PS_REC_MALLOC_C);
     p = ps_put_varint(p, size);
     p = ps_tw_put_aptr(b, p, ptr);
   } else {
-    p = ps_tw_rec_start_at(b, p, type, fn, ps_tw_next_seq_at(ptr));
+    p = ps_tw_rec_start(b, p, type, fn);
     p = ps_put_varint(p, size);
     p = ps_tw_put_ptr(b, p, ptr);
   }
@@ -255,10 +249,11 @@ static inline __attribute__((always_inline)) void record_free(unsigned fn, uintp
     return;
   struct ps_tbuf *b = ps_tw_current();
   if (!have_seq && fn == PS_FN_FREE && ps_tw_aptr_ok(b, ptr)) {
-    p = ps_tw_rec_start_c(b, p, PS_REC_FREE_C, ptr);
+    p = ps_tw_rec_start_c(b, p, PS_REC_FREE_C);
     p = ps_tw_put_aptr(b, p, ptr);
   } else {
-    p = ps_tw_rec_start_at(b, p, PS_REC_FREE, fn, have_seq ? seq : ps_tw_next_seq_at(ptr));
+    p = have_seq ? ps_tw_rec_start_at(b, p, PS_REC_FREE, fn, seq)
+                 : ps_tw_rec_start(b, p, PS_REC_FREE, fn);
     p = ps_tw_put_ptr(b, p, ptr);
   }
   ps_tw_commit_hot(p);

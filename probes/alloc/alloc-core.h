@@ -37,7 +37,7 @@ void ps_alloc_fini(void);
  * pointer (frame address of the interposed function + 16); they key the unwinding cache. */
 void ps_alloc_on_alloc(unsigned fn, size_t size, void *ptr, uintptr_t ip0, uintptr_t sp0);
 void ps_alloc_on_free(unsigned fn, void *ptr);
-/* old: the block passed to realloc; ret: the result; seq_before: ps_tw_next_seq_at(old) taken before
+/* old: the block passed to realloc; ret: the result; seq_before: ps_tw_next_seq() taken before
  * the real call (the old block was freed then). */
 void ps_alloc_on_realloc(unsigned fn, void *old, size_t size, void *ret, uint64_t seq_before,
                          uintptr_t ip0, uintptr_t sp0);

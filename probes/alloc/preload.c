@@ -229,7 +229,7 @@ static void *do_realloc(unsigned fn, void *old, size_t n, size_t size, uintptr_t
     return p;
   }
   ENSURE(real_realloc);
-  uint64_t seq = ps_alloc_mode && old ? ps_tw_next_seq_at((uintptr_t)old) : 0; /* the free's */
+  uint64_t seq = ps_alloc_mode && old ? ps_tw_next_seq() : 0;
   void *p = fn == PS_FN_REALLOC ? real_realloc(old, n) : real_reallocarray(old, n, size);
   size_t bytes = fn == PS_FN_REALLOC ? n : n * size;
   if (p || (old && bytes == 0))

@@ -22,15 +22,6 @@
 
 enum ps_trace_kind { PS_TRACE_ALLOC = 1, PS_TRACE_CPU = 2 };
 
-/* Sequence numbers (docs/trace-format.md, "Order"): Lamport clocks. Each thread's seqs increase;
- * an allocation or free at an address also comes after the last event at that address in any
- * thread (the writer keeps a clock per address), so the merge by seq orders each address's events
- * exactly; and every seq is at least epoch << PS_SEQ_LOCAL_BITS, where the process-wide epoch
- * follows the leading thread's clock, which keeps threads roughly aligned in time (ps_seq_ticket
- * gives a record's epoch). */
-#define PS_SEQ_LOCAL_BITS 8
-static inline uint64_t ps_seq_ticket(uint64_t seq) { return seq >> PS_SEQ_LOCAL_BITS; }
-
 /* header.flags: set by the probe in place (pwrite) when it happens. */
 enum ps_trace_flags {
   PS_TRACE_F_DISK_FULL = 1u << 0,  /* the disk filled up: tracing stopped, the target ran on */

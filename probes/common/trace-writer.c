@@ -52,21 +52,7 @@ static struct {
 __thread struct ps_tbuf *ps_tw_tbuf __attribute__((tls_model("initial-exec")));
 #define t_buf ps_tw_tbuf
 _Alignas(64) uint64_t ps_tw_seq[8];
-__thread uint64_t ps_tw_t_seq __attribute__((tls_model("initial-exec")));
 volatile int ps_tw_hot_ok;
-
-_Alignas(64) uint64_t ps_tw_clock[PS_TW_CLOCKS];
-
-uint64_t ps_tw_epoch_new(void) { return __atomic_add_fetch(&ps_tw_seq[0], 1, __ATOMIC_SEQ_CST); }
-
-void ps_tw_epoch_raise(uint64_t epoch)
-{
-  uint64_t cur = __atomic_load_n(&ps_tw_seq[0], __ATOMIC_RELAXED);
-  while (cur < epoch &&
-         !__atomic_compare_exchange_n(&ps_tw_seq[0], &cur, epoch, 1, __ATOMIC_SEQ_CST,
-                                      __ATOMIC_RELAXED))
-    ;
-}
 
 /* The inline fast paths of trace-writer.h take the buffer only while tracing normally. */
 static void set_enabled(int on)
@@ -258,7 +244,6 @@ uint8_t *ps_tw_reserve(size_t max)
     b->dregion = 0;
   }
   if (b->since_time >= PS_TW_TIME_EVERY) {
-    ps_tw_t_seq = ps_tw_seq_floor(ps_tw_t_seq); /* keep up with the other threads' epoch */
     /* CLOCK_MONOTONIC_COARSE is a vDSO read of a tick-updated value (~4 ms steps): a TIME
      * record only when it moved, so dense events cost a few ns and sparse ones keep their time */
     struct timespec ts;

@@ -3,12 +3,12 @@
  *
  * Never calls malloc or stdio (buffers are mmap'd), never takes a lock the target may hold.
  * Threading and signal-safety contract:
- *  - Each thread appends only to its own buffer (a TLS pointer); the hot path is lock-free: a
- *    sequence number that is a Lamport clock per address (plain loads and stores of the address's
- *    clock entry, one shared load of the epoch, see ps_tw_next_seq_at) and plain stores: the thread claims its own buffer with a plain store, and
- *    the rare flushers of other threads' buffers (shutdown, crash) first stop the fast path and
- *    run membarrier(2) (without membarrier, every event takes the locked slow path). The common
- *    case is inline.
+ *  - Each thread appends only to its own buffer (a TLS pointer); the hot path is lock-free: one
+ *    relaxed atomic increment (the global seq that orders events of all threads) and plain
+ *    stores. The thread claims its own buffer with a plain store (no compare-and-swap): the rare
+ *    flushers of other threads' buffers (shutdown, crash) first stop the fast path and run
+ *    membarrier(2) (without membarrier, every event takes the compare-and-swap slow path). The
+ *    common case is inline.
  *  - ps_tw_reserve/ps_tw_commit are async-signal-safe with respect to other threads and other
  *    writers, but NOT re-entrant on the same thread: a caller that can be interrupted by its own
  *    signal handler (the CPU probe) must guard with its per-thread re-entrancy flag.
@@ -78,11 +78,9 @@ void ps_tw_commit(uint8_t *end);
  * probe library has its own). Not for direct use. */
 #define PS_TW_HIDDEN __attribute__((visibility("hidden")))
 extern PS_TW_HIDDEN __thread struct ps_tbuf *ps_tw_tbuf __attribute__((tls_model("initial-exec")));
-/* [0]: the process-wide epoch (atomic), alone on its cache line: it is read at every event and
- * written when the leading thread's clock enters a new epoch (every 256 records) */
+/* [0]: the global event order (atomic), alone on its cache line: the other threads' increments
+ * must not evict the read-mostly globals of the hot path */
 extern PS_TW_HIDDEN uint64_t ps_tw_seq[8];
-/* The calling thread's last seq (epoch << PS_SEQ_LOCAL_BITS | n). */
-extern PS_TW_HIDDEN __thread uint64_t ps_tw_t_seq __attribute__((tls_model("initial-exec")));
 /* tracing, not yet write-through (shutdown), and membarrier(2) available: the inline fast paths
  * may claim the thread's buffer with a plain store (see ps_tw_reserve_hot) */
 extern PS_TW_HIDDEN volatile int ps_tw_hot_ok;
@@ -90,80 +88,10 @@ extern PS_TW_HIDDEN volatile int ps_tw_hot_ok;
 /* The calling thread's buffer (valid between reserve and commit). */
 static inline struct ps_tbuf *ps_tw_current(void) { return ps_tw_tbuf; }
 
-/* Per-address clocks (trace-format.h, "Order"): entry = clock << PS_TW_TAG_BITS | tag, where
- * (slot, tag) identify the address exactly (16-byte granularity, 47-bit addresses, clocks below
- * 2^39); 0 = never used. Two addresses on one slot take turns; the one that finds the other's
- * entry takes a new epoch instead (ps_tw_epoch_new), which is always safe. */
-#define PS_TW_CLOCK_BITS 18
-#define PS_TW_CLOCKS (1u << PS_TW_CLOCK_BITS)
-#define PS_TW_TAG_BITS 25
-extern PS_TW_HIDDEN uint64_t ps_tw_clock[PS_TW_CLOCKS];
-
-/* Out of line: raises the process-wide epoch to at least epoch (compare-and-swap, only when it is
- * lower); called when a thread's clock enters a new epoch, so the epoch is never below any seq
- * issued (seq >> PS_SEQ_LOCAL_BITS). */
-void ps_tw_epoch_raise(uint64_t epoch);
-/* Out of line: increments the process-wide epoch and returns the new one (an atomic increment):
- * a point after every seq issued before it. */
-uint64_t ps_tw_epoch_new(void);
-
-static inline uint64_t ps_tw_seq_floor(uint64_t s)
+/* Next global sequence number (orders records of all threads). */
+static inline uint64_t ps_tw_next_seq(void)
 {
-  uint64_t floor = __atomic_load_n(&ps_tw_seq[0], __ATOMIC_ACQUIRE) << PS_SEQ_LOCAL_BITS;
-  return s > floor ? s : floor;
-}
-
-static inline uint64_t ps_tw_seq_done(uint64_t s)
-{
-  uint64_t last = ps_tw_t_seq;
-  ps_tw_t_seq = s;
-  if (__builtin_expect((s ^ last) >> PS_SEQ_LOCAL_BITS, 0)) /* entered a new epoch */
-    ps_tw_epoch_raise(s >> PS_SEQ_LOCAL_BITS);
-  return s;
-}
-
-/* Next sequence number of the calling thread for a record that concerns no address (stacks,
- * modules, times, cpu samples): after the thread's last, at least the process-wide epoch. */
-static inline uint64_t ps_tw_next_seq(void) { return ps_tw_seq_done(ps_tw_seq_floor(ps_tw_t_seq + 1)); }
-
-static inline uint64_t *ps_tw_clock_of(uint64_t a, uint64_t *tag)
-{
-  *tag = (a >> (4 + PS_TW_CLOCK_BITS)) & ((1ull << PS_TW_TAG_BITS) - 1);
-  return &ps_tw_clock[((a >> 4) ^ (*tag * 0x9e3779b1u)) & (PS_TW_CLOCKS - 1)];
-}
-
-/* Next sequence number of the calling thread for an allocation or free at address a: also after
- * the last event at a in any thread (a Lamport clock kept per address), so the merge by seq
- * orders every address's allocations and frees exactly as they happened. No locked instruction:
- * plain loads and stores of the address's clock entry (a thread's own addresses stay in its
- * cache) and of the thread's last seq. (The epoch floor, which only keeps threads aligned, is
- * applied every PS_TW_TIME_EVERY records by ps_tw_reserve.) */
-static inline uint64_t ps_tw_next_seq_at(uint64_t a)
-{
-  uint64_t tag;
-  uint64_t *c = ps_tw_clock_of(a, &tag);
-  uint64_t ent = __atomic_load_n(c, __ATOMIC_ACQUIRE);
-  uint64_t s = ps_tw_t_seq + 1;
-  if (__builtin_expect((ent & ((1ull << PS_TW_TAG_BITS) - 1)) == tag, 1)) {
-    uint64_t after = (ent >> PS_TW_TAG_BITS) + 1;
-    s = after > s ? after : s;
-  } else if (ent) {
-    /* another address holds the entry (a's clock was replaced, or lost in a race of two
-     * threads on one entry): a new epoch comes after every seq issued so far */
-    uint64_t fresh = ps_tw_epoch_new() << PS_SEQ_LOCAL_BITS;
-    s = fresh > s ? fresh : s;
-  }
-  __atomic_store_n(c, s << PS_TW_TAG_BITS | tag, __ATOMIC_RELEASE);
-  return ps_tw_seq_done(s);
-}
-
-/* Sets the clock of address a (already passed through ps_tw_next_seq_at) to the later seq of a
- * record that concerns two addresses (a realloc's old and new block). */
-static inline void ps_tw_clock_set(uint64_t a, uint64_t seq)
-{
-  uint64_t tag;
-  uint64_t *c = ps_tw_clock_of(a, &tag);
-  __atomic_store_n(c, seq << PS_TW_TAG_BITS | tag, __ATOMIC_RELEASE);
+  return __atomic_fetch_add(&ps_tw_seq[0], 1, __ATOMIC_RELAXED);
 }
 
 /* ps_tw_reserve/ps_tw_commit with the common case inline (the thread has a buffer with room, no
@@ -208,9 +136,7 @@ static inline void ps_tw_commit_hot(uint8_t *end)
   __atomic_store_n(&b->owner, 0, __ATOMIC_RELEASE);
 }
 
-/* Writes a record's type byte (type | fn << 4) and seq delta; returns the next write position.
- * For records without an address; allocation records use ps_tw_rec_start_at with
- * ps_tw_next_seq_at. */
+/* Writes a record's type byte (type | fn << 4) and seq delta; returns the next write position. */
 static inline uint8_t *ps_tw_rec_start(struct ps_tbuf *b, uint8_t *p, unsigned type, unsigned fn)
 {
   uint64_t seq = ps_tw_next_seq();
@@ -225,8 +151,8 @@ static inline uint8_t *ps_tw_rec_start(struct ps_tbuf *b, uint8_t *p, unsigned t
   return p;
 }
 
-/* Like ps_tw_rec_start with a seq taken by ps_tw_next_seq_at (for a realloc's free: before the
- * real call); clamped so a chunk's seqs never decrease. */
+/* Like ps_tw_rec_start with a seq taken earlier by ps_tw_next_seq (e.g. before a real free inside
+ * realloc); clamped so a chunk's seqs never decrease. */
 static inline uint8_t *ps_tw_rec_start_at(struct ps_tbuf *b, uint8_t *p, unsigned type,
                                           unsigned fn, uint64_t seq)
 {
@@ -243,12 +169,11 @@ static inline uint8_t *ps_tw_rec_start_at(struct ps_tbuf *b, uint8_t *p, unsigne
   return p;
 }
 
-/* Starts a compact record (PS_REC_MALLOC_C / PS_REC_FREE_C) at address ptr: the seq delta rides
- * in the type byte when below 15. */
-static inline uint8_t *ps_tw_rec_start_c(struct ps_tbuf *b, uint8_t *p, unsigned type,
-                                         uint64_t ptr)
+/* Starts a compact record (PS_REC_MALLOC_C / PS_REC_FREE_C): the seq delta rides in the type
+ * byte when below 15. */
+static inline uint8_t *ps_tw_rec_start_c(struct ps_tbuf *b, uint8_t *p, unsigned type)
 {
-  uint64_t seq = ps_tw_next_seq_at(ptr);
+  uint64_t seq = ps_tw_next_seq();
   if (b->nrec == 0) {
     b->first_seq = seq;
     b->last_seq = seq;
