@@ -64,8 +64,8 @@ enum pk_free_mode {
 #define PK_CLASSES 64      /* glibc chunk sizes 32..1040 (the tcache range) */
 #define PK_LIFO 16         /* recently freed addresses kept per thread and class */
 #define PK_RANK_MAX 64     /* a free farther than this from both ends of its list is literal */
-#define PK_MAX_INFOS (1u << 22)
-#define PK_MAX_BLOCKS (1u << 23)
+#define PK_MAX_INFOS (1u << 20)  /* caps: memory stays ~150 MB at most (both sides) */
+#define PK_MAX_BLOCKS (1u << 21)
 #define PK_MAX_THREADS 4096
 
 struct pk_buf {

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #define PS_PACK_MAGIC "PSTPACK\0" /* 8 bytes, first bytes of the packed stream */
-#define PS_PACK_VERSION 3
+#define PS_PACK_VERSION 4
 
 /* Receives output bytes. Returns 0 or a negative errno (which stops the producer). */
 typedef int (*ps_pack_sink)(void *ctx, const void *buf, size_t len);
