@@ -95,7 +95,7 @@ if [[ $mode == parts ]]; then
   # the profiler at a frequency: cpu_ms env "${ours[@]}" FREQ PROG ARGS (fresh trace folder)
   ours=(PERFSWEEP_CPU=cpu-clock PERFSWEEP_TRACE_DIR="$work/t" LD_PRELOAD="$lib")
   fresh() { rm -rf "$work/t"; mkdir "$work/t"; }
-  for c in f_base f_floor f_ours s_base s_floor s_ours s_n t_base t_ours; do : >"$work/$c"; done
+  for c in f_base f_floor f_ours s_base s_floor s_floors s_ours s_n t_base t_ours; do : >"$work/$c"; done
   for i in $(seq 1 "$runs"); do
     for k in 1 2 3; do # short runs: three of each per round
       cpu_ms env "$prog" 0 >>"$work/f_base"
@@ -104,19 +104,22 @@ if [[ $mode == parts ]]; then
     done
     cpu_ms env "$prog" "$scale" >>"$work/s_base"
     cpu_ms env FLOOR_PERIOD=100000 LD_PRELOAD="$work/libfloor.so" "$prog" "$scale" >>"$work/s_floor"
+    cpu_ms env FLOOR_PERIOD=100000 FLOOR_SIGTRAP=1 LD_PRELOAD="$work/libfloor.so" "$prog" "$scale" >>"$work/s_floors"
     fresh; cpu_ms env "${ours[@]}" PERFSWEEP_CPU_FREQ=10000 "$prog" "$scale" >>"$work/s_ours"
     "$ps" analyze --json "$work/t" 2>/dev/null | grep -o '"samples": *[0-9]*' | head -1 | grep -o '[0-9]*$' >>"$work/s_n"
     cpu_ms env "$stress" threads >>"$work/t_base"
     fresh; cpu_ms env "${ours[@]}" PERFSWEEP_CPU_FREQ=999 "$stress" threads >>"$work/t_ours"
     echo "round $i/$runs done" >&2
   done
-  for c in f_base f_floor f_ours s_base s_floor s_ours s_n t_base t_ours; do declare "m_$c=$(median <"$work/$c")"; done
+  for c in f_base f_floor f_ours s_base s_floor s_floors s_ours s_n t_base t_ours; do declare "m_$c=$(median <"$work/$c")"; done
   printf 'CPU profiler parts: %d rounds alternating, medians of task-clock\n' "$runs"
   printf '  fixed      %s 0 (no work): untraced %.2f ms | floor %.2f ms | perfsweep %.2f ms: start-up + exit %.2f ms beyond the floor\n' \
     "$(basename "$prog")" "$m_f_base" "$m_f_floor" "$m_f_ours" "$(echo "$m_f_ours - $m_f_floor" | bc -l)"
   printf '  per sample %s %s at 10 kHz: untraced %.0f ms | floor %.0f ms (%.1f us per signal) | perfsweep %.0f ms, %d samples: %.2f us per sample beyond the floor\n' \
     "$(basename "$prog")" "$scale" "$m_s_base" "$m_s_floor" "$(echo "($m_s_floor - $m_s_base) * 1000 / $m_s_n" | bc -l)" \
     "$m_s_ours" "$m_s_n" "$(echo "($m_s_ours - $m_s_floor) * 1000 / $m_s_n" | bc -l)"
+  printf '  sigtrap    the same overflow delivered as SIGTRAP, empty handler: %.0f ms (%.1f us per signal)\n' \
+    "$m_s_floors" "$(echo "($m_s_floors - $m_s_base) * 1000 / $m_s_n" | bc -l)"
   printf '  threads    cpu-stress threads (64 short threads): untraced %.1f ms | perfsweep %.1f ms: %.0f us per thread (its samples included)\n' \
     "$m_t_base" "$m_t_ours" "$(echo "($m_t_ours - $m_t_base) * 1000 / 64" | bc -l)"
   printf '  load       %s\n' "$(uptime)"
