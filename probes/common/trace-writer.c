@@ -243,22 +243,26 @@ uint8_t *ps_tw_reserve(size_t max)
     reset_buf(b); /* the region holds every committed record already: start a new one */
     b->dregion = 0;
   }
-  if (b->since_time >= PS_TW_TIME_EVERY) {
-    /* CLOCK_MONOTONIC_COARSE is a vDSO read of a tick-updated value (~4 ms steps): a TIME
-     * record only when it moved, so dense events cost a few ns and sparse ones keep their time */
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    uint64_t coarse = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-    if (coarse != b->last_time) {
-      b->last_time = coarse;
-      uint8_t *p = ps_tw_rec_start(b, b->data + b->len, PS_REC_TIME, 0);
-      p = ps_put_varint(p, ps_tw_now_ns());
-      b->len = (size_t)(p - b->data);
-    }
-    b->since_time = 0;
-  }
+  if (b->since_time >= PS_TW_TIME_EVERY)
+    ps_tw_time_tick(b);
   b->since_time++;
   return b->data + b->len;
+}
+
+void ps_tw_time_tick(struct ps_tbuf *b)
+{
+  /* CLOCK_MONOTONIC_COARSE is a vDSO read of a tick-updated value (~4 ms steps): a TIME record
+   * only when it moved, so dense events cost a few ns and sparse ones keep their time */
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  uint64_t coarse = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+  if (coarse != b->last_time) {
+    b->last_time = coarse;
+    uint8_t *p = ps_tw_rec_start(b, b->data + b->len, PS_REC_TIME, 0);
+    p = ps_put_varint(p, ps_tw_now_ns());
+    b->len = (size_t)(p - b->data);
+  }
+  b->since_time = 0;
 }
 
 static void direct_write(struct ps_tbuf *b)

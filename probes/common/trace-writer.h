@@ -94,6 +94,10 @@ static inline uint64_t ps_tw_next_seq(void)
   return __atomic_fetch_add(&ps_tw_seq[0], 1, __ATOMIC_RELAXED);
 }
 
+/* Every PS_TW_TIME_EVERY records of a thread: a TIME record when the coarse clock moved. Called
+ * by the owner with its buffer claimed and 32 bytes of room. Out of line. */
+void ps_tw_time_tick(struct ps_tbuf *b);
+
 /* ps_tw_reserve/ps_tw_commit with the common case inline (the thread has a buffer with room, no
  * TIME check due, not shut down); everything else goes to the out-of-line functions. Same
  * contract; pair ps_tw_reserve_hot with ps_tw_commit_hot. */
@@ -108,9 +112,9 @@ static inline uint8_t *ps_tw_reserve_hot(size_t max)
      * compare-and-swap slow path. */
     __atomic_store_n(&b->owner, 1, __ATOMIC_RELAXED);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    if (__builtin_expect(ps_tw_hot_ok && b->since_time < PS_TW_TIME_EVERY &&
-                             b->len + max + 32 <= PS_TW_BUF_SIZE,
-                         1)) {
+    if (__builtin_expect(ps_tw_hot_ok && b->len + max + 32 <= PS_TW_BUF_SIZE, 1)) {
+      if (__builtin_expect(b->since_time >= PS_TW_TIME_EVERY, 0))
+        ps_tw_time_tick(b); /* the coarse clock, under our owner claim (no compare-and-swap) */
       b->since_time++;
       return b->data + b->len;
     }
