@@ -1,6 +1,6 @@
-/* trace-pack-verify.c - the packer's check (trace-pack-verify.h): a thread unpacks the packed
- * pieces from a small bounded queue and compares them with the raw trace, so on two cores the
- * check costs little wall time. The raw bytes are only read; the queue is the only shared state.
+/* trace-pack-verify.c - the packer's full check (trace-pack-verify.h, ps_trace_pack verify 2,
+ * used by the tests): a thread unpacks the packed pieces from a small bounded queue and compares
+ * them with the raw trace. The raw bytes are only read; the queue is the only shared state.
  */
 #include "trace-pack-verify.h"
 

@@ -1,6 +1,7 @@
 /* trace-pack-verify.h - checks a packed stream while the packer writes it: a second thread
  * unpacks each piece (copied) and compares the result with the raw bytes, so the packer never
- * stores something that would not read back exactly. Used by trace-pack-write.c only.
+ * stores something that would not read back exactly. Used by trace-pack-write.c only (verify 2;
+ * the harness uses the cheaper per-record check, verify 1).
  */
 #ifndef PERFSWEEP_TRACE_PACK_VERIFY_H
 #define PERFSWEEP_TRACE_PACK_VERIFY_H

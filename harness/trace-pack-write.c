@@ -1,7 +1,8 @@
 /* trace-pack-write.c - the packer: re-encodes the raw bytes of a finished trace into the packed
  * stream (trace-pack.h, docs/trace-format.md "Packed form"). Every record it cannot re-create
  * byte for byte (unknown type, damaged or non-canonical bytes) goes through verbatim, so packing
- * never changes what a reader sees; with verify, the output is unpacked again and compared.
+ * never changes what a reader sees; verify 1 decodes every packed record again and compares it
+ * (per-record check), verify 2 unpacks the whole output in a second thread and compares it.
  */
 #include "trace-pack.h"
 
