@@ -120,6 +120,9 @@ static void reset_buf(struct ps_tbuf *b)
 {
   b->len = CHUNK_HDR;
   b->nrec = 0;
+  /* the chunk's deltas start from the counter's value now (ps_tw_rec_start_c needs no first-record
+   * case: any seq taken later is at least this) */
+  b->first_seq = b->last_seq = __atomic_load_n(&ps_tw_seq[0], __ATOMIC_RELAXED);
   b->last_ptr = 0;
   b->since_time = PS_TW_TIME_EVERY; /* a TIME record starts every chunk */
   b->last_time = 0;

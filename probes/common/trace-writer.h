@@ -177,11 +177,7 @@ static inline uint8_t *ps_tw_rec_start_at(struct ps_tbuf *b, uint8_t *p, unsigne
  * byte when below 15. */
 static inline uint8_t *ps_tw_rec_start_c(struct ps_tbuf *b, uint8_t *p, unsigned type)
 {
-  uint64_t seq = ps_tw_next_seq();
-  if (b->nrec == 0) {
-    b->first_seq = seq;
-    b->last_seq = seq;
-  }
+  uint64_t seq = ps_tw_next_seq(); /* >= b->last_seq, set at the chunk's start */
   uint64_t d = seq - b->last_seq;
   b->last_seq = seq;
   b->nrec++;
