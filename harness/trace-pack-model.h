@@ -489,7 +489,9 @@ static inline size_t pk_hot_parse(const uint8_t *p, const uint8_t *end, uint64_t
 }
 
 /* Writes the raw bytes of h (at most 4 * PS_VARINT_MAX + 1) against last_ptr; returns the length. */
-static inline size_t pk_hot_write(uint8_t *out, const struct pk_hot *h, uint64_t last_ptr)
+static inline __attribute__((always_inline)) size_t pk_hot_write(uint8_t *out,
+                                                                 const struct pk_hot *h,
+                                                                 uint64_t last_ptr)
 {
   uint8_t *q = out;
   if (h->type == PS_REC_FREE_C && h->seq_delta < 15) {
