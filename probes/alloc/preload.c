@@ -230,7 +230,12 @@ static void *do_realloc(unsigned fn, void *old, size_t n, size_t size, uintptr_t
   }
   ENSURE(real_realloc);
   uint64_t seq = ps_alloc_mode && old ? ps_tw_next_seq() : 0;
+  /* glibc's reallocarray calls realloc (through the PLT, so our realloc): one call, one record */
+  int g = t_guard;
+  if (fn == PS_FN_REALLOCARRAY)
+    t_guard = 1;
   void *p = fn == PS_FN_REALLOC ? real_realloc(old, n) : real_reallocarray(old, n, size);
+  t_guard = g;
   size_t bytes = fn == PS_FN_REALLOC ? n : n * size;
   if (p || (old && bytes == 0))
     RECORD(ps_alloc_on_realloc(fn, old, bytes, p, seq, ip0, sp0));

@@ -135,3 +135,13 @@ Test(alloc_order, two_busy_threads_merge_in_order)
   cr_expect_eq(st.early_free, 0, "no free merged before its allocation");
   cr_expect_eq(st.double_alloc, 0, "no address allocated again before its free");
 }
+
+Test(alloc_order, realloc_chains_merge_in_order)
+{
+  struct order_stats st = check_order("realloc");
+  cr_expect_gt(st.records, 0, "records traced");
+  cr_expect_eq(st.bad_order, 0, "a thread's seqs always increase");
+  cr_expect_eq(st.early_free, 0, "no free merged before its allocation");
+  cr_expect_eq(st.double_alloc, 0, "no address allocated again before its free (reallocarray's "
+               "inner realloc is not recorded twice)");
+}

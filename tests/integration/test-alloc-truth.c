@@ -135,8 +135,12 @@ Test(alloc, realloc_chain)
 {
   json_t *a = profile("", "alloc-truth", "realloc", 0);
   json_t *calls = json_object_get(a, "calls");
-  cr_expect_eq(num(calls, "realloc"), 10, "realloc(NULL,16), 8 growths, realloc(p,0)");
-  cr_expect_eq(num(calls, "reallocarray"), 1, "reallocarray calls");
+  /* an optimizing compiler turns realloc(NULL, 16) into malloc(16); glibc's reallocarray calls
+   * realloc, which must not count as a second call */
+  double as_malloc = json_number_value(json_object_get(calls, "malloc")); /* 0 when absent */
+  cr_expect_eq(num(calls, "realloc") + as_malloc, 10, "realloc(NULL,16), 8 growths, realloc(p,0)");
+  cr_expect_eq(num(calls, "reallocarray"), 1, "reallocarray calls, its inner realloc not again");
+  cr_expect_eq(num(calls, "total"), 11, "11 allocation calls");
   cr_expect_eq(num(json_object_get(a, "leaks"), "blocks"), 0, "realloc(p,0) freed the chain");
   cr_expect_eq(num(a, "peak_heap"), 4096, "the chain's largest block");
   json_decref(a);
