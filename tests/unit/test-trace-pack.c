@@ -276,6 +276,48 @@ Test(trace_pack, empty_and_tiny_inputs)
   free(raw);
 }
 
+/* The model's harder paths: 300 live blocks of one (size, stack) freed in a random order (ranks
+ * beyond 1 from both ends and beyond the 64 limit: literal frees of live blocks), an address
+ * allocated twice without a free between, more frees of one size class than its recently-freed
+ * list holds, reused in another order, across two threads. */
+Test(trace_pack, deep_lists_reuse_and_duplicates)
+{
+  char *p = ps_xasprintf("%s/alloc.2.pst", dir);
+  FILE *f = fopen(p, "wb");
+  cr_assert_not_null(f);
+  tb_header(f, PS_TRACE_VERSION, PS_TRACE_ALLOC, 1, 0);
+  static struct tchunk c;
+  uint64_t seq = 1, x = 0x9e3779b97f4a7c15ull;
+  uint64_t addr[300];
+  int live[300];
+  tc_start(&c, seq);
+  for (int i = 0; i < 300; i++) {
+    addr[i] = 0x7f0000001000ull + (uint64_t)i * 64;
+    live[i] = 1;
+    tc_malloc_c(&c, seq++, 40, addr[i], 3);
+  }
+  tc_malloc_c(&c, seq++, 40, addr[7], 3); /* a duplicate: addr[7] is live already */
+  tc_write(f, &c, 11, 0);
+  tc_start(&c, seq);
+  for (int n = 0; n < 300; n++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    int i = (int)(x % 300);
+    while (!live[i])
+      i = (i + 1) % 300;
+    live[i] = 0;
+    tc_free_c(&c, seq++, addr[i]);
+  }
+  for (int i = 299; i >= 0; i -= 3) /* reuse of the freed addresses, not in LIFO order */
+    tc_malloc_c(&c, seq += 2, 40, addr[i], 3);
+  tc_write(f, &c, 12, 0);
+  fclose(f);
+  size_t len;
+  uint8_t *raw = slurp(p, &len);
+  round_trip(raw, len, "deep lists, reuse and duplicates");
+  free(raw);
+  free(p);
+}
+
 Test(trace_pack, every_truncation_of_a_raw_trace)
 {
   size_t len;
