@@ -7,6 +7,8 @@
 #   perfsweep analyze of that .pst.zst vs heaptrack_print of heaptrack's .zst
 # Usage: scripts/bench/bench-alloc.sh [BUILD_DIR] [RUNS] [N_PER_THREAD]
 #   (defaults: build, 5, 5000000 -> 2 threads x 5 M = 10 M allocations)
+#   BASE_LIB=/path/libperfsweep-alloc.so (e.g. a copy from an older build): also records exact mode
+#   with that library in the same rounds and prints this build's exact recording time over it (A/B).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
@@ -15,6 +17,7 @@ n=${3:-5000000}
 ps=$build/bin/perfsweep
 lib=$build/lib/libperfsweep-alloc.so
 truth=$build/bin/alloc-truth
+[[ -z ${BASE_LIB:-} || -e $BASE_LIB ]] || { echo "bench-alloc: BASE_LIB $BASE_LIB is missing" >&2; exit 4; }
 for f in "$ps" "$lib" "$truth"; do
   [[ -e $f ]] || { echo "bench-alloc: $f is missing; build first: scripts/build.sh $build" >&2; exit 4; }
 done
@@ -31,8 +34,9 @@ ratio() { echo "scale=3; $1 / $2" | bc -l; }
 # bench_workload NAME CMD...: runs every variant RUNS times, alternating, then prints the table.
 bench_workload() {
   local name=$1; shift
-  local -a U=() E=() S=() P=() H=() HP=() A=() SZ=() HSZ=()
+  local -a U=() E=() S=() P=() H=() HP=() A=() SZ=() HSZ=() EB=()
   echo "== $name: $*"
+  echo "  load before: $(uptime)"
   for ((r = 1; r <= runs; r++)); do
     rm -rf "$work"/*
     local t
@@ -40,6 +44,11 @@ bench_workload() {
     mkdir -p "$work/e"
     t=$(now); PERFSWEEP_TRACE_DIR=$work/e PERFSWEEP_ALLOC=exact LD_PRELOAD=$lib "$@" >/dev/null 2>&1
     E+=("$(elapsed "$t")")
+    if [[ -n ${BASE_LIB:-} ]]; then
+      mkdir -p "$work/b"
+      t=$(now); PERFSWEEP_TRACE_DIR=$work/b PERFSWEEP_ALLOC=exact LD_PRELOAD=$BASE_LIB "$@" >/dev/null 2>&1
+      EB+=("$(elapsed "$t")")
+    fi
     mkdir -p "$work/s"
     t=$(now); PERFSWEEP_TRACE_DIR=$work/s PERFSWEEP_ALLOC=sample LD_PRELOAD=$lib "$@" >/dev/null 2>&1
     S+=("$(elapsed "$t")")
@@ -59,10 +68,17 @@ bench_workload() {
   local u e s p a sz
   u=$(median "${U[@]}"); e=$(median "${E[@]}"); s=$(median "${S[@]}"); p=$(median "${P[@]}")
   a=$(median "${A[@]}"); sz=$(median "${SZ[@]}")
+  echo "  load after:  $(uptime)"
   printf '  medians of %d runs (s): untraced %.3f  exact record %.3f  sample record %.3f  profile (record+analysis) %.3f  analyze %.3f\n' \
     "$runs" "$u" "$e" "$s" "$p" "$a"
   printf '  exact recording / untraced        %6.2fx   (target <= 2x)\n' "$(ratio "$e" "$u")"
   printf '  sample recording / untraced       %6.3fx   (target <= 1.05x)\n' "$(ratio "$s" "$u")"
+  if [[ -n ${BASE_LIB:-} ]]; then
+    local eb
+    eb=$(median "${EB[@]}")
+    printf '  exact recording, BASE_LIB %.3f s: this build / BASE_LIB %6.3fx, BASE_LIB / untraced %6.2fx\n' \
+      "$eb" "$(ratio "$e" "$eb")" "$(ratio "$eb" "$u")"
+  fi
   if ((have_ht)); then
     local h hp hsz
     h=$(median "${H[@]}"); hp=$(median "${HP[@]}"); hsz=$(median "${HSZ[@]}")
