@@ -399,7 +399,10 @@ static size_t list_traces(const char *dir, const char *prefix, char ***out)
   return n;
 }
 
-static void analyse(json_t *prof, const char *kind, const char *dir, json_t *warnings)
+/* Analyses the traces of a kind in dir; compresses them afterwards unless `compressing` (a
+ * compression job already runs beside the analysis). */
+static void analyse(json_t *prof, const char *kind, const char *dir, json_t *warnings,
+                    int compressing)
 {
   char **traces;
   size_t n = list_traces(dir, !strcmp(kind, "cpu") ? "cpu." : "alloc.", &traces);
@@ -418,7 +421,7 @@ static void analyse(json_t *prof, const char *kind, const char *dir, json_t *war
     }
     if (rc < 0)
       reason = ps_xasprintf("analysis failed: %s", strerror(-rc));
-    for (size_t i = 0; i < n; i++) /* finished and analysed: keep them compressed */
+    for (size_t i = 0; i < n && !compressing; i++) /* finished and analysed: keep them compressed */
       if (strlen(traces[i]) > 4 && !strcmp(traces[i] + strlen(traces[i]) - 4, ".pst"))
         ps_trace_compress(traces[i], PS_TRACE_ZSTD_LEVEL, 0);
   }
@@ -519,10 +522,15 @@ static int do_profile(struct ctx *x, size_t cell)
       json_t *js = jemalloc ? jemalloc_stats(errpath) : NULL;
       if (js)
         json_object_set_new(prof, "jemalloc", js);
+      /* the traces are finished: compressed in a thread while they are analysed (both only
+       * read them), the raw files removed once both are done */
+      struct ps_trace_compress_job *zj = ps_trace_compress_dir_start(dir, PS_TRACE_ZSTD_LEVEL);
       if (p->prof_cpu)
-        analyse(prof, "cpu", dir, warnings);
+        analyse(prof, "cpu", dir, warnings, zj != NULL);
       if (p->prof_alloc)
-        analyse(prof, "alloc", dir, warnings);
+        analyse(prof, "alloc", dir, warnings, zj != NULL);
+      if (zj)
+        ps_trace_compress_dir_finish(zj, 0);
       char *id = ps_sweep_cell_id(&p->sweep, cell);
       ps_progress_step(&x->prog, id, "profiled", r.wall);
       free(id);
