@@ -175,10 +175,10 @@ static inline __attribute__((always_inline)) void
 write_alloc(unsigned type, unsigned fn, size_t size, uintptr_t ptr, uintptr_t old, int have_old,
             uint32_t id, int is_new, const uintptr_t *ips, int n)
 {
-  uint8_t *p = ps_tw_reserve_hot((is_new ? PS_STACK_REC_MAX(n) : 0) + 6 * PS_VARINT_MAX);
+  struct ps_tbuf *b;
+  uint8_t *p = ps_tw_reserve_hot((is_new ? PS_STACK_REC_MAX(n) : 0) + 6 * PS_VARINT_MAX, &b);
   if (!p)
     return;
-  struct ps_tbuf *b = ps_tw_current();
   if (is_new)
     p = ps_stack_put_record(b, p, id, ips, (unsigned)n);
   if (have_old) {
@@ -196,7 +196,7 @@ write_alloc(unsigned type, unsigned fn, size_t size, uintptr_t ptr, uintptr_t ol
     p = ps_tw_put_ptr(b, p, ptr);
   }
   p = ps_put_varint(p, id);
-  ps_tw_commit_hot(p);
+  ps_tw_commit_hot(b, p);
 }
 
 /* The unwinding-cache miss: unwind, look the stack up, refill the cache entry, record. Out of line
@@ -244,10 +244,10 @@ record_alloc(unsigned type, unsigned fn, size_t size, uintptr_t ptr, uintptr_t o
 static inline __attribute__((always_inline)) void record_free(unsigned fn, uintptr_t ptr,
                                                               uint64_t seq, int have_seq)
 {
-  uint8_t *p = ps_tw_reserve_hot(4 * PS_VARINT_MAX);
+  struct ps_tbuf *b;
+  uint8_t *p = ps_tw_reserve_hot(4 * PS_VARINT_MAX, &b);
   if (!p)
     return;
-  struct ps_tbuf *b = ps_tw_current();
   if (!have_seq && fn == PS_FN_FREE && ps_tw_aptr_ok(b, ptr)) {
     p = ps_tw_rec_start_c(b, p, PS_REC_FREE_C);
     p = ps_tw_put_aptr(b, p, ptr);
@@ -256,7 +256,7 @@ static inline __attribute__((always_inline)) void record_free(unsigned fn, uintp
                  : ps_tw_rec_start(b, p, PS_REC_FREE, fn);
     p = ps_tw_put_ptr(b, p, ptr);
   }
-  ps_tw_commit_hot(p);
+  ps_tw_commit_hot(b, p);
 }
 
 void ps_alloc_on_alloc(unsigned fn, size_t size, void *ptr, uintptr_t ip0, uintptr_t sp0)

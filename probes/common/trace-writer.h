@@ -98,12 +98,13 @@ static inline uint64_t ps_tw_next_seq(void)
  * by the owner with its buffer claimed and 32 bytes of room. Out of line. */
 void ps_tw_time_tick(struct ps_tbuf *b);
 
-/* ps_tw_reserve/ps_tw_commit with the common case inline (the thread has a buffer with room, no
- * TIME check due, not shut down); everything else goes to the out-of-line functions. Same
- * contract; pair ps_tw_reserve_hot with ps_tw_commit_hot. */
-static inline uint8_t *ps_tw_reserve_hot(size_t max)
+/* ps_tw_reserve/ps_tw_commit with the common case inline (the thread has a buffer with room, not
+ * shut down); everything else goes to the out-of-line functions. Same contract, and *bp is the
+ * calling thread's buffer; pair ps_tw_reserve_hot with ps_tw_commit_hot(that buffer, end). */
+static inline uint8_t *ps_tw_reserve_hot(size_t max, struct ps_tbuf **bp)
 {
   struct ps_tbuf *b = ps_tw_tbuf;
+  *bp = b;
   if (__builtin_expect(b != NULL, 1)) {
     /* Owner-only claim, no locked instruction: a plain store of b->owner, then ps_tw_hot_ok
      * read again. The only other takers of a buffer (shutdown, crash: flush_all) clear
@@ -120,15 +121,16 @@ static inline uint8_t *ps_tw_reserve_hot(size_t max)
     }
     __atomic_store_n(&b->owner, 0, __ATOMIC_RELEASE);
   }
-  return ps_tw_reserve(max);
+  uint8_t *p = ps_tw_reserve(max);
+  *bp = ps_tw_tbuf; /* may have been mapped just now */
+  return p;
 }
 
 /* The rare end of a fast-path append when the writer shut down meanwhile: writes through. */
 void ps_tw_commit_owned(uint8_t *end);
 
-static inline void ps_tw_commit_hot(uint8_t *end)
+static inline void ps_tw_commit_hot(struct ps_tbuf *b, uint8_t *end)
 {
-  struct ps_tbuf *b = ps_tw_tbuf;
   if (__builtin_expect(!b->owner, 0)) { /* ps_tw_reserve_hot took the slow path */
     ps_tw_commit(end);
     return;
