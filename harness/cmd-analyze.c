@@ -30,6 +30,8 @@ static const char analyze_usage[] =
     "  --top N       rows in the top tables (default 20)\n"
     "  --diff BASE   compare with a base profile folder or trace: which sites grew or shrank\n"
     "  -o DIR        where folded stacks and SVG flame graphs go\n"
+    "  --no-symbol-cache  symbolize from the debug files only, neither reading nor writing the\n"
+    "                persistent symbol cache (same as PERFSWEEP_SYMCACHE=off)\n"
     "\n"
     "Example:\n"
     "  perfsweep analyze prof/\n"
@@ -37,12 +39,13 @@ static const char analyze_usage[] =
     "\n"
     "Exit: 0 ok; 3 bad usage or a malformed / foreign-version trace; 6 an output not written.\n";
 
-enum { OPT_JSON = 256, OPT_TOP, OPT_DIFF, OPT_HELP, OPT_DUMP };
+enum { OPT_JSON = 256, OPT_TOP, OPT_DIFF, OPT_HELP, OPT_DUMP, OPT_NO_SYMCACHE };
 
 static const struct option analyze_options[] = {
     {"json", no_argument, NULL, OPT_JSON}, {"top", required_argument, NULL, OPT_TOP},
     {"diff", required_argument, NULL, OPT_DIFF}, {"output", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, OPT_HELP}, {"dump", no_argument, NULL, OPT_DUMP},
+    {"no-symbol-cache", no_argument, NULL, OPT_NO_SYMCACHE},
     {NULL, 0, NULL, 0}};
 
 /* --dump: every record of each trace in seq order, one line each (for debugging the probes). */
@@ -163,6 +166,9 @@ int cmd_analyze(int argc, char **argv)
     case OPT_HELP:
       fputs(analyze_usage, stdout);
       return PS_EXIT_OK;
+    case OPT_NO_SYMCACHE:
+      setenv("PERFSWEEP_SYMCACHE", "off", 1);
+      break;
     case OPT_DUMP:
       for (int i = optind; i < argc; i++)
         if (dump_trace(argv[i]))

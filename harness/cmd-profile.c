@@ -56,6 +56,8 @@ static const char profile_usage[] =
     "                         is replaced by its packed, zstd-compressed *.pst.zst (about 3x\n"
     "                         smaller; 'perfsweep analyze' reads both; --compress is accepted)\n"
     "  --keep-raw             keep the raw *.pst beside the *.pst.zst\n"
+    "  --no-symbol-cache      symbolize from the debug files only, neither reading nor writing\n"
+    "                         the persistent symbol cache (same as PERFSWEEP_SYMCACHE=off)\n"
     "\n"
     "Example:\n"
     "  perfsweep profile --alloc -o prof -- ./build/bin/perfsweep-features run --workers 2\n"
@@ -65,7 +67,8 @@ static const char profile_usage[] =
     "4 the command cannot be preloaded (static or setuid) or a probe library is missing.\n";
 
 enum { OPT_ALLOC = 256, OPT_CPU, OPT_FREQ, OPT_INTERVAL, OPT_DEPTH, OPT_MMAP, OPT_JSON, OPT_TOP,
-       OPT_DIFF, OPT_PRELOAD, OPT_HELP, OPT_KEEP_RAW, OPT_COMPRESS, OPT_NO_COMPRESS };
+       OPT_DIFF, OPT_PRELOAD, OPT_HELP, OPT_KEEP_RAW, OPT_COMPRESS, OPT_NO_COMPRESS,
+       OPT_NO_SYMCACHE };
 
 static const struct option profile_options[] = {
     {"alloc", optional_argument, NULL, OPT_ALLOC},
@@ -82,6 +85,7 @@ static const struct option profile_options[] = {
     {"keep-raw", no_argument, NULL, OPT_KEEP_RAW},
     {"compress", no_argument, NULL, OPT_COMPRESS},
     {"no-compress", no_argument, NULL, OPT_NO_COMPRESS},
+    {"no-symbol-cache", no_argument, NULL, OPT_NO_SYMCACHE},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0}};
 
@@ -195,6 +199,9 @@ int cmd_profile(int argc, char **argv)
     case OPT_TOP:
       if (parse_ulong("--top", optarg, 1, 100000, &top))
         return PS_EXIT_USAGE;
+      break;
+    case OPT_NO_SYMCACHE:
+      setenv("PERFSWEEP_SYMCACHE", "off", 1);
       break;
     case OPT_KEEP_RAW:
       keep_raw = 1;

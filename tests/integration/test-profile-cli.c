@@ -196,3 +196,30 @@ Test(profile_cli, both_probes_one_report)
   cr_expect(strstr(out, "\"alloc\"") && strstr(out, "\"cpu\""), "one profile.json with both keys");
   free(out);
 }
+
+/* The persistent symbol cache is written where PERFSWEEP_SYMCACHE says, and --no-symbol-cache
+ * (profile and analyze) neither reads nor writes it; the summaries are the same either way. */
+Test(profile_cli, no_symbol_cache_leaves_the_cache_alone)
+{
+  char cmd[8192];
+  int rc;
+  snprintf(cmd, sizeof cmd,
+           "PERFSWEEP_SYMCACHE=%s/cache " BIN "/perfsweep profile --cpu --no-symbol-cache -o %s/p "
+           "-- " BIN "/cpu-split-nofp 2 >/dev/null && ls %s/cache 2>/dev/null | wc -l",
+           tmpdir, tmpdir, tmpdir);
+  char *out = run(cmd, &rc);
+  cr_assert_eq(rc, 0, "profile ran: %s", out);
+  cr_expect_eq(atoi(out), 0, "--no-symbol-cache wrote no cache entry: %s", out);
+  free(out);
+  snprintf(cmd, sizeof cmd,
+           "PERFSWEEP_SYMCACHE=%s/cache " BIN "/perfsweep analyze --no-symbol-cache %s/p > %s/a1 "
+           "&& PERFSWEEP_SYMCACHE=%s/cache " BIN "/perfsweep analyze %s/p > %s/a2 && "
+           "PERFSWEEP_SYMCACHE=%s/cache " BIN "/perfsweep analyze %s/p > %s/a3 && "
+           "cmp %s/a1 %s/a2 && cmp %s/a2 %s/a3 && ls %s/cache | wc -l",
+           tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir,
+           tmpdir, tmpdir, tmpdir);
+  out = run(cmd, &rc);
+  cr_assert_eq(rc, 0, "the three analyses print the same summary: %s", out);
+  cr_expect_gt(atoi(out), 0, "an analysis with the cache on filled it: %s", out);
+  free(out);
+}
