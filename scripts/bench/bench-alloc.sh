@@ -3,7 +3,7 @@
 # Alternates the variants (A B C ... A B C ...) for RUNS rounds and prints medians and ratios:
 #   exact record+analysis vs heaptrack record+heaptrack_print (target <= 1/3)
 #   exact recording vs untraced (target <= 2x)      sample recording vs untraced (target <= 1.05x)
-#   trace size (profile --compress: alloc.*.pst.zst) vs heaptrack's .zst (target <= 1x)
+#   trace size (profile, compressed by default: alloc.*.pst.zst) vs heaptrack's .zst (target <= 1x)
 #   perfsweep analyze of that .pst.zst vs heaptrack_print of heaptrack's .zst
 # Usage: scripts/bench/bench-alloc.sh [BUILD_DIR] [RUNS] [N_PER_THREAD]
 #   (defaults: build, 5, 5000000 -> 2 threads x 5 M = 10 M allocations)
@@ -53,7 +53,7 @@ bench_workload() {
     t=$(now); PERFSWEEP_TRACE_DIR=$work/s PERFSWEEP_ALLOC=sample LD_PRELOAD=$lib "$@" >/dev/null 2>&1
     S+=("$(elapsed "$t")")
     # record + analysis + zstd compression of the trace (what stays on disk, like heaptrack's .zst)
-    t=$(now); "$ps" profile --alloc --compress -o "$work/p" -- "$@" >/dev/null 2>&1 || true; P+=("$(elapsed "$t")")
+    t=$(now); "$ps" profile --alloc -o "$work/p" -- "$@" >/dev/null 2>&1 || true; P+=("$(elapsed "$t")")
     SZ+=("$(cat "$work"/p/alloc.*.pst.zst | wc -c)")
     # analysis of the compressed trace, as heaptrack_print reads its .zst
     t=$(now); "$ps" analyze --json "$work"/p/alloc.*.pst.zst >/dev/null 2>&1; A+=("$(elapsed "$t")")
