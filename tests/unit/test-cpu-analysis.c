@@ -14,10 +14,11 @@
 #include "probe-env.h"
 #include "trace-format.h"
 #include "util.h"
+#include "test-tmp.h"
 
 static char dir[] = "/tmp/ps-test-cpu-analysis-XXXXXX";
 
-static void setup(void) { cr_assert_not_null(mkdtemp(dir)); }
+static void setup(void) { ps_test_mkdtemp(dir); }
 
 TestSuite(cpu_analysis, .init = setup);
 

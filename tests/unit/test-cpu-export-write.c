@@ -12,6 +12,7 @@
 
 #include "export-write.h"
 #include "util.h"
+#include "test-tmp.h"
 
 static int count_entries(const char *dir)
 {
@@ -27,8 +28,8 @@ static int count_entries(const char *dir)
 
 Test(export_write, replaces_whole_file_without_leftovers)
 {
-  char dir[] = "/tmp/test-export-write-XXXXXX";
-  cr_assert_not_null(mkdtemp(dir));
+  char dir[] = "/tmp/ps-test-export-write-XXXXXX";
+  ps_test_mkdtemp(dir);
   char *path = ps_xasprintf("%s/cpu.folded", dir);
   cr_assert_eq(ps_export_write(path, "first version, longer\n", 22), 0);
   cr_assert_eq(ps_export_write(path, "second\n", 7), 0);

@@ -9,10 +9,11 @@
 
 #include "flamegraph.h"
 #include "util.h"
+#include "test-tmp.h"
 
 static char dir[] = "/tmp/ps-test-flame-XXXXXX";
 
-static void setup(void) { cr_assert_not_null(mkdtemp(dir)); }
+static void setup(void) { ps_test_mkdtemp(dir); }
 
 TestSuite(flamegraph, .init = setup);
 

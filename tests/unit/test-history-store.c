@@ -13,10 +13,11 @@
 #include "history.h"
 #include "results.h"
 #include "util.h"
+#include "test-tmp.h"
 
 static char dir[] = "/tmp/ps-test-history-XXXXXX";
 
-static void setup(void) { cr_assert_not_null(mkdtemp(dir)); }
+static void setup(void) { ps_test_mkdtemp(dir); }
 
 TestSuite(history, .init = setup, .timeout = 60);
 

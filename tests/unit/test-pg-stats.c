@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "../../workloads/features/pg-stats.c"
+#include "test-tmp.h"
 
 Test(pg_stats, quantiles_interpolate)
 {
@@ -62,9 +63,7 @@ Test(pg_stats, merge_adds_counters_and_samples)
 Test(pg_stats, json_line_has_latency_and_utilization)
 {
   char path[] = "/tmp/ps-test-pg-stats-XXXXXX";
-  int fd = mkstemp(path);
-  cr_assert_geq(fd, 0);
-  close(fd);
+  close(ps_test_mkstemp(path));
   setenv("PERFSWEEP_METRICS", path, 1);
   struct pg_stats conn[2];
   pg_stats_init(&conn[0], 1000);

@@ -8,12 +8,13 @@
 
 #include "chart-gnuplot.h"
 #include "util.h"
+#include "test-tmp.h"
 
 static char dir[] = "/tmp/ps-test-report-gnuplot-XXXXXX";
 
 static void setup(void)
 {
-  cr_assert_not_null(mkdtemp(dir));
+  ps_test_mkdtemp(dir);
   if (!chart_gnuplot_available())
     cr_skip_test("gnuplot is not installed (Debian package gnuplot-nox)");
 }

@@ -12,6 +12,7 @@
 #include "builtin.h"
 #include "exit-codes.h"
 #include "util.h"
+#include "test-tmp.h"
 
 #define FIX PERFSWEEP_FIXTURES "/report"
 
@@ -19,7 +20,7 @@ static char dir[] = "/tmp/ps-test-report-XXXXXX";
 
 static void setup(void)
 {
-  cr_assert_not_null(mkdtemp(dir));
+  ps_test_mkdtemp(dir);
   cr_redirect_stdout();
   cr_redirect_stderr();
 }

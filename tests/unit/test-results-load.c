@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "results.h"
+#include "test-tmp.h"
 
 #define FIX PERFSWEEP_FIXTURES "/run/"
 
@@ -23,8 +24,8 @@ Test(results, loads_a_valid_file_and_a_folder)
 
 Test(results, round_trip_write_then_load)
 {
-  char dir[] = "/tmp/ps-results-XXXXXX";
-  cr_assert_not_null(mkdtemp(dir));
+  char dir[] = "/tmp/ps-test-results-XXXXXX";
+  ps_test_mkdtemp(dir);
   json_t *r;
   cr_assert_eq(ps_results_load(FIX "minimal-results.json", &r, NULL, 0), 0);
   double x[] = {1, 2, 3, 4, 100};

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "results.h"
+#include "test-tmp.h"
 
 static size_t entries(const char *dir)
 {
@@ -38,8 +39,8 @@ static char *slurp(const char *path)
 
 Test(results, nosync_write_new_and_replaced_files)
 {
-  char dir[] = "/tmp/ps-results-write-XXXXXX";
-  cr_assert_not_null(mkdtemp(dir));
+  char dir[] = "/tmp/ps-test-results-write-XXXXXX";
+  ps_test_mkdtemp(dir);
   char path[600];
   snprintf(path, sizeof path, "%s/0-1.json", dir);
   json_t *a = json_pack("{sisb}", "cell", 0, "warmup", 1);
@@ -70,8 +71,8 @@ Test(results, nosync_write_into_a_missing_folder_fails)
 
 Test(results, nosync_write_relative_path)
 {
-  char dir[] = "/tmp/ps-results-rel-XXXXXX";
-  cr_assert_not_null(mkdtemp(dir));
+  char dir[] = "/tmp/ps-test-results-rel-XXXXXX";
+  ps_test_mkdtemp(dir);
   char old[4096];
   cr_assert_not_null(getcwd(old, sizeof old));
   cr_assert_eq(chdir(dir), 0);

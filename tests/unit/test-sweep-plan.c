@@ -9,6 +9,7 @@
 #include "exit-codes.h"
 #include "probe-env.h"
 #include "sweep-plan.h"
+#include "test-tmp.h"
 
 static const char *env_get(char **env, const char *name)
 {
@@ -35,9 +36,8 @@ Test(sweep_plan, profile_option)
 
 static char *write_tmp(const char *text)
 {
-  char *path = strdup("/tmp/ps-plan-XXXXXX");
-  int fd = mkstemp(path);
-  cr_assert_geq(fd, 0);
+  char *path = strdup("/tmp/ps-test-plan-XXXXXX");
+  int fd = ps_test_mkstemp(path);
   cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
   close(fd);
   return path;

@@ -7,10 +7,11 @@
 
 #include "probe-env.h"
 #include "util.h"
+#include "test-tmp.h"
 
 static char dir[] = "/tmp/ps-test-util-XXXXXX";
 
-static void setup(void) { cr_assert_not_null(mkdtemp(dir)); }
+static void setup(void) { ps_test_mkdtemp(dir); }
 
 TestSuite(util, .init = setup);
 
