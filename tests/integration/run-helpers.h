@@ -13,20 +13,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test-tmp.h"
+
 #define PERFSWEEP PERFSWEEP_BIN_DIR "/perfsweep"
 
+/* A new folder (malloc'd path), also removed when the test's worker exits (test-tmp.h). */
 static inline char *tmpdir_new(void)
 {
-  char *d = strdup("/tmp/ps-run-test-XXXXXX");
-  cr_assert_not_null(mkdtemp(d));
-  return d;
+  return ps_test_mkdtemp(strdup("/tmp/ps-test-run-XXXXXX"));
 }
 
+/* Removes the folder d and what is in it now, and frees d. */
 static inline void tmpdir_rm(char *d)
 {
-  char cmd[512];
-  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-  (void)!system(cmd);
+  ps_test_rm_tree(d);
   free(d);
 }
 
@@ -70,9 +70,8 @@ static inline int ps_run(char **out, ...)
     n++;
   va_end(ap);
   args[n] = NULL;
-  char path[] = "/tmp/ps-run-out-XXXXXX";
-  int fd = mkstemp(path);
-  close(fd);
+  char path[] = "/tmp/ps-test-run-out-XXXXXX";
+  close(ps_test_mkstemp(path));
   int rc = ps_wait(ps_start(path, args));
   if (out) {
     FILE *f = fopen(path, "r");

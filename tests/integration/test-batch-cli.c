@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "exit-codes.h"
+#include "test-tmp.h"
 
 #define BATCH PERFSWEEP_BIN_DIR "/perfsweep-batch"
 
@@ -63,8 +64,7 @@ Test(batch_cli, best_batch_under_memory_limit)
 Test(batch_cli, metrics_total_line)
 {
   char path[] = "/tmp/ps-test-batch-XXXXXX";
-  int fd = mkstemp(path);
-  cr_assert_geq(fd, 0);
+  close(ps_test_mkstemp(path));
   char cmd[512];
   snprintf(cmd, sizeof cmd, "PERFSWEEP_METRICS=%s " BATCH " --items 1000 --batch-cost-us 1 "
            "--item-cost-ns 1 >/dev/null; cat %s", path, path);

@@ -11,13 +11,14 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "test-tmp.h"
 
 #define BIN PERFSWEEP_BIN_DIR "/perfsweep"
 #define GATE PERFSWEEP_SOURCE_DIR "/examples/ci/perf-gate.sh"
 
 static char dir[] = "/tmp/ps-test-ci-XXXXXX";
 
-static void setup(void) { cr_assert_not_null(mkdtemp(dir)); }
+static void setup(void) { ps_test_mkdtemp(dir); }
 
 TestSuite(ci, .init = setup, .timeout = 120);
 

@@ -8,13 +8,14 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "test-tmp.h"
 
 #define BIN PERFSWEEP_BIN_DIR "/perfsweep"
 #define FX PERFSWEEP_FIXTURES "/compare/"
 
 static char dir[] = "/tmp/ps-test-compare-XXXXXX";
 
-static void setup(void) { cr_assert_not_null(mkdtemp(dir)); }
+static void setup(void) { ps_test_mkdtemp(dir); }
 
 TestSuite(compare_cli, .init = setup);
 

@@ -10,12 +10,13 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "test-tmp.h"
 
 #define BIN PERFSWEEP_BIN_DIR "/perfsweep"
 
 static char dir[] = "/tmp/ps-test-compare-real-XXXXXX";
 
-static void setup(void) { cr_assert_not_null(mkdtemp(dir)); }
+static void setup(void) { ps_test_mkdtemp(dir); }
 
 TestSuite(compare_real, .init = setup, .timeout = 120);
 

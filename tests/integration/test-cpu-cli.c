@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "test-tmp.h"
 
 static int sh(const char *cmd)
 {
@@ -35,7 +36,7 @@ static json_t *load_cpu(const char *dir)
 Test(cpu_cli, profile_cpu_writes_summary_and_exports)
 {
   char dir[] = "/tmp/ps-test-cpu-cli-XXXXXX";
-  cr_assert_not_null(mkdtemp(dir));
+  ps_test_mkdtemp(dir);
   char *cmd = ps_xasprintf("'%s/perfsweep' profile --cpu --freq 1999 -o '%s/prof' -- "
                            "'%s/cpu-split-nofp' 3 > '%s/out.txt' 2>&1",
                            PERFSWEEP_BIN_DIR, dir, PERFSWEEP_BIN_DIR, dir);
@@ -75,7 +76,7 @@ Test(cpu_cli, profile_cpu_writes_summary_and_exports)
 Test(cpu_cli, wall_mode_from_the_command_line)
 {
   char dir[] = "/tmp/ps-test-cpu-cli-XXXXXX";
-  cr_assert_not_null(mkdtemp(dir));
+  ps_test_mkdtemp(dir);
   char *cmd = ps_xasprintf("'%s/perfsweep' profile --cpu=wall -o '%s/prof' -- "
                            "'%s/cpu-io-nofp' 200 > /dev/null 2>&1",
                            PERFSWEEP_BIN_DIR, dir, PERFSWEEP_BIN_DIR);

@@ -20,6 +20,7 @@
 #include "cpu-analysis.h"
 #include "probe-env.h"
 #include "util.h"
+#include "test-tmp.h"
 
 struct run {
   char dir[64];       /* trace folder */
@@ -36,7 +37,7 @@ static void run_target(struct run *r, char *const *argv, enum ps_cpu_mode mode, 
 {
   memset(r, 0, sizeof *r);
   strcpy(r->dir, "/tmp/ps-test-cpu-XXXXXX");
-  cr_assert_not_null(mkdtemp(r->dir));
+  ps_test_mkdtemp(r->dir);
   char **env = NULL;
   if (mode != PS_CPU_OFF) {
     struct ps_probe_opts o = {.cpu = mode, .cpu_freq = freq, .trace_dir = r->dir};

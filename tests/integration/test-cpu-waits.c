@@ -17,13 +17,14 @@
 #include "cpu-analysis.h"
 #include "probe-env.h"
 #include "util.h"
+#include "test-tmp.h"
 
 /* Runs cpu-waits-nofp (30 ms waits) under the probe in mode (PS_CPU_OFF: unprofiled) with a
  * 60 s watchdog; returns its stdout, the trace folder in dir. */
 static char *run_waits(enum ps_cpu_mode mode, char dir[64])
 {
   strcpy(dir, "/tmp/ps-test-cpuwait-XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
+  ps_test_mkdtemp(dir);
   char **env = NULL;
   if (mode != PS_CPU_OFF) {
     struct ps_probe_opts o = {.cpu = mode, .cpu_freq = 999, .trace_dir = dir};
@@ -89,13 +90,7 @@ static json_t *analyze_dir(const char *dir)
   return s;
 }
 
-static void remove_dir(const char *dir)
-{
-  char *cmd = ps_xasprintf("rm -rf '%s'", dir);
-  if (system(cmd) != 0)
-    cr_log_warn("could not remove %s", dir);
-  free(cmd);
-}
+static void remove_dir(const char *dir) { ps_test_rm_tree(dir); }
 
 TestSuite(cpu_waits, .timeout = 180);
 

@@ -14,19 +14,14 @@
 #include <unistd.h>
 
 #include "exit-codes.h"
+#include "test-tmp.h"
 
 #define FX PERFSWEEP_BIN_DIR "/perfsweep-features"
 
 static char dir[] = "/tmp/ps-test-features-XXXXXX";
 static char out[65536], err[8192];
 
-static void setup(void) { cr_assert_not_null(mkdtemp(dir)); }
-static void teardown(void)
-{
-  char cmd[256];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  cr_assert_eq(system(cmd), 0);
-}
+static void setup(void) { ps_test_mkdtemp(dir); }
 
 static void slurp(const char *path, char *buf, size_t len)
 {
@@ -63,7 +58,7 @@ static void digest_of_output(char *d)
   d[16] = '\0';
 }
 
-TestSuite(features_pipeline, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(features_pipeline, .init = setup, .timeout = 120);
 
 Test(features_pipeline, digest_identical_over_batch_sizes_and_workers)
 {

@@ -9,13 +9,14 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "test-tmp.h"
 
 #define BIN PERFSWEEP_BIN_DIR "/perfsweep"
 #define FX PERFSWEEP_FIXTURES "/compare/"
 
 static char dir[] = "/tmp/ps-test-history-cli-XXXXXX";
 
-static void setup(void) { cr_assert_not_null(mkdtemp(dir)); }
+static void setup(void) { ps_test_mkdtemp(dir); }
 
 TestSuite(history_cli, .init = setup, .timeout = 120);
 

@@ -19,6 +19,7 @@
 #include "../../workloads/batch/batch-model.c"
 #include "test-report-run.h"
 #include "util.h"
+#include "test-tmp.h"
 
 #define PERFSWEEP PERFSWEEP_BIN_DIR "/perfsweep"
 #define BATCH PERFSWEEP_BIN_DIR "/perfsweep-batch"
@@ -28,7 +29,7 @@
 
 static char dir[] = "/tmp/ps-test-report-batch-XXXXXX";
 
-static void setup(void) { cr_assert_not_null(mkdtemp(dir)); }
+static void setup(void) { ps_test_mkdtemp(dir); }
 
 TestSuite(report_batch, .init = setup, .timeout = 300);
 

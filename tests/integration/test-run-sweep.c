@@ -171,9 +171,8 @@ static void expect_refused(int code, const char *needle, const char *out, char *
   for (; args[n]; n++)
     all[n] = args[n];
   all[n] = NULL;
-  char path[] = "/tmp/ps-run-out-XXXXXX";
-  int fd = mkstemp(path);
-  close(fd);
+  char path[] = "/tmp/ps-test-run-out-XXXXXX";
+  close(ps_test_mkstemp(path));
   int rc = ps_wait(ps_start(path, all));
   FILE *f = fopen(path, "r");
   text = calloc(65536, 1);
