@@ -12,13 +12,25 @@
 
 #include "test-report-run.h"
 #include "util.h"
+#include "test-tmp.h"
 
 #define PERFSWEEP PERFSWEEP_BIN_DIR "/perfsweep"
 #define FIX PERFSWEEP_FIXTURES "/report"
 
 static char dir[] = "/tmp/ps-test-report-chromium-XXXXXX";
 
-static void setup(void) { cr_assert_not_null(mkdtemp(dir)); }
+/* Chromium writes crash-report settings and a dconf cache under $HOME even with its own
+ * --user-data-dir: its home is the test's folder, never the developer's. */
+static void setup(void)
+{
+  ps_test_mkdtemp(dir);
+  char *config = ps_xasprintf("%s/.config", dir), *cache = ps_xasprintf("%s/.cache", dir);
+  setenv("HOME", dir, 1);
+  setenv("XDG_CONFIG_HOME", config, 1);
+  setenv("XDG_CACHE_HOME", cache, 1);
+  free(config);
+  free(cache);
+}
 
 TestSuite(report_chromium, .init = setup, .timeout = 300);
 
