@@ -109,4 +109,11 @@ static inline const char *ps_test_tmpdir(const char *tag)
   return ps_test_tmp_track(d);
 }
 
+/* A test binary run by hand (not through ctest, which sets it for every test) does not write
+ * the developer's symbol cache either: PERFSWEEP_SYMCACHE=off unless the caller set it. */
+__attribute__((constructor)) static void ps_test_tmp_env(void)
+{
+  setenv("PERFSWEEP_SYMCACHE", "off", 0);
+}
+
 #endif
