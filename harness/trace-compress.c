@@ -74,13 +74,17 @@ static int zsink_push(struct zsink *z, const void *buf, size_t len, ZSTD_EndDire
       ps_error("cannot write %s.zst: %s (is the disk full?)", z->path, strerror(-err));
       return err;
     }
-  } while (mode == ZSTD_e_end ? left != 0 : ib.pos < ib.size);
+  } while (ib.pos < ib.size || (mode != ZSTD_e_continue && left != 0));
   return 0;
 }
 
+/* The packer's sink: a piece of >= PS_PACK_FLUSH_MIN bytes is one whole stream of a block (one
+ * field: trace-pack.h), so zstd ends its block there and fits its literal Huffman table to each
+ * field instead of to a mix of neighbouring streams (quiet bench trace: 31.57 -> 30.57 MB). */
+#define PS_PACK_FLUSH_MIN 4096
 static int zsink_write(void *ctx, const void *buf, size_t len)
 {
-  return zsink_push(ctx, buf, len, ZSTD_e_continue);
+  return zsink_push(ctx, buf, len, len >= PS_PACK_FLUSH_MIN ? ZSTD_e_flush : ZSTD_e_continue);
 }
 
 /* A growing memory buffer as a pack sink (small traces). */

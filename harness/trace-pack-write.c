@@ -98,14 +98,18 @@ static int flush_block(struct packer *k)
   pk_put_bytes(o, hb, 8);
   for (int i = 0; i < PK_NSTREAMS; i++)
     pk_put_varint(o, k->s[i].len);
+  /* the header, then each stream in a call of its own: a compressing sink can end its entropy
+   * block at a stream's end, so each field gets its own Huffman table (trace-pack.h) */
+  int err = emit(k, o->p, o->len);
   for (int i = 0; i < PK_NSTREAMS; i++) {
-    pk_put_bytes(o, k->s[i].p, k->s[i].len);
+    if (!err && k->s[i].len)
+      err = emit(k, k->s[i].p, k->s[i].len);
     k->s[i].len = 0;
   }
   k->block_start = k->pos;
   if (k->self_check)
     check_sync(k);
-  return emit(k, o->p, o->len);
+  return err;
 }
 
 static void op(struct packer *k, unsigned kind)

@@ -13,7 +13,10 @@
 #define PS_PACK_MAGIC "PSTPACK\0" /* 8 bytes, first bytes of the packed stream */
 #define PS_PACK_VERSION 4
 
-/* Receives output bytes. Returns 0 or a negative errno (which stops the producer). */
+/* Receives output bytes. Returns 0 or a negative errno (which stops the producer). The packer
+ * hands over a block's header and then each of its streams whole, one call each (a stream is
+ * one field of the records): a compressing sink may end its entropy block after a call, so that
+ * each field gets an entropy table of its own (trace-compress.c does for calls of >= 4 KiB). */
 typedef int (*ps_pack_sink)(void *ctx, const void *buf, size_t len);
 
 /* Packs the raw trace bytes raw[0..len) (any bytes: a damaged or truncated trace, or no trace at
