@@ -25,11 +25,30 @@ static inline uint32_t pk__get_info(struct pk_rd *lo, struct pk_rd *hi)
   return h >= (1u << 24) ? PK_NONE : (uint32_t)(h << 8 | l);
 }
 
+/* The seq delta of a record whose seq code (detail byte) is code (see PK_SEQ_INLINE). A gap the
+ * window cannot hold marks sq bad. */
+static inline uint64_t pk__get_seq(const struct pk_model *m, unsigned code, struct pk_rd *sq)
+{
+  if (!m->gapseq)
+    return code < PK_SEQ_INLINE ? code : pk_get_varint(sq);
+  uint64_t g = code;
+  if (code == PK_SEQ_INLINE) {
+    uint64_t v = pk_get_varint(sq);
+    if (!v)
+      return pk_get_varint(sq);
+    g = v + 2;
+  }
+  uint64_t d = pk_seq_ungap(m, g);
+  if (d == UINT64_MAX)
+    sq->bad = 1;
+  return d;
+}
+
 static inline const char *pk__decode_malloc(const struct pk_model *m, struct pk_rd *rd, struct pk_hot *h,
                                  struct pk_decoded *o)
 {
   unsigned det = pk_get_byte(&rd[PK_MOP]), mode = det >> 3;
-  h->seq_delta = (det & 3) < PK_SEQ_INLINE ? det & 3 : pk_get_varint(&rd[PK_SEQ]);
+  h->seq_delta = pk__get_seq(m, det & 3, &rd[PK_SEQ]);
   o->isnew = (det & 4) != 0;
   if (o->isnew) {
     h->size = pk_get_varint(&rd[PK_NEW]);
@@ -63,7 +82,7 @@ static inline const char *pk__decode_free(const struct pk_model *m, struct pk_rd
 {
   unsigned det = pk_get_byte(&rd[PK_FOP]), mode = det >> 2;
   h->size = h->stack = 0;
-  h->seq_delta = (det & 3) < PK_SEQ_INLINE ? det & 3 : pk_get_varint(&rd[PK_SEQ]);
+  h->seq_delta = pk__get_seq(m, det & 3, &rd[PK_SEQ]);
   if (mode == PK_FM_LIT) {
     h->ptr = m->last_ptr + pk_lit_decode(h->type, pk_get_varint(&rd[PK_PLIT]));
     return NULL;

@@ -71,6 +71,21 @@ void pk_model_init(struct pk_model *m)
   m->smask = 4095;
   m->slot = ps_xcalloc(m->smask + 1, sizeof *m->slot);
   m->freeblk = PK_NONE;
+  m->seen = ps_xcalloc(PK_SEQ_WIN / 64, sizeof *m->seen);
+}
+
+void pk__seen_slide(struct pk_model *m, uint64_t x)
+{
+  /* x is beyond the window: it moves up so that x is in its middle; the words that enter it
+   * (seqs never marked yet) are cleared */
+  uint64_t nb = (x - PK_SEQ_WIN / 2) & ~(uint64_t)63;
+  if (nb - m->seen_base >= PK_SEQ_WIN) {
+    memset(m->seen, 0, PK_SEQ_WIN / 8);
+  } else {
+    for (uint64_t w = m->seen_base + PK_SEQ_WIN; w != nb + PK_SEQ_WIN; w += 64)
+      m->seen[(w >> 6) & (PK_SEQ_WIN / 64 - 1)] = 0;
+  }
+  m->seen_base = nb;
 }
 
 void pk_model_free(struct pk_model *m)
@@ -79,6 +94,7 @@ void pk_model_free(struct pk_model *m)
   free(m->ihash);
   free(m->blk);
   free(m->slot);
+  free(m->seen);
   for (uint32_t i = 0; i < m->nthr; i++)
     free(m->thr[i]);
   free(m->thr);
@@ -245,6 +261,7 @@ size_t pk_other_apply(struct pk_model *m, const uint8_t *p, const uint8_t *end)
   default:
     return 0;
   }
+  pk_seq_step(m, d);
   /* pointer effects, after the whole record parsed */
   if (type == PS_REC_ALLOC || type == PS_REC_ALLOCS) {
     m->last_ptr += (uint64_t)ps_unzigzag(z1);

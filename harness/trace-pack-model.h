@@ -46,8 +46,13 @@ enum pk_kind {
   PK_K_FREEF = 8,  /* a FREE record (free, munmap): PK_AFN, then as PK_K_FREE */
 };
 
-/* seq code (low 2 bits of a detail byte): the seq delta 0, 1 or 2; 3: varint in PK_SEQ */
+/* seq code (low 2 bits of a detail byte). Version 4: the seq delta 0, 1 or 2; 3: the delta in
+ * PK_SEQ. Version 5: the gap g (how many seqs no earlier record took lie between the record's
+ * first possible seq and its seq) 0, 1 or 2; 3: v in PK_SEQ, v > 0: g = v + 2, v = 0: an escape,
+ * the raw delta follows in PK_SEQ (a seq already taken, a gap of PK_SEQ_GAP_MAX or more). */
 #define PK_SEQ_INLINE 3
+#define PK_SEQ_GAP_MAX (1u << 16)
+#define PK_SEQ_WIN (1u << 22) /* seqs remembered as taken (a ring of bits, 512 KiB) */
 
 /* malloc pointer modes: entry 0, 1, 2 of the thread's recently freed list of the size class,
  * entry 3 + PK_PCODE, the thread's bump address, a literal (PK_PLIT) */
@@ -115,6 +120,12 @@ struct pk_model {
   struct pk_thread *cur;      /* the thread of the current chunk */
   uint64_t last_ptr;          /* the chunk's running pointer (as in the raw format) */
   uint64_t prev_first_seq, prev_mono;
+  /* seq gaps (version 5): the seqs of the records seen so far (all threads), in a ring of bits
+   * covering [seen_base, seen_base + PK_SEQ_WIN); seq_p: the chunk's first_seq, then the seq of
+   * its previous record; seq_lo: 0 before the chunk's first record (its seq may be seq_p), 1 after */
+  int gapseq;
+  uint64_t *seen, seen_base, seq_p;
+  unsigned seq_lo;
 };
 
 /* ---- buffers ---- */
@@ -408,6 +419,65 @@ static inline void pk_on_free(struct pk_model *m, uint64_t ptr)
     pk_free_slot(m, s);
 }
 
+/* ---- seq gaps ---- */
+
+/* 1 when a record already took seq x (within the remembered window). */
+static inline int pk_seen(const struct pk_model *m, uint64_t x)
+{
+  return x - m->seen_base < PK_SEQ_WIN &&
+         (m->seen[(x >> 6) & (PK_SEQ_WIN / 64 - 1)] >> (x & 63) & 1);
+}
+
+void pk__seen_slide(struct pk_model *m, uint64_t x);
+
+/* At a chunk header. */
+static inline void pk_seq_chunk(struct pk_model *m, uint64_t first_seq)
+{
+  m->seq_p = first_seq;
+  m->seq_lo = 0;
+}
+
+/* After a record of seq delta d (every record the chunk parses, both sides). */
+static inline void pk_seq_step(struct pk_model *m, uint64_t d)
+{
+  uint64_t x = m->seq_p + d;
+  m->seq_p = x;
+  m->seq_lo = 1;
+  if (!m->gapseq)
+    return;
+  if (__builtin_expect(x - m->seen_base >= PK_SEQ_WIN, 0)) {
+    if (x < m->seen_base)
+      return;
+    pk__seen_slide(m, x);
+  }
+  m->seen[(x >> 6) & (PK_SEQ_WIN / 64 - 1)] |= 1ull << (x & 63);
+}
+
+/* Version 5 gap of a record of seq delta d: sets *g and returns 1, or 0 when d needs the escape
+ * (the seq is taken, before the first possible one, or too far from it). */
+static inline int pk_seq_gap(const struct pk_model *m, uint64_t d, uint64_t *g)
+{
+  if (d < m->seq_lo || d - m->seq_lo >= PK_SEQ_GAP_MAX || pk_seen(m, m->seq_p + d))
+    return 0;
+  uint64_t n = 0;
+  for (uint64_t x = m->seq_p + m->seq_lo, s = m->seq_p + d; x != s; x++)
+    n += !pk_seen(m, x);
+  *g = n;
+  return 1;
+}
+
+/* The seq delta whose gap is g (the inverse of pk_seq_gap), or UINT64_MAX when g is too big. */
+static inline uint64_t pk_seq_ungap(const struct pk_model *m, uint64_t g)
+{
+  if (g >= PK_SEQ_GAP_MAX)
+    return UINT64_MAX;
+  uint64_t x = m->seq_p + m->seq_lo;
+  for (;; x++)
+    if (!pk_seen(m, x) && !g--)
+      break;
+  return x - m->seq_p;
+}
+
 /* ---- records of the raw format ---- */
 
 /* A MALLOC_C, FREE_C, ALLOC, ALLOCS or FREE record, decoded (ptr absolute). */
@@ -517,8 +587,8 @@ static inline __attribute__((always_inline)) size_t pk_hot_write(uint8_t *out,
 }
 
 /* Parses a record of another known type at [p, end): returns its length, or 0 when the type is
- * unknown or the record truncated. Applies its pointer effects to the model (running pointer,
- * live blocks) only on success. */
+ * unknown or the record truncated. Applies its seq and pointer effects to the model (seq gaps,
+ * running pointer, live blocks) only on success. */
 size_t pk_other_apply(struct pk_model *m, const uint8_t *p, const uint8_t *end);
 
 /* 64-bit hash of raw bytes (checks a block after unpacking). */

@@ -97,6 +97,7 @@ static int unpack_record(struct ps_unpack *u, struct pk_rd *rd)
     else
       pk_on_free(m, h.ptr);
     m->last_ptr = h.ptr;
+    pk_seq_step(m, h.seq_delta);
     return 1;
   }
   case PK_K_VERB:
@@ -133,6 +134,7 @@ static int unpack_chunk(struct ps_unpack *u, struct pk_rd *rd)
   m->prev_mono = c.mono_ns;
   pk_model_thread(m, c.tid);
   m->last_ptr = 0;
+  pk_seq_chunk(m, c.first_seq);
   pk_put_bytes(&u->out, &c, sizeof c);
   size_t start = u->out.len;
   /* a record writes at most 4 * PS_VARINT_MAX + 1 bytes (hot) or reserves its own room */
@@ -222,10 +224,11 @@ static int drain(struct ps_unpack *u)
       off += 8;
       if ((r = in_varint(u, &off, &v)) <= 0)
         return r ? corrupt(u, "a damaged version number") : 0;
-      if (v != PS_PACK_VERSION)
+      if (v < PS_PACK_VERSION_MIN || v > PS_PACK_VERSION)
         return corrupt(u, "packed form version %llu is not known to this perfsweep (it reads "
-                       "version %d): read it with the perfsweep that wrote it",
-                       (unsigned long long)v, PS_PACK_VERSION);
+                       "versions %d to %d): read it with the perfsweep that wrote it",
+                       (unsigned long long)v, PS_PACK_VERSION_MIN, PS_PACK_VERSION);
+      u->m.gapseq = v >= 5;
       u->state = 1;
       u->in_off = off;
       continue;

@@ -30,6 +30,7 @@ struct packer {
   struct pk_verify *check; /* verify 2: unpacks the output again and compares */
   int self_check;          /* verify 1: decodes each packed record again (check_record) */
   int mismatch;
+  unsigned version; /* PS_PACK_VERSION, or an older one the unpacker still reads (tests) */
   struct pk_rd crd[PK_NSTREAMS]; /* verify 1: the check's readers, following the streams */
 };
 
@@ -117,11 +118,20 @@ static void op(struct packer *k, unsigned kind)
   pk_put_byte(&k->s[PK_OP], (uint8_t)kind);
 }
 
+/* The seq code of a record of seq delta d (PK_SEQ_INLINE: the rest in PK_SEQ). */
 static unsigned seq_code(struct packer *k, uint64_t d)
 {
-  if (d < PK_SEQ_INLINE)
-    return (unsigned)d;
-  pk_put_varint(&k->s[PK_SEQ], d);
+  uint64_t g;
+  if (!k->m.gapseq) {
+    g = d;
+  } else if (!pk_seq_gap(&k->m, d, &g)) {
+    pk_put_byte(&k->s[PK_SEQ], 0); /* the escape: the raw delta follows */
+    pk_put_varint(&k->s[PK_SEQ], d);
+    return PK_SEQ_INLINE;
+  }
+  if (g < PK_SEQ_INLINE)
+    return (unsigned)g;
+  pk_put_varint(&k->s[PK_SEQ], k->m.gapseq ? g - 2 : g);
   return PK_SEQ_INLINE;
 }
 
@@ -177,6 +187,7 @@ static void pack_malloc(struct packer *k, const struct pk_hot *h)
   }
   if (k->self_check)
     check_record(k, kind, h, li, id);
+  pk_seq_step(m, h->seq_delta);
   if (isnew)
     id = pk_info_add(m, h->size, h->stack);
   pk_on_malloc(m, id, h->size, h->ptr, li);
@@ -211,6 +222,7 @@ static void pack_free(struct packer *k, const struct pk_hot *h)
   }
   if (k->self_check)
     check_record(k, kind, h, -1, PK_NONE);
+  pk_seq_step(m, h->seq_delta);
   if (s != PK_NONE)
     pk_free_slot(m, s);
   m->last_ptr = h->ptr;
@@ -236,6 +248,7 @@ static void pack_chunk(struct packer *k, const struct ps_trace_chunk *c)
   m->prev_first_seq = c->first_seq;
   m->prev_mono = c->mono_ns;
   m->last_ptr = 0;
+  pk_seq_chunk(m, c->first_seq);
   const uint8_t *p = k->raw + k->pos + sizeof *c, *end = p + c->payload_len;
   while (p < end) {
     unsigned type = *p & 15u;
@@ -295,7 +308,7 @@ static int pack_all(struct packer *k, size_t len)
 {
   uint8_t head[8 + PS_VARINT_MAX];
   memcpy(head, PS_PACK_MAGIC, 8);
-  size_t hl = (size_t)(ps_put_varint(head + 8, PS_PACK_VERSION) - head);
+  size_t hl = (size_t)(ps_put_varint(head + 8, k->version) - head);
   int err = emit(k, head, hl);
   struct ps_trace_header th;
   if (!err && len >= sizeof th) {
@@ -342,8 +355,16 @@ static int pack_all(struct packer *k, size_t len)
 
 int ps_trace_pack(const uint8_t *raw, size_t len, int verify, ps_pack_sink sink, void *ctx)
 {
+  return pk_pack_version(raw, len, verify, PS_PACK_VERSION, sink, ctx);
+}
+
+int pk_pack_version(const uint8_t *raw, size_t len, int verify, unsigned version,
+                    ps_pack_sink sink, void *ctx)
+{
   struct packer *k = ps_xcalloc(1, sizeof *k);
   pk_model_init(&k->m);
+  k->version = version;
+  k->m.gapseq = version >= 5;
   k->raw = raw;
   k->sink = sink;
   k->ctx = ctx;

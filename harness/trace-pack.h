@@ -11,7 +11,8 @@
 #include <stdint.h>
 
 #define PS_PACK_MAGIC "PSTPACK\0" /* 8 bytes, first bytes of the packed stream */
-#define PS_PACK_VERSION 4
+#define PS_PACK_VERSION 5     /* 5: seq deltas as gaps among the seqs no record took yet */
+#define PS_PACK_VERSION_MIN 4 /* the oldest version the unpacker still reads */
 
 /* Receives output bytes. Returns 0 or a negative errno (which stops the producer). The packer
  * hands over a block's header and then each of its streams whole, one call each (a stream is
@@ -29,6 +30,11 @@ typedef int (*ps_pack_sink)(void *ctx, const void *buf, size_t len);
  * Returns 0, -EPROTO, or the sink's negative errno. Memory: one block of streams (a few MiB) plus
  * the tables of live blocks and (size, stack) pairs, both capped. */
 int ps_trace_pack(const uint8_t *raw, size_t len, int verify, ps_pack_sink sink, void *ctx);
+
+/* ps_trace_pack writing packed form version (PS_PACK_VERSION_MIN..PS_PACK_VERSION): the tests
+ * write the older versions with it to check that they stay readable. */
+int pk_pack_version(const uint8_t *raw, size_t len, int verify, unsigned version,
+                    ps_pack_sink sink, void *ctx);
 
 /* 1 when buf (len bytes) starts with PS_PACK_MAGIC. */
 int ps_trace_is_packed(const void *buf, size_t len);

@@ -501,3 +501,122 @@ Test(trace_pack, unknown_version_refused)
   ps_unpack_free(u);
   free(back.p);
 }
+
+/* Packs raw as the older packed version `version` (both checks) and asserts that today's
+ * unpacker gives back the raw bytes. Returns the packed length. */
+static size_t round_trip_version(const uint8_t *raw, size_t len, unsigned version,
+                                 const char *what)
+{
+  struct mem packed = {0}, full = {0}, back = {0};
+  cr_assert_eq(pk_pack_version(raw, len, 1, version, mem_sink, &packed), 0, "packing %s as v%u",
+               what, version);
+  cr_assert_eq(pk_pack_version(raw, len, 2, version, mem_sink, &full), 0, "%s v%u, full check",
+               what, version);
+  cr_assert(full.len == packed.len && !memcmp(full.p, packed.p, packed.len));
+  cr_assert(packed.len > 8 && packed.p[8] == version, "%s: the stream says version %u", what,
+            version);
+  int trunc = 1;
+  cr_assert_eq(unpack(packed.p, packed.len, 1000, &back, &trunc), 0, "unpacking %s v%u", what,
+               version);
+  cr_expect_eq(trunc, 0);
+  cr_assert(back.len == len && (!len || !memcmp(back.p, raw, len)), "%s v%u: bytes differ", what,
+            version);
+  size_t n = packed.len;
+  free(packed.p);
+  free(full.p);
+  free(back.p);
+  return n;
+}
+
+/* Two threads whose events interleave (as on a quiet machine: seq deltas other than 1), with
+ * the seq cases version 5's gap coding must escape: a seq taken twice (in one chunk and across
+ * threads), a seq going backwards, a gap beyond PK_SEQ_GAP_MAX, seqs beyond the remembered
+ * window and back below it, a seq near 2^64 wrapping, verbatim records between. */
+static uint8_t *interleaved(size_t *len)
+{
+  char *p = ps_xasprintf("%s/alloc.3.pst", dir);
+  FILE *f = fopen(p, "wb");
+  cr_assert_not_null(f);
+  tb_header(f, PS_TRACE_VERSION, PS_TRACE_ALLOC, 1, 0);
+  static struct tchunk a, b;
+  uint64_t seq = 10, x = 0x2545f4914f6cdd1dull;
+  for (int k = 0; k < 6; k++) {
+    tc_start(&a, seq);
+    tc_start(&b, seq);
+    if (!k)
+      tc_stack(&a, seq++, 1, 0x401000);
+    for (int i = 0; i < 400; i++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      struct tchunk *c = x & 1 ? &a : &b;
+      uint64_t ad = 0x6000000 + (uint64_t)(x >> 40 & 255) * 64 + (c == &b) * 0x100000;
+      tc_malloc_c(c, seq++, 24 + (x >> 20 & 7) * 16, ad, 1);
+      if (x & 2)
+        tc_free_c(c, seq++, ad);
+    }
+    tc_free_c(&a, a.seq, 0x6000000);            /* the same seq twice in a chunk */
+    tc_free_c(&b, a.seq, 0x6000040);            /* a seq the other thread took */
+    tc_malloc_c(&a, a.seq - 5, 40, 0x6000080, 1); /* backwards */
+    if (k == 2)
+      tc_malloc_c(&a, seq += 70000, 40, 0x60000c0, 1); /* a gap beyond PK_SEQ_GAP_MAX */
+    if (k == 3)
+      tc_malloc_c(&b, seq += 5000000, 40, 0x6000100, 1); /* beyond the window */
+    if (k == 4) {
+      tc_free_c(&a, seq - 4000000, 0x6000100); /* below the window now */
+      tc_alloc(&a, seq + 1, 56, 0x6000140, 1);  /* a verbatim-parsed full record */
+    }
+    if (k == 5)
+      tc_malloc_c(&b, UINT64_MAX - 1, 40, 0x6000180, 1), tc_free_c(&b, 3, 0x6000180);
+    tc_write(f, &a, 7, 0);
+    tc_write(f, &b, 8, 0);
+    seq += 3;
+  }
+  fclose(f);
+  uint8_t *raw = slurp(p, len);
+  free(p);
+  return raw;
+}
+
+Test(trace_pack, seq_gaps_of_interleaved_threads_round_trip)
+{
+  size_t len;
+  uint8_t *raw = interleaved(&len);
+  size_t v5 = round_trip(raw, len, "interleaved threads");
+  size_t v4 = round_trip_version(raw, len, 4, "interleaved threads");
+  cr_expect_lt(v5, v4, "the second thread's seqs fill the first one's gaps: v5 %zu B, v4 %zu B",
+               v5, v4);
+  for (size_t cut = 0; cut <= len; cut += 101) /* and cut anywhere */
+    round_trip(raw, cut, "interleaved threads, cut");
+  free(raw);
+}
+
+/* Traces packed by the previous version (4, before the seq gaps) stay readable. */
+Test(trace_pack, version_4_still_unpacked)
+{
+  size_t len;
+  uint8_t *raw = synthetic(&len);
+  round_trip_version(raw, len, 4, "the synthetic trace");
+  round_trip_version(raw, len / 2, 4, "half the synthetic trace");
+  free(raw);
+  round_trip_version((const uint8_t *)"", 0, 4, "an empty trace");
+  need(PERFSWEEP_BIN_DIR "/alloc-truth");
+  need(PERFSWEEP_LIB_DIR "/libperfsweep-alloc.so");
+  char *cmd = ps_xasprintf("cd %s && PERFSWEEP_TRACE_DIR=%s PERFSWEEP_ALLOC=exact "
+                           "LD_PRELOAD=%s/libperfsweep-alloc.so %s/alloc-truth bench 20000 "
+                           ">/dev/null 2>&1", dir, dir, PERFSWEEP_LIB_DIR, PERFSWEEP_BIN_DIR);
+  (void)!system(cmd);
+  free(cmd);
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  int n = 0;
+  while ((e = readdir(d)))
+    if (!strncmp(e->d_name, "alloc.", 6)) {
+      char *p = ps_xasprintf("%s/%s", dir, e->d_name);
+      raw = slurp(p, &len);
+      round_trip_version(raw, len, 4, p);
+      free(raw);
+      free(p);
+      n++;
+    }
+  closedir(d);
+  cr_expect_gt(n, 0, "the bench wrote a trace");
+}
