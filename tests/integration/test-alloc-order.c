@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test-tmp.h"
+
 #include "trace-format.h"
 
 #define BIN PERFSWEEP_BIN_DIR
@@ -21,16 +23,11 @@ static char tmpdir[256];
 
 static void make_tmp(void)
 {
-  strcpy(tmpdir, "/tmp/ps-alloc-order-XXXXXX");
-  cr_assert_not_null(mkdtemp(tmpdir), "cannot create a temporary folder");
+  strcpy(tmpdir, "/tmp/ps-test-alloc-order-XXXXXX");
+  ps_test_mkdtemp(tmpdir); /* removed at exit, also after a skip */
 }
 
-static void rm_tmp(void)
-{
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  (void)!system(cmd);
-}
+static void rm_tmp(void) { ps_test_rm_tree(tmpdir); }
 
 TestSuite(alloc_order, .init = make_tmp, .fini = rm_tmp, .timeout = 120);
 

@@ -12,22 +12,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test-tmp.h"
+
 #define BIN PERFSWEEP_BIN_DIR
 
 static char tmpdir[256];
 
 static void make_tmp(void)
 {
-  strcpy(tmpdir, "/tmp/ps-alloc-test-XXXXXX");
-  cr_assert_not_null(mkdtemp(tmpdir), "cannot create a temporary folder");
+  strcpy(tmpdir, "/tmp/ps-test-alloc-XXXXXX");
+  ps_test_mkdtemp(tmpdir); /* removed at exit, also after a skip */
 }
 
-static void rm_tmp(void)
-{
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  (void)!system(cmd);
-}
+static void rm_tmp(void) { ps_test_rm_tree(tmpdir); }
 
 /* Runs a shell command, returns its stdout (malloc'd) and exit code. */
 static char *run(const char *cmd, int *rc)

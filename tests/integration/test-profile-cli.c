@@ -10,22 +10,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test-tmp.h"
+
 #define BIN PERFSWEEP_BIN_DIR
 
 static char tmpdir[256];
 
 static void make_tmp(void)
 {
-  strcpy(tmpdir, "/tmp/ps-profile-cli-XXXXXX");
-  cr_assert_not_null(mkdtemp(tmpdir));
+  strcpy(tmpdir, "/tmp/ps-test-profile-cli-XXXXXX");
+  ps_test_mkdtemp(tmpdir); /* removed at exit, also after a skip */
 }
 
-static void rm_tmp(void)
-{
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  (void)!system(cmd);
-}
+static void rm_tmp(void) { ps_test_rm_tree(tmpdir); }
 
 /* Runs cmd through sh with stderr merged; returns output (malloc'd) and the exit code. */
 static char *run(const char *cmd, int *rc)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "alloc-analysis.h"
+#include "test-tmp.h"
 #include "test-trace-build.h"
 
 static char path[256];
@@ -30,8 +31,8 @@ static double num(json_t *o, const char *k) { return json_number_value(json_obje
 
 Test(alloc_analysis, cross_thread_free_and_peak)
 {
-  strcpy(path, "/tmp/ps-alloc-analysis-XXXXXX");
-  FILE *f = fdopen(mkstemp(path), "wb");
+  strcpy(path, "/tmp/ps-test-alloc-analysis-XXXXXX");
+  FILE *f = fdopen(ps_test_mkstemp(path), "wb");
   tb_header(f, PS_TRACE_VERSION, PS_TRACE_ALLOC, 1, 0);
   struct tchunk a, b;
   tc_start(&b, 2); /* thread 2 frees thread 1's block; its chunk is first in the file */
@@ -65,8 +66,8 @@ Test(alloc_analysis, cross_thread_free_and_peak)
 
 Test(alloc_analysis, sample_mode_weights)
 {
-  strcpy(path, "/tmp/ps-alloc-analysis-XXXXXX");
-  FILE *f = fdopen(mkstemp(path), "wb");
+  strcpy(path, "/tmp/ps-test-alloc-analysis-XXXXXX");
+  FILE *f = fdopen(ps_test_mkstemp(path), "wb");
   tb_header(f, PS_TRACE_VERSION, PS_TRACE_ALLOC, 2, 1000);
   struct tchunk a;
   tc_start(&a, 0);
@@ -87,8 +88,8 @@ Test(alloc_analysis, sample_mode_weights)
 
 Test(alloc_analysis, cpu_trace_refused)
 {
-  strcpy(path, "/tmp/ps-alloc-analysis-XXXXXX");
-  FILE *f = fdopen(mkstemp(path), "wb");
+  strcpy(path, "/tmp/ps-test-alloc-analysis-XXXXXX");
+  FILE *f = fdopen(ps_test_mkstemp(path), "wb");
   tb_header(f, PS_TRACE_VERSION, PS_TRACE_CPU, 1, 999);
   fclose(f);
   json_t *s = analyze_file(-EINVAL);

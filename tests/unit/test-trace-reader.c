@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "test-tmp.h"
 #include "test-trace-build.h"
 #include "trace-reader.h"
 #include "util.h"
@@ -15,8 +16,8 @@ static char path[256];
 
 static FILE *new_trace(void)
 {
-  strcpy(path, "/tmp/ps-trace-test-XXXXXX");
-  int fd = mkstemp(path);
+  strcpy(path, "/tmp/ps-test-trace-XXXXXX");
+  int fd = ps_test_mkstemp(path);
   cr_assert(fd >= 0, "mkstemp");
   FILE *f = fdopen(fd, "wb");
   cr_assert_not_null(f);
@@ -141,8 +142,8 @@ Test(trace, varint_roundtrip)
 
 Test(trace, find_in_folder)
 {
-  char dir[] = "/tmp/ps-trace-dir-XXXXXX";
-  cr_assert_not_null(mkdtemp(dir));
+  char dir[] = "/tmp/ps-test-trace-dir-XXXXXX";
+  ps_test_mkdtemp(dir);
   const char *names[] = {"alloc.2.pst", "alloc.10.pst", "cpu.2.pst", "other.txt"};
   for (int i = 0; i < 4; i++) {
     char *p = ps_xasprintf("%s/%s", dir, names[i]);
@@ -155,7 +156,4 @@ Test(trace, find_in_folder)
   cr_assert_eq(ps_trace_find(dir, "alloc", &paths, &n), 0);
   cr_expect_eq(n, 2, "two alloc traces, got %zu", n);
   ps_trace_paths_free(paths, n);
-  char *cmd = ps_xasprintf("rm -rf %s", dir);
-  (void)!system(cmd);
-  free(cmd);
 }
