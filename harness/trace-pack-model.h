@@ -168,6 +168,17 @@ static inline uint8_t pk_get_byte(struct pk_rd *r)
 }
 static inline uint64_t pk_get_varint(struct pk_rd *r)
 {
+  const uint8_t *q = r->p;
+  if (__builtin_expect(r->end - q >= 2, 1)) { /* 1 and 2 bytes unrolled (the same values) */
+    if (q[0] < 0x80) {
+      r->p = q + 1;
+      return q[0];
+    }
+    if (q[1] < 0x80) {
+      r->p = q + 2;
+      return (q[0] & 0x7fu) | (uint64_t)q[1] << 7;
+    }
+  }
   uint64_t v = 0;
   if (__builtin_expect(ps_get_varint(&r->p, r->end, &v), 0))
     r->bad = 1;
@@ -457,10 +468,11 @@ static inline void pk_seq_step(struct pk_model *m, uint64_t d)
  * (the seq is taken, before the first possible one, or too far from it). */
 static inline int pk_seq_gap(const struct pk_model *m, uint64_t d, uint64_t *g)
 {
-  if (d < m->seq_lo || d - m->seq_lo >= PK_SEQ_GAP_MAX || pk_seen(m, m->seq_p + d))
+  uint64_t q = m->seq_p + m->seq_lo, s = m->seq_p + d;
+  if (s - q >= PK_SEQ_GAP_MAX || pk_seen(m, s)) /* d < seq_lo wraps beyond the max too */
     return 0;
   uint64_t n = 0;
-  for (uint64_t x = m->seq_p + m->seq_lo, s = m->seq_p + d; x != s; x++)
+  for (uint64_t x = q; x != s; x++)
     n += !pk_seen(m, x);
   *g = n;
   return 1;
@@ -486,16 +498,13 @@ struct pk_hot {
   uint64_t seq_delta, size, ptr, stack;
 };
 
-static inline int pk_hot_type(unsigned type)
-{
-  return type == PS_REC_MALLOC_C || type == PS_REC_FREE_C || type == PS_REC_ALLOC ||
-         type == PS_REC_ALLOCS || type == PS_REC_FREE;
-}
+/* type (0..15) tests as bit masks: one shift each */
+#define PK_ALLOC_TYPES (1u << PS_REC_MALLOC_C | 1u << PS_REC_ALLOC | 1u << PS_REC_ALLOCS)
+#define PK_HOT_TYPES (PK_ALLOC_TYPES | 1u << PS_REC_FREE_C | 1u << PS_REC_FREE)
 
-static inline int pk_hot_is_alloc(unsigned type)
-{
-  return type == PS_REC_MALLOC_C || type == PS_REC_ALLOC || type == PS_REC_ALLOCS;
-}
+static inline int pk_hot_type(unsigned type) { return PK_HOT_TYPES >> (type & 15) & 1; }
+
+static inline int pk_hot_is_alloc(unsigned type) { return PK_ALLOC_TYPES >> (type & 15) & 1; }
 
 static inline int pk_hot_compact(unsigned type)
 {
@@ -517,6 +526,24 @@ static inline uint64_t pk_lit_decode(unsigned type, uint64_t v)
 static inline int pk_get_canon(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
   const uint8_t *q = *p;
+  if (__builtin_expect(end - q >= 3, 1)) { /* 1 to 3 bytes unrolled (sizes, pointers, stacks) */
+    uint64_t b0 = q[0], b1 = q[1], b2 = q[2];
+    if (b0 < 0x80) {
+      *v = b0;
+      *p = q + 1;
+      return 0;
+    }
+    if (b1 < 0x80) {
+      *v = (b0 & 0x7f) | b1 << 7;
+      *p = q + 2;
+      return b1 ? 0 : -1;
+    }
+    if (b2 < 0x80) {
+      *v = (b0 & 0x7f) | (b1 & 0x7f) << 7 | b2 << 14;
+      *p = q + 3;
+      return b2 ? 0 : -1;
+    }
+  }
   if (ps_get_varint(p, end, v))
     return -1;
   size_t n = (size_t)(*p - q);

@@ -119,7 +119,7 @@ static void op(struct packer *k, unsigned kind)
 }
 
 /* The seq code of a record of seq delta d (PK_SEQ_INLINE: the rest in PK_SEQ). */
-static unsigned seq_code(struct packer *k, uint64_t d)
+static inline __attribute__((always_inline)) unsigned seq_code(struct packer *k, uint64_t d)
 {
   uint64_t g;
   if (!k->m.gapseq) {
