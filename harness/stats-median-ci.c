@@ -116,6 +116,9 @@ static struct dist median_dist(const double *x, size_t n)
   } else {
     size_t j = n / 2, r = n - j;
     double lc = log_choose(n, j), prev_sf = 0;
+    double *l1 = ps_xmalloc(D * sizeof *l1); /* l1[k] = log(1 - F_k), -inf for the last */
+    for (size_t k = 0; k < D; k++)
+      l1[k] = k + 1 == D ? -INFINITY : log1p(-F[k]);
     for (size_t a = 0; a < D; a++) {
       double Fa = F[a], Fp = a ? F[a - 1] : 0;
       double sf = a + 1 == D ? 1 : binom_sf(n, Fa, j);
@@ -125,11 +128,11 @@ static struct dist median_dist(const double *x, size_t n)
         continue;
       /* log A_a = log C(n,j) + j log Fa + log(1 - (Fp/Fa)^j) */
       double la = lc + (double)j * log(Fa) + (Fp > 0 ? log(-expm1((double)j * log(Fp / Fa))) : 0);
-      double l1a = a + 1 == D ? -INFINITY : log1p(-Fa); /* log(1 - Fa) */
+      double l1a = l1[a]; /* log(1 - Fa) */
       double off = exp(la + (double)r * l1a);          /* sum over b > a of the pairs */
       dist_add(&d, s[a], p_j - off > 0 ? p_j - off : 0);
       for (size_t b = a + 1; b < D && off > 0; b++) {
-        double l1prev = log1p(-F[b - 1]), l1b = b + 1 == D ? -INFINITY : log1p(-F[b]);
+        double l1prev = l1[b - 1], l1b = l1[b];
         /* log B_b = r log(1-F_{b-1}) + log(1 - ((1-F_b)/(1-F_{b-1}))^r) */
         double lb = (double)r * l1prev + log(-expm1((double)r * (l1b - l1prev)));
         dist_add(&d, 0.5 * (s[a] + s[b]), exp(la + lb));
@@ -137,6 +140,7 @@ static struct dist median_dist(const double *x, size_t n)
           break;
       }
     }
+    free(l1);
   }
   free(s);
   free(F);

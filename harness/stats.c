@@ -547,6 +547,10 @@ void ps_stats_bootstrap_means(const double *const *xs, size_t k, size_t n, size_
     /* one draw of an index serves every sample: the same draws ps_stats_bootstrap makes with
      * this seed, so each interval is the one it would give alone */
     double *vals = ps_xmalloc(resamples * m * sizeof *vals), *sum = ps_xmalloc(m * sizeof *sum);
+    double *rows = ps_xmalloc(n * m * sizeof *rows); /* rows[idx * m + t]: one draw, one line */
+    for (size_t j = 0; j < n; j++)
+      for (size_t t = 0; t < m; t++)
+        rows[j * m + t] = xs[todo[t]][j];
     size_t *fin = ps_xcalloc(m, sizeof *fin);
     struct ps_rng rng;
     ps_rng_seed(&rng, seed);
@@ -554,9 +558,9 @@ void ps_stats_bootstrap_means(const double *const *xs, size_t k, size_t n, size_
     for (size_t r = 0; r < resamples; r++) {
       memset(sum, 0, m * sizeof *sum);
       for (size_t j = 0; j < n; j++) {
-        size_t idx = rng_draw(&rng, &d);
+        const double *row = rows + rng_draw(&rng, &d) * m;
         for (size_t t = 0; t < m; t++)
-          sum[t] += xs[todo[t]][idx];
+          sum[t] += row[t];
       }
       for (size_t t = 0; t < m; t++) {
         double v = sum[t] / (double)n;
@@ -568,6 +572,7 @@ void ps_stats_bootstrap_means(const double *const *xs, size_t k, size_t n, size_
       interval(vals + t * resamples, fin[t], level, &ci[todo[t]][0], &ci[todo[t]][1]);
     free(vals);
     free(sum);
+    free(rows);
     free(fin);
   }
   free(todo);
