@@ -6,6 +6,8 @@
 #      too: the compressed form before packing)
 #   H  heaptrack -o FILE CMD, then heaptrack_print of its .zst
 # Prints medians of RUNS rounds and the ratios (trace size target: packed <= heaptrack .zst).
+# PACK_STATS=1: also builds scripts/bench/pack-stats.c against BUILD_DIR's core library and
+# prints where the packed bytes of the last raw trace of each workload go (per stream, modes).
 # Usage: scripts/bench/bench-trace-size.sh [BUILD_DIR] [RUNS] [N_PER_THREAD]
 #   (defaults: build, 5, 5000000 -> alloc-truth bench: 2 threads x 5 M = 10 M allocations)
 set -euo pipefail
@@ -52,6 +54,10 @@ bench_workload() {
       t=$(now); heaptrack_print -f "$zst" >/dev/null 2>&1; HPT+=("$(elapsed "$t")")
     fi
   done
+  if [[ ${PACK_STATS:-0} == 1 ]]; then
+    local f
+    for f in "$work"/r/alloc.*.pst; do "$work/pack-stats" "$f" | sed 's/^/  pack-stats: /'; done
+  fi
   local pt ps_ rt rs zs
   pt=$(median "${PT[@]}"); ps_=$(median "${PS[@]}"); rt=$(median "${RT[@]}"); rs=$(median "${RS[@]}")
   zs=$(median "${ZS[@]}")
@@ -75,6 +81,11 @@ bench_workload() {
   fi
 }
 
+if [[ ${PACK_STATS:-0} == 1 ]]; then
+  cc -O2 -std=gnu11 -I"$root/harness" -I"$root" -o "$work/pack-stats" "$root/scripts/bench/pack-stats.c" \
+    "$build/lib/libperfsweep_core.a" -lzstd -lpthread -lm ||
+    { echo "bench-trace-size: cannot build pack-stats" >&2; exit 4; }
+fi
 echo "bench-trace-size: $(uptime)"
 bench_workload "2-thread allocation-heavy program ($((2 * n)) allocations)" "$build/bin/alloc-truth" bench "$n"
 bench_workload "feature pipeline" "$build/bin/perfsweep-features" run --source gen:small --workers 2
