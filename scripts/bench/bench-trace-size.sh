@@ -23,7 +23,7 @@ have_ht=1
 command -v heaptrack >/dev/null && command -v heaptrack_print >/dev/null || have_ht=0
 command -v zstd >/dev/null || { echo "bench-trace-size: the zstd program is missing (apt-get install zstd)" >&2; exit 4; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-trace-size.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work" "$work-pack-stats"' EXIT
 
 now() { date +%s.%N; }
 elapsed() { echo "$(now) - $1" | bc -l; }
@@ -56,7 +56,7 @@ bench_workload() {
   done
   if [[ ${PACK_STATS:-0} == 1 ]]; then
     local f
-    for f in "$work"/r/alloc.*.pst; do "$work/pack-stats" "$f" | sed 's/^/  pack-stats: /'; done
+    for f in "$work"/r/alloc.*.pst; do "$work-pack-stats" "$f" | sed 's/^/  pack-stats: /'; done
   fi
   local pt ps_ rt rs zs
   pt=$(median "${PT[@]}"); ps_=$(median "${PS[@]}"); rt=$(median "${RT[@]}"); rs=$(median "${RS[@]}")
@@ -82,7 +82,7 @@ bench_workload() {
 }
 
 if [[ ${PACK_STATS:-0} == 1 ]]; then
-  cc -O2 -std=gnu11 -I"$root/harness" -I"$root" -o "$work/pack-stats" "$root/scripts/bench/pack-stats.c" \
+  cc -O2 -std=gnu11 -I"$root/harness" -I"$root" -o "$work-pack-stats" "$root/scripts/bench/pack-stats.c" \
     "$build/lib/libperfsweep_core.a" -lzstd -lpthread -lm ||
     { echo "bench-trace-size: cannot build pack-stats" >&2; exit 4; }
 fi
