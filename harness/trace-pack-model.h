@@ -122,10 +122,10 @@ struct pk_model {
   uint64_t prev_first_seq, prev_mono;
   /* seq gaps (version 5): the seqs of the records seen so far (all threads), in a ring of bits
    * covering [seen_base, seen_base + PK_SEQ_WIN); seq_p: the chunk's first_seq, then the seq of
-   * its previous record; seq_lo: 0 before the chunk's first record (its seq may be seq_p), 1 after */
+   * its previous record (a record's seq is seq_p + its delta); seq_q: the first seq the next
+   * record may have (first_seq for the chunk's first record, else seq_p + 1) */
   int gapseq;
-  uint64_t *seen, seen_base, seq_p;
-  unsigned seq_lo;
+  uint64_t *seen, seen_base, seq_p, seq_q;
 };
 
 /* ---- buffers ---- */
@@ -444,8 +444,7 @@ void pk__seen_slide(struct pk_model *m, uint64_t x);
 /* At a chunk header. */
 static inline void pk_seq_chunk(struct pk_model *m, uint64_t first_seq)
 {
-  m->seq_p = first_seq;
-  m->seq_lo = 0;
+  m->seq_p = m->seq_q = first_seq;
 }
 
 /* After a record of seq delta d (every record the chunk parses, both sides). */
@@ -453,7 +452,7 @@ static inline void pk_seq_step(struct pk_model *m, uint64_t d)
 {
   uint64_t x = m->seq_p + d;
   m->seq_p = x;
-  m->seq_lo = 1;
+  m->seq_q = x + 1;
   if (!m->gapseq)
     return;
   if (__builtin_expect(x - m->seen_base >= PK_SEQ_WIN, 0)) {
@@ -468,8 +467,8 @@ static inline void pk_seq_step(struct pk_model *m, uint64_t d)
  * (the seq is taken, before the first possible one, or too far from it). */
 static inline int pk_seq_gap(const struct pk_model *m, uint64_t d, uint64_t *g)
 {
-  uint64_t q = m->seq_p + m->seq_lo, s = m->seq_p + d;
-  if (s - q >= PK_SEQ_GAP_MAX || pk_seen(m, s)) /* d < seq_lo wraps beyond the max too */
+  uint64_t q = m->seq_q, s = m->seq_p + d;
+  if (s - q >= PK_SEQ_GAP_MAX || pk_seen(m, s)) /* s < q wraps beyond the max too */
     return 0;
   uint64_t n = 0;
   for (uint64_t x = q; x != s; x++)
@@ -483,7 +482,7 @@ static inline uint64_t pk_seq_ungap(const struct pk_model *m, uint64_t g)
 {
   if (g >= PK_SEQ_GAP_MAX)
     return UINT64_MAX;
-  uint64_t x = m->seq_p + m->seq_lo;
+  uint64_t x = m->seq_q;
   for (;; x++)
     if (!pk_seen(m, x) && !g--)
       break;

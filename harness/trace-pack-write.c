@@ -40,8 +40,8 @@ struct packer {
  * encoded). The readers end at the buffers' capacity (the buffers do not move while records are
  * written); that every stream was read exactly up to what was written, never further, is
  * checked at the next unit boundary (check_boundary). */
-static void check_record(struct packer *k, unsigned kind, const struct pk_hot *h, int li,
-                         uint32_t id)
+static inline __attribute__((always_inline)) void
+check_record(struct packer *k, unsigned kind, const struct pk_hot *h, int li, uint32_t id)
 {
   int alloc = kind == PK_K_MALLOC || kind == PK_K_ALLOCF;
   k->crd[PK_OP].p++; /* the kind byte, read by the caller in the unpacker */
