@@ -89,7 +89,7 @@ char *ps_xasprintf(const char *fmt, ...)
   return n < 0 ? oom(0) : s;
 }
 
-int ps_write_file_atomic(const char *path, const void *data, size_t len)
+int ps_write_file_replace(const char *path, const void *data, size_t len, int sync)
 {
   char *tmp = ps_xasprintf("%s.tmp.%ld", path, (long)getpid());
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -111,7 +111,7 @@ int ps_write_file_atomic(const char *path, const void *data, size_t len)
     p += w;
     len -= (size_t)w;
   }
-  if (!err && fsync(fd) < 0)
+  if (!err && sync && fsync(fd) < 0)
     err = -errno;
   if (close(fd) < 0 && !err)
     err = -errno;
@@ -121,6 +121,11 @@ int ps_write_file_atomic(const char *path, const void *data, size_t len)
     unlink(tmp);
   free(tmp);
   return err;
+}
+
+int ps_write_file_atomic(const char *path, const void *data, size_t len)
+{
+  return ps_write_file_replace(path, data, len, 1);
 }
 
 int ps_read_file(const char *path, char **data, size_t *len)

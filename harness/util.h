@@ -32,8 +32,10 @@ void *ps_xrealloc(void *p, size_t n);
 char *ps_xstrdup(const char *s);
 char *ps_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Writes len bytes to path atomically: a temporary file beside it, fsync, rename.
- * Returns 0 or a negative errno; on failure path is untouched. */
+/* Writes len bytes to path through "path.tmp.<pid>" and rename, fsync'd first when sync.
+ * Returns 0 or a negative errno; on failure path is untouched and the temporary file removed. */
+int ps_write_file_replace(const char *path, const void *data, size_t len, int sync);
+/* ps_write_file_replace with fsync: a temporary file beside it, fsync, rename. */
 int ps_write_file_atomic(const char *path, const void *data, size_t len);
 /* Reads a whole file into a NUL-terminated malloc'd buffer. Returns 0 or negative errno. */
 int ps_read_file(const char *path, char **data, size_t *len);
