@@ -52,16 +52,21 @@ struct journal {
   off_t size; /* bytes of whole lines */
 };
 
-static int journal_open(struct journal *j, const char *out, off_t whole)
+/* Opens the journal for appending after its last whole line. read_err: how reading it for the
+ * load failed (0 if it did not): then it is left untouched, never cut to what was read. */
+static int journal_open(struct journal *j, const char *out, off_t whole, int read_err)
 {
   char *path = ps_xasprintf("%s/%s", out, JOURNAL_FILE);
-  j->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  int err = j->fd < 0 ? -errno : 0;
+  j->fd = read_err ? -1 : open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int err = read_err ? read_err : j->fd < 0 ? -errno : 0;
   struct stat st;
   if (!err && fstat(j->fd, &st) == 0 && st.st_size != whole && ftruncate(j->fd, whole) < 0)
     err = -errno;
   j->size = whole;
-  if (err)
+  if (read_err)
+    ps_error("cannot read %s: %s; it is left as it was (check its permissions and the disk, "
+             "then resume again)", path, strerror(-err));
+  else if (err)
     ps_error("cannot open %s for appending: %s (check that the folder is writable)", path,
              strerror(-err));
   free(path);
@@ -96,6 +101,7 @@ struct state {
   unsigned char **done; /* per cell: done[cell][index] = 1 once a run of that index is recorded */
   size_t *done_cap;
   off_t journal_whole;  /* bytes of runs.jsonl up to its last whole line */
+  int journal_err;      /* reading runs.jsonl failed (not ENOENT): -errno, else 0 */
 };
 
 /* Run indices above this are not remembered in the done map (no schedule reaches them). */
@@ -140,7 +146,10 @@ static void journal_load(struct state *st, const char *out)
 {
   char *path = ps_xasprintf("%s/%s", out, JOURNAL_FILE), *data = NULL;
   size_t len = 0, line_no = 0;
-  if (ps_read_file(path, &data, &len) == 0) {
+  int rc = ps_read_file(path, &data, &len);
+  if (rc < 0 && rc != -ENOENT)
+    st->journal_err = rc;
+  if (rc == 0) {
     char *p = data, *end = data + len;
     while (p < end) {
       char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -742,6 +751,7 @@ void ps_cell_finalize(json_t *cell, uint64_t seed)
 
 static void state_init(struct state *st, struct ps_plan *p, const char *out)
 {
+  memset(st, 0, sizeof *st);
   st->ncells = ps_sweep_ncells(&p->sweep);
   st->runs = ps_xcalloc(st->ncells, sizeof(json_t *));
   st->profile = ps_xcalloc(st->ncells, sizeof(json_t *));
@@ -829,10 +839,10 @@ int ps_runner_execute(struct ps_plan *p, const json_t *header, const struct ps_r
   x.metrics = ps_xcalloc(x.st.ncells, sizeof(char *));
   x.errpath = ps_xasprintf("%s/logs/last-run.stderr", o->out);
   x.err_fd = open(x.errpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-  int stopped = 0;
-  if (journal_open(&x.journal, o->out, x.st.journal_whole) < 0) {
+  int stopped = 0, no_journal = 0;
+  if (journal_open(&x.journal, o->out, x.st.journal_whole, x.st.journal_err) < 0) {
     x.io_error = 1;
-    stopped = 1;
+    stopped = no_journal = 1; /* nothing runs, and results.json is left as it was */
   }
   double t0 = mono();
   double prev = json_number_value(json_object_get(json_object_get(header, "summary"), "duration"));
@@ -886,7 +896,7 @@ int ps_runner_execute(struct ps_plan *p, const json_t *header, const struct ps_r
   double duration = prev + (mono() - t0);
   json_t *root = build(p, header, &x.st, !stopped, duration);
   char *path = ps_xasprintf("%s/%s", o->out, PS_RESULTS_FILE);
-  int wr = ps_results_write(path, root);
+  int wr = no_journal ? 0 : ps_results_write(path, root);
   int rc = PS_EXIT_OK;
   if (wr < 0) {
     ps_error("cannot write %s: %s; the runs recorded in %s/" JOURNAL_FILE " are intact, retry "
@@ -903,7 +913,7 @@ int ps_runner_execute(struct ps_plan *p, const json_t *header, const struct ps_r
   }
   ps_log(rc ? "warn" : "info", "sweep_end", json_pack("{sisfsb}", "exit", rc, "duration", duration,
                                                       "complete", !stopped));
-  if (root_out && wr >= 0)
+  if (root_out && wr >= 0 && !no_journal)
     *root_out = json_incref(root);
   json_decref(root);
   free(path);

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "util.h"
+
 Test(run, matrix_of_true_with_stats)
 {
   char *d = tmpdir_new(), out[256];
@@ -376,6 +378,36 @@ Test(run, cut_short_journal_line_is_run_again)
     cr_assert_not_null(json_loads(line, 0, NULL), "every line parses: %s", line);
   fclose(f);
   json_decref(r);
+  free(text);
+  tmpdir_rm(d);
+}
+
+/* A journal that cannot be read is left alone: resume stops with exit 6 and a message naming it,
+ * and results.json stays as it was (never rewritten from an empty state). */
+Test(run, unreadable_journal_leaves_everything_as_it_was)
+{
+  char *d = tmpdir_new(), out[256], journal[512], saved[512], results[512];
+  snprintf(out, sizeof(out), "%s/s", d);
+  snprintf(journal, sizeof(journal), "%s/runs.jsonl", out);
+  snprintf(saved, sizeof(saved), "%s/runs.saved", out);
+  snprintf(results, sizeof(results), "%s/results.json", out);
+  int rc = ps_run(NULL, "run", "-q", "--runs", "2", "--warmup", "0", "--param", "x=1,2",
+                  "--profile", "none", "-o", out, "--", "true", NULL);
+  cr_assert_eq(rc, 0);
+  char *before = NULL, *after = NULL;
+  size_t lb = 0, la = 0;
+  cr_assert_eq(ps_read_file(results, &before, &lb), 0);
+  cr_assert_eq(rename(journal, saved), 0);
+  cr_assert_eq(mkdir(journal, 0755), 0); /* read(2) on it fails with EISDIR */
+  char *text;
+  rc = ps_run(&text, "run", "--resume", out, NULL);
+  cr_assert_eq(rc, 6, "an unreadable journal is an I/O error (exit 6), got %d:\n%s", rc, text);
+  cr_assert(strstr(text, "cannot read") && strstr(text, "runs.jsonl"), "names the file:\n%s",
+            text);
+  cr_assert_eq(ps_read_file(results, &after, &la), 0);
+  cr_assert(la == lb && !memcmp(before, after, lb), "results.json untouched");
+  free(before);
+  free(after);
   free(text);
   tmpdir_rm(d);
 }
