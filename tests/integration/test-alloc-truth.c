@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test-shell.h"
 #include "test-tmp.h"
 
 #define BIN PERFSWEEP_BIN_DIR
@@ -27,23 +28,7 @@ static void make_tmp(void)
 static void rm_tmp(void) { ps_test_rm_tree(tmpdir); }
 
 /* Runs a shell command, returns its stdout (malloc'd) and exit code. */
-static char *run(const char *cmd, int *rc)
-{
-  FILE *f = popen(cmd, "r");
-  cr_assert_not_null(f, "popen %s", cmd);
-  size_t cap = 1 << 16, len = 0;
-  char *buf = malloc(cap);
-  size_t n;
-  while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-    len += n;
-    if (len + 1 == cap)
-      buf = realloc(buf, cap *= 2);
-  }
-  buf[len] = 0;
-  int st = pclose(f);
-  *rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-  return buf;
-}
+static char *run(const char *cmd, int *rc) { return ps_test_sh(cmd, rc); }
 
 /* perfsweep profile --alloc --json on a truth program; returns the "alloc" object. */
 static json_t *profile(const char *extra, const char *prog, const char *args, int want_rc)

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test-shell.h"
 #include "test-tmp.h"
 
 #define BIN PERFSWEEP_BIN_DIR
@@ -27,21 +28,9 @@ static void rm_tmp(void) { ps_test_rm_tree(tmpdir); }
 /* Runs cmd through sh with stderr merged; returns output (malloc'd) and the exit code. */
 static char *run(const char *cmd, int *rc)
 {
-  char full[2048];
+  char full[8320]; /* the longest command of this file plus " 2>&1" */
   snprintf(full, sizeof full, "%s 2>&1", cmd);
-  FILE *f = popen(full, "r");
-  cr_assert_not_null(f);
-  size_t cap = 1 << 16, len = 0, n;
-  char *buf = malloc(cap);
-  while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-    len += n;
-    if (len + 1 == cap)
-      buf = realloc(buf, cap *= 2);
-  }
-  buf[len] = 0;
-  int st = pclose(f);
-  *rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-  return buf;
+  return ps_test_sh(full, rc);
 }
 
 TestSuite(profile_cli, .init = make_tmp, .fini = rm_tmp, .timeout = 120);
