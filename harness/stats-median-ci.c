@@ -21,12 +21,6 @@
 
 #include "util.h"
 
-static int cmp_double(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 static double log_choose(size_t n, size_t k)
 {
   return lgamma((double)n + 1) - lgamma((double)k + 1) - lgamma((double)(n - k) + 1);
@@ -67,7 +61,8 @@ struct mass {
 
 static int cmp_mass(const void *a, const void *b)
 {
-  return cmp_double(&((const struct mass *)a)->v, &((const struct mass *)b)->v);
+  double x = ((const struct mass *)a)->v, y = ((const struct mass *)b)->v;
+  return (x > y) - (x < y);
 }
 
 struct dist {
@@ -90,9 +85,7 @@ static void dist_add(struct dist *d, double v, double p)
  * entries sorted by value, equal values merged. */
 static struct dist median_dist(const double *x, size_t n)
 {
-  double *s = ps_xmalloc(n * sizeof *s);
-  memcpy(s, x, n * sizeof *s);
-  qsort(s, n, sizeof *s, cmp_double);
+  double *s = ps_stats_sorted_copy(x, n);
   double *F = ps_xmalloc(n * sizeof *F); /* F[k]: share <= s[k], over distinct values */
   size_t D = 0;
   for (size_t i = 0; i < n; i++) {
