@@ -31,7 +31,18 @@ static double now(void)
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static double tv_sec(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec * 1e-6; }
+static long long now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static long long tv_us(struct timeval tv) { return (long long)tv.tv_sec * 1000000LL + tv.tv_usec; }
+
+/* Whole microseconds as seconds, correctly rounded: the double that the 6-decimal text of us
+ * reads back as (so the run record can write it exactly and briefly, see sweep-json.h). */
+static double us_to_s(long long us) { return (double)us / 1e6; }
 
 /* Reads /proc/<pid>/<file> into buf (NUL-terminated) through *fd, opened at the first read and
  * re-read from offset 0 afterwards (the kernel regenerates the text): a sample costs no path
@@ -259,7 +270,8 @@ int ps_launch(char *const *argv, char *const *envp, const struct ps_launch_opts 
       close_io(err);
     return -r->exec_errno;
   }
-  double start = now();
+  long long start_ns = now_ns();
+  double start = (double)start_ns * 1e-9;
   pid_t pid;
   int e = spawn(&pid, argv, envp, in, out, err);
   close_io(out);
@@ -314,7 +326,7 @@ int ps_launch(char *const *argv, char *const *envp, const struct ps_launch_opts 
     }
     poll_proc(&p, r, o->keep_timeline);
   }
-  r->wall = now() - start;
+  r->wall = (double)(now_ns() - start_ns) / 1e9; /* whole ns, correctly rounded */
   if (pidfd >= 0)
     close(pidfd);
   if (p.stat_fd >= 0)
@@ -322,8 +334,9 @@ int ps_launch(char *const *argv, char *const *envp, const struct ps_launch_opts 
   if (p.status_fd >= 0)
     close(p.status_fd);
   finish_poller(&p, r);
-  r->user = tv_sec(ru.ru_utime);
-  r->sys = tv_sec(ru.ru_stime);
+  r->user = us_to_s(tv_us(ru.ru_utime));
+  r->sys = us_to_s(tv_us(ru.ru_stime));
+  r->cpu = us_to_s(tv_us(ru.ru_utime) + tv_us(ru.ru_stime));
   /* ru_maxrss also counts the launching process's own peak RSS (the child's pre-exec memory is
    * ours, as with GNU time and hyperfine). Above our peak it is the child's; at or below it, the
    * child's true peak is unknown from rusage and the sampled VmHWM (a lower bound) is used. */
@@ -338,7 +351,7 @@ int ps_launch(char *const *argv, char *const *envp, const struct ps_launch_opts 
   r->major_faults = ru.ru_majflt;
   r->voluntary_cs = ru.ru_nvcsw;
   r->involuntary_cs = ru.ru_nivcsw;
-  r->cores_used = r->wall > 0 ? (r->user + r->sys) / r->wall : NAN;
+  r->cores_used = r->wall > 0 ? r->cpu / r->wall : NAN;
   if (WIFEXITED(status)) {
     r->exit_code = WEXITSTATUS(status);
   } else if (WIFSIGNALED(status)) {

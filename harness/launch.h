@@ -33,7 +33,9 @@ struct ps_timeline {
 struct ps_launch_result {
   int started;          /* 0: the command could not be executed (see exec_errno) */
   int exec_errno;
-  double wall, user, sys; /* seconds */
+  double wall, user, sys; /* seconds: wall whole nanoseconds, user and sys whole microseconds
+                           * (ns / 1e9, us / 1e6 correctly rounded) */
+  double cpu;             /* user + sys, from the sum of the microseconds */
   long max_rss_kb;       /* peak RSS: wait4's ru_maxrss, or the sampled VmHWM (see below) */
   int max_rss_exact;     /* 0: ru_maxrss was hidden by the launcher's own RSS; max_rss_kb is then
                           * the highest VmHWM sampled from /proc (a lower bound), or, for a run

@@ -24,6 +24,7 @@
 #include "progress.h"
 #include "results.h"
 #include "stats.h"
+#include "sweep-json.h"
 #include "trace-compress.h"
 #include "trace-reader.h"
 #include "util.h"
@@ -73,22 +74,22 @@ static int journal_open(struct journal *j, const char *out, off_t whole, int rea
   return err;
 }
 
-/* Appends o as one line. Returns 0 or -errno; on failure the partial line is cut off again. */
+/* Appends o as one line (sweep-json.c: jansson's compact text, numbers formatted by hand).
+ * Returns 0 or -errno; on failure the partial line is cut off again. */
 static int journal_append(struct journal *j, const json_t *o)
 {
-  char *text = json_dumps(o, JSON_COMPACT);
-  if (!text)
-    return -ENOMEM;
-  size_t len = strlen(text);
-  text[len] = '\n'; /* over the terminator: the line goes out in one write */
-  ssize_t w = write(j->fd, text, len + 1);
-  int err = w == (ssize_t)(len + 1) ? 0 : w < 0 ? -errno : -ENOSPC;
-  free(text);
+  struct ps_jbuf b = {0};
+  ps_jbuf_dump(&b, o, 0);
+  ps_jbuf_put(&b, "\n", 1); /* the line goes out in one write */
+  ssize_t w = write(j->fd, b.p, b.len);
+  int err = w == (ssize_t)b.len ? 0 : w < 0 ? -errno : -ENOSPC;
+  size_t len = b.len;
+  free(b.p);
   if (err) {
     (void)!ftruncate(j->fd, j->size); /* best effort: the next load cuts a partial line anyway */
     return err;
   }
-  j->size += (off_t)len + 1;
+  j->size += (off_t)len;
   return 0;
 }
 
@@ -283,7 +284,7 @@ static json_t *run_json(const struct ps_launch_result *r, unsigned index, int wa
   json_object_set_new(o, "wall", json_real(r->wall));
   json_object_set_new(o, "user", json_real(r->user));
   json_object_set_new(o, "sys", json_real(r->sys));
-  json_object_set_new(o, "cpu", json_real(r->user + r->sys));
+  json_object_set_new(o, "cpu", json_real(r->cpu));
   json_object_set_new(o, "max_rss_kb", json_integer(r->max_rss_kb));
   json_object_set_new(o, "max_rss_exact", json_boolean(r->max_rss_exact));
   json_object_set_new(o, "minor_faults", json_integer(r->minor_faults));
@@ -817,6 +818,18 @@ static json_t *build(struct ps_plan *p, const json_t *header, struct state *st, 
   return root;
 }
 
+/* results.json as ps_results_write writes it (indented, a final newline, temporary file, fsync,
+ * rename), its text made by sweep-json.c: every run's numbers are in it once more. */
+static int write_results(const char *path, const json_t *root)
+{
+  struct ps_jbuf b = {0};
+  ps_jbuf_dump(&b, root, 1);
+  ps_jbuf_put(&b, "\n", 1);
+  int rc = ps_write_file_atomic(path, b.p, b.len);
+  free(b.p);
+  return rc;
+}
+
 json_t *ps_runner_collect(struct ps_plan *p, const json_t *header, const char *out, int complete,
                           double duration)
 {
@@ -896,7 +909,7 @@ int ps_runner_execute(struct ps_plan *p, const json_t *header, const struct ps_r
   double duration = prev + (mono() - t0);
   json_t *root = build(p, header, &x.st, !stopped, duration);
   char *path = ps_xasprintf("%s/%s", o->out, PS_RESULTS_FILE);
-  int wr = no_journal ? 0 : ps_results_write(path, root);
+  int wr = no_journal ? 0 : write_results(path, root);
   int rc = PS_EXIT_OK;
   if (wr < 0) {
     ps_error("cannot write %s: %s; the runs recorded in %s/" JOURNAL_FILE " are intact, retry "
