@@ -74,13 +74,22 @@ static int proc_sample(pid_t pid, int *fd, long hz, double *cpu_s, long *rss_pag
   char *p = strrchr(buf, ')'); /* the command name may hold spaces */
   if (!p)
     return -1;
-  unsigned long long ut = 0, st = 0;
-  long rss = 0;
-  /* fields after ')': 3 state ... 14 utime 15 stime ... 24 rss */
-  if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d "
-                    "%*d %*u %*u %ld",
-             &ut, &st, &rss) != 3)
+  /* fields after ')': 3 state ... 14 utime 15 stime ... 24 rss, separated by single spaces
+   * (read by hand: sscanf cost more than the read) */
+  unsigned long long f[26] = {0};
+  int field = 2;
+  for (p++; *p && field <= 24; p++) {
+    if (*p == ' ') {
+      field++;
+      continue;
+    }
+    if ((field == 14 || field == 15 || field == 24) && *p >= '0' && *p <= '9')
+      f[field] = f[field] * 10 + (unsigned long long)(*p - '0');
+  }
+  if (field < 24)
     return -1;
+  unsigned long long ut = f[14], st = f[15];
+  long rss = (long)f[24];
   *cpu_s = (double)(ut + st) / (double)hz;
   *rss_pages = rss;
   return 0;

@@ -59,10 +59,48 @@ struct mass {
   double v, p;
 };
 
-static int cmp_mass(const void *a, const void *b)
+/* Sorts e[n] by value, stably (equal values keep their order: their masses are then added in
+ * the order a stable qsort gave), as a natural merge sort: the entries come as ascending runs
+ * (the odd case is one run; the even case one run per row a), so it merges about log2(rows)
+ * times instead of log2(n), with the comparison inline. */
+static void sort_masses(struct mass *e, size_t n)
 {
-  double x = ((const struct mass *)a)->v, y = ((const struct mass *)b)->v;
-  return (x > y) - (x < y);
+  if (n < 2)
+    return;
+  size_t *bound = ps_xmalloc((n + 1) * sizeof *bound), nb = 0; /* run starts, then n */
+  bound[nb++] = 0;
+  for (size_t i = 1; i < n; i++)
+    if (e[i].v < e[i - 1].v)
+      bound[nb++] = i;
+  bound[nb] = n;
+  if (nb == 1) {
+    free(bound);
+    return;
+  }
+  struct mass *tmp = ps_xmalloc(n * sizeof *tmp), *src = e, *dst = tmp;
+  while (nb > 1) {
+    size_t w = 0;
+    for (size_t r = 0; r < nb; r += 2) {
+      size_t lo = bound[r], mid = bound[r + 1], hi = r + 2 <= nb ? bound[r + 2] : mid;
+      size_t i = lo, j = mid, k = lo;
+      while (i < mid && j < hi)
+        dst[k++] = src[j].v < src[i].v ? src[j++] : src[i++];
+      while (i < mid)
+        dst[k++] = src[i++];
+      while (j < hi)
+        dst[k++] = src[j++];
+      bound[w++] = lo;
+    }
+    bound[w] = n;
+    nb = w;
+    struct mass *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != e)
+    memcpy(e, src, n * sizeof *e);
+  free(tmp);
+  free(bound);
 }
 
 struct dist {
@@ -137,7 +175,7 @@ static struct dist median_dist(const double *x, size_t n)
   }
   free(s);
   free(F);
-  qsort(d.e, d.n, sizeof *d.e, cmp_mass);
+  sort_masses(d.e, d.n);
   size_t w = 0;
   for (size_t i = 0; i < d.n; i++) {
     if (w && d.e[w - 1].v == d.e[i].v)

@@ -37,30 +37,62 @@ static inline size_t rng_below_lim(struct ps_rng *rng, uint64_t n, uint64_t limi
 
 static inline uint64_t rng_limit(uint64_t n) { return UINT64_MAX - UINT64_MAX % n; }
 
-/* ps_rng_below(rng, n) drawn many times with the same n: the rejection limit and the remainder's
- * reciprocal computed once. r % n by multiplication (Lemire, Kaser, Kurz, "Faster remainder by
- * direct computation", 2019: exact for every 64-bit r with a 128-bit reciprocal c = ceil(2^128/n);
- * for n = 1, c wraps to 0 and the remainder is 0 as it must be). Same draws as ps_rng_below. */
+/* The bootstrap's index draws. Each 64-bit splitmix64 output gives two 32-bit halves (low half
+ * first), each mapped to [0, n) by Lemire's multiply-shift with rejection of the few products
+ * whose low 32 bits fall below (2^32 - n) mod n: unbiased, one multiplication per draw, half a
+ * generator step per draw ("Fast random integer generation in an interval", Lemire 2019).
+ * n above 2^32 - 1 (never a sweep) takes whole 64-bit outputs, rejection-sampled and reduced
+ * modulo n. The sequence is fixed by the seed: the same on every machine. */
+struct boot_src {
+  struct ps_rng rng;
+  uint64_t pending; /* the output whose high half is next when have is set */
+  int have;
+};
+
+static void boot_src_init(struct boot_src *s, uint64_t seed)
+{
+  ps_rng_seed(&s->rng, seed);
+  s->pending = 0;
+  s->have = 0;
+}
+
+static inline uint32_t boot_next32(struct boot_src *s)
+{
+  if (s->have) {
+    s->have = 0;
+    return (uint32_t)(s->pending >> 32);
+  }
+  s->pending = rng_step(&s->rng);
+  s->have = 1;
+  return (uint32_t)s->pending;
+}
+
 struct rng_draw {
-  uint64_t n, limit;
-  unsigned __int128 c;
+  uint64_t n, limit; /* limit: the 64-bit rejection limit, for n > 2^32 - 1 only */
+  uint32_t thresh;   /* (2^32 - n) mod n */
+  int wide;
 };
 
 static struct rng_draw rng_draw_init(uint64_t n)
 {
-  return (struct rng_draw){n, rng_limit(n), ~(unsigned __int128)0 / n + 1};
+  struct rng_draw d = {.n = n};
+  if (n > UINT32_MAX) {
+    d.wide = 1;
+    d.limit = rng_limit(n);
+  } else {
+    d.thresh = (uint32_t)(0u - (uint32_t)n) % (uint32_t)n;
+  }
+  return d;
 }
 
-static inline size_t rng_draw(struct ps_rng *rng, const struct rng_draw *d)
+static inline size_t rng_draw(struct boot_src *s, const struct rng_draw *d)
 {
-  uint64_t r;
-  do
-    r = rng_step(rng);
-  while (r >= d->limit);
-  unsigned __int128 low = d->c * r;
-  unsigned __int128 a = (unsigned __int128)(uint64_t)(low >> 64) * d->n +
-                        (((unsigned __int128)(uint64_t)low * d->n) >> 64);
-  return (size_t)(a >> 64);
+  if (__builtin_expect(d->wide, 0))
+    return rng_below_lim(&s->rng, d->n, d->limit);
+  uint64_t m = (uint64_t)boot_next32(s) * d->n;
+  while ((uint32_t)m < d->thresh)
+    m = (uint64_t)boot_next32(s) * d->n;
+  return (size_t)(m >> 32);
 }
 
 uint64_t ps_rng_below(struct ps_rng *rng, uint64_t n) { return rng_below_lim(rng, n, rng_limit(n)); }
@@ -324,11 +356,11 @@ static void interval(double *vals, size_t m, double level, double *lo, double *h
   *hi = quantile_as_sorted(vals, m, 1 - a);
 }
 
-static void resample(struct ps_rng *rng, const double *x, size_t n, double *buf)
+static void resample(struct boot_src *src, const struct rng_draw *d, const double *x, size_t n,
+                     double *buf)
 {
-  uint64_t limit = rng_limit(n);
   for (size_t j = 0; j < n; j++)
-    buf[j] = x[rng_below_lim(rng, n, limit)];
+    buf[j] = x[rng_draw(src, d)];
 }
 
 /* Fast paths of the bootstrap for the two statistics of every summary (mean and median of each
@@ -381,7 +413,7 @@ static void boot_median_free(struct boot_median *b)
 }
 
 /* The median of one resample, as quantile_inplace(resample, n, 0.5) computes it. */
-static double boot_median_one(struct boot_median *b, struct ps_rng *rng, size_t n,
+static double boot_median_one(struct boot_median *b, struct boot_src *rng, size_t n,
                               const struct rng_draw *d)
 {
   memset(b->count, 0, n * sizeof *b->count);
@@ -401,7 +433,7 @@ static double boot_median_one(struct boot_median *b, struct ps_rng *rng, size_t 
   return v + (h - (double)lo) * (next - v);
 }
 
-static double boot_mean_one(struct ps_rng *rng, const double *x, size_t n,
+static double boot_mean_one(struct boot_src *rng, const double *x, size_t n,
                             const struct rng_draw *d)
 {
   double s = 0;
@@ -426,8 +458,9 @@ int ps_stats_bootstrap(const double *x, size_t n, ps_stat_fn fn, void *ctx, size
     return -EINVAL;
   if (!resamples)
     resamples = PS_STATS_RESAMPLES;
-  struct ps_rng rng;
-  ps_rng_seed(&rng, seed);
+  struct boot_src rng;
+  boot_src_init(&rng, seed);
+  struct rng_draw d = rng_draw_init(n);
   double *vals = ps_xmalloc(resamples * sizeof(double));
   size_t m = 0;
   int fast = (fn == ps_stat_fn_mean || fn == ps_stat_fn_median) && all_finite(x, n);
@@ -451,14 +484,12 @@ int ps_stats_bootstrap(const double *x, size_t n, ps_stat_fn fn, void *ctx, size
     return 0;
   }
   if (fast && fn == ps_stat_fn_mean) {
-    struct rng_draw d = rng_draw_init(n);
     for (size_t i = 0; i < resamples; i++) {
       double v = boot_mean_one(&rng, x, n, &d);
       if (isfinite(v))
         vals[m++] = v;
     }
   } else if (fast) {
-    struct rng_draw d = rng_draw_init(n);
     struct boot_median b;
     boot_median_init(&b, x, n);
     for (size_t i = 0; i < resamples; i++) {
@@ -470,7 +501,7 @@ int ps_stats_bootstrap(const double *x, size_t n, ps_stat_fn fn, void *ctx, size
   } else {
     double *buf = ps_xmalloc(n * sizeof(double));
     for (size_t i = 0; i < resamples; i++) {
-      resample(&rng, x, n, buf);
+      resample(&rng, &d, x, n, buf);
       double v = fn(buf, n, ctx);
       if (isfinite(v))
         vals[m++] = v;
@@ -491,14 +522,15 @@ int ps_stats_bootstrap2(const double *x, size_t nx, const double *y, size_t ny, 
     return -EINVAL;
   if (!resamples)
     resamples = PS_STATS_RESAMPLES;
-  struct ps_rng rng;
-  ps_rng_seed(&rng, seed);
+  struct boot_src rng;
+  boot_src_init(&rng, seed);
+  struct rng_draw dx = rng_draw_init(nx), dy = rng_draw_init(ny);
   double *bx = ps_xmalloc(nx * sizeof(double)), *by = ps_xmalloc(ny * sizeof(double));
   double *vals = ps_xmalloc(resamples * sizeof(double));
   size_t m = 0;
   for (size_t i = 0; i < resamples; i++) {
-    resample(&rng, x, nx, bx);
-    resample(&rng, y, ny, by);
+    resample(&rng, &dx, x, nx, bx);
+    resample(&rng, &dy, y, ny, by);
     double v = fn(bx, nx, by, ny, ctx);
     if (isfinite(v))
       vals[m++] = v;
@@ -527,6 +559,9 @@ static int constant_mean(const double *x, size_t n, double *lo, double *hi)
   return 1;
 }
 
+/* Four doubles added lane by lane (two SSE2 additions); aligned(8): any double array will do. */
+typedef double v4d __attribute__((vector_size(32), aligned(8)));
+
 void ps_stats_bootstrap_means(const double *const *xs, size_t k, size_t n, size_t resamples,
                               double level, uint64_t seed, double (*ci)[2])
 {
@@ -545,25 +580,45 @@ void ps_stats_bootstrap_means(const double *const *xs, size_t k, size_t n, size_
   }
   if (m) {
     /* one draw of an index serves every sample: the same draws ps_stats_bootstrap makes with
-     * this seed, so each interval is the one it would give alone */
-    double *vals = ps_xmalloc(resamples * m * sizeof *vals), *sum = ps_xmalloc(m * sizeof *sum);
-    double *rows = ps_xmalloc(n * m * sizeof *rows); /* rows[idx * m + t]: one draw, one line */
+     * this seed, so each interval is the one it would give alone. A drawn run's values are one
+     * row of w (m rounded up to 4, zeros after m) added lane by lane in vectors: each lane is the
+     * same sequence of double additions, in draw order, as the sum of that sample alone. */
+    size_t w = (m + 3) / 4 * 4, nv = w / 4;
+    double *vals = ps_xmalloc(resamples * m * sizeof *vals);
+    v4d *rows = ps_xcalloc(n * nv, sizeof *rows); /* rows[idx * nv ..]: one draw, one row */
     for (size_t j = 0; j < n; j++)
       for (size_t t = 0; t < m; t++)
-        rows[j * m + t] = xs[todo[t]][j];
+        rows[j * nv + t / 4][t % 4] = xs[todo[t]][j];
+    v4d *sum = ps_xmalloc(nv * sizeof *sum);
     size_t *fin = ps_xcalloc(m, sizeof *fin);
-    struct ps_rng rng;
-    ps_rng_seed(&rng, seed);
+    struct boot_src rng;
+    boot_src_init(&rng, seed);
     struct rng_draw d = rng_draw_init(n);
     for (size_t r = 0; r < resamples; r++) {
-      memset(sum, 0, m * sizeof *sum);
-      for (size_t j = 0; j < n; j++) {
-        const double *row = rows + rng_draw(&rng, &d) * m;
-        for (size_t t = 0; t < m; t++)
-          sum[t] += row[t];
+      if (nv == 1) { /* up to 4 metrics: the sum stays in registers */
+        v4d s0 = {0, 0, 0, 0};
+        for (size_t j = 0; j < n; j++)
+          s0 += rows[rng_draw(&rng, &d)];
+        sum[0] = s0;
+      } else if (nv == 2) { /* up to 8 (a sweep's wall, user, sys, cpu, RSS ...) */
+        v4d s0 = {0, 0, 0, 0}, s1 = {0, 0, 0, 0};
+        for (size_t j = 0; j < n; j++) {
+          const v4d *row = rows + rng_draw(&rng, &d) * 2;
+          s0 += row[0];
+          s1 += row[1];
+        }
+        sum[0] = s0;
+        sum[1] = s1;
+      } else {
+        memset(sum, 0, nv * sizeof *sum);
+        for (size_t j = 0; j < n; j++) {
+          const v4d *row = rows + rng_draw(&rng, &d) * nv;
+          for (size_t q = 0; q < nv; q++)
+            sum[q] += row[q];
+        }
       }
       for (size_t t = 0; t < m; t++) {
-        double v = sum[t] / (double)n;
+        double v = sum[t / 4][t % 4] / (double)n;
         if (isfinite(v))
           vals[t * resamples + fin[t]++] = v;
       }

@@ -575,11 +575,19 @@ static int do_profile(struct ctx *x, size_t cell)
 
 /* ---------------------------------------------------------------- statistics */
 
+/* A run and its "index", read once before sorting (not at each comparison). */
+struct run_key {
+  json_int_t index;
+  size_t pos; /* position in the cell's array: equal indices keep their order */
+  json_t *run;
+};
+
 static int cmp_run(const void *a, const void *b)
 {
-  json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "index"));
-  json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "index"));
-  return (x > y) - (x < y);
+  const struct run_key *x = a, *y = b;
+  if (x->index != y->index)
+    return (x->index > y->index) - (x->index < y->index);
+  return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
 /* The metrics of a cell waiting for their statistics: those present in every ok run are
@@ -652,9 +660,15 @@ void ps_cell_finalize(json_t *cell, uint64_t seed)
   json_t *runs = json_object_get(cell, "runs");
   size_t total = json_array_size(runs);
   json_t **all = ps_xcalloc(total + 1, sizeof(json_t *)), **ok = ps_xcalloc(total + 1, sizeof(json_t *));
+  struct run_key *rk = ps_xcalloc(total + 1, sizeof *rk);
+  for (size_t i = 0; i < total; i++) {
+    json_t *r = json_array_get(runs, i);
+    rk[i] = (struct run_key){json_integer_value(json_object_get(r, "index")), i, r};
+  }
+  qsort(rk, total, sizeof *rk, cmp_run);
   for (size_t i = 0; i < total; i++)
-    all[i] = json_array_get(runs, i);
-  qsort(all, total, sizeof(json_t *), cmp_run);
+    all[i] = rk[i].run;
+  free(rk);
   json_t *sorted = json_array();
   size_t timed = 0, nok = 0, nfail = 0;
   const char *first_error = NULL;
@@ -797,9 +811,11 @@ static json_t *build(struct ps_plan *p, const json_t *header, struct state *st, 
     ps_argv_free(argv);
     json_t *cell = json_pack("{sIsssosossso}", "index", (json_int_t)c, "id", id, "params", params,
                              "argv", ja, "allocator", ps_plan_cell_allocator(p, c), "runs",
-                             json_deep_copy(st->runs[c]));
+                             json_copy(st->runs[c]));
     json_object_set_new(cell, "profile", st->profile[c] ? json_deep_copy(st->profile[c])
                                                         : json_null());
+    /* the run objects are shared with the state (json_copy: a new array of the same runs),
+     * never modified: ps_cell_finalize only reads them into a sorted array of its own */
     ps_cell_finalize(cell, p->seed ^ (0x9E3779B97F4A7C15ULL * (c + 1)));
     size_t i;
     json_t *r;
