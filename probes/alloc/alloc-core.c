@@ -20,6 +20,7 @@
 #include "trace-format.h"
 #include "trace-writer.h"
 #include "unwind.h"
+#include "unwind-cache.h"
 
 int ps_alloc_mode;
 
@@ -29,69 +30,42 @@ __thread int64_t ps_alloc_t_left __attribute__((tls_model("initial-exec")));
 #define t_left ps_alloc_t_left
 static __thread uint64_t t_rng __attribute__((tls_model("initial-exec")));
 
-/* ---- unwinding cache ----
- * A call from the same return address with the same caller stack pointer, whose return-address
- * slots up the stack all still hold the same return addresses, has the same stack: each frame's
- * CFA is the address of its return-address slot + 8, so equal slots mean equal frames. (The one
- * blind spot: a frame with a variable-size frame (alloca) at the same sp.) Hits skip libunwind. */
-#define UC_ENTRIES 256
-#define UC_DEPTH 64
+/* ---- unwinding cache (unwind-cache.h) ---- */
 
-struct uc_ent {
-  uintptr_t ip0, sp0;
-  uint32_t id, gen;
-  uint32_t n, pad;
-  uintptr_t slot[UC_DEPTH];
-  uintptr_t ip[UC_DEPTH];
-};
-
-static __thread struct uc_ent *t_uc __attribute__((tls_model("initial-exec")));
+__thread struct ps_uc_ent *ps_uc_tab __attribute__((tls_model("initial-exec")));
 static __thread int t_uc_failed __attribute__((tls_model("initial-exec")));
-static uint32_t uc_gen = 1; /* bumped in a fork child: the parent's ids mean nothing there */
-
-static struct uc_ent *uc_map(void);
-
-static inline __attribute__((always_inline)) struct uc_ent *uc_slot(uintptr_t ip0, uintptr_t sp0)
-{
-  if (__builtin_expect(!t_uc, 0) && !uc_map())
-    return NULL;
-  uint64_t h = ((uint64_t)ip0 * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)sp0 * 0xc2b2ae3d27d4eb4full);
-  return &t_uc[(h >> 40) & (UC_ENTRIES - 1)];
-}
+uint32_t ps_uc_gen = 1;
 
 /* Maps the calling thread's cache; NULL (for good) when that fails. */
-static __attribute__((noinline)) struct uc_ent *uc_map(void)
+static __attribute__((noinline)) struct ps_uc_ent *uc_map(void)
 {
-  if (!t_uc) {
+  if (!ps_uc_tab) {
     if (t_uc_failed)
       return NULL;
     int saved_errno = errno;
-    void *m = mmap(NULL, UC_ENTRIES * sizeof(struct uc_ent), PROT_READ | PROT_WRITE,
+    void *m = mmap(NULL, PS_UC_ENTRIES * sizeof(struct ps_uc_ent), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     errno = saved_errno;
     if (m == MAP_FAILED) {
       t_uc_failed = 1;
       return NULL;
     }
-    t_uc = m;
+    ps_uc_tab = m;
   }
-  return t_uc;
+  return ps_uc_tab;
 }
 
-static inline __attribute__((always_inline)) int uc_valid(const struct uc_ent *e, uintptr_t ip0,
-                                                          uintptr_t sp0)
+static inline __attribute__((always_inline)) struct ps_uc_ent *uc_slot(uintptr_t ip0, uintptr_t sp0)
 {
-  if (e->gen != uc_gen || e->ip0 != ip0 || e->sp0 != sp0)
-    return 0;
-  for (uint32_t i = 1; i < e->n; i++)
-    if (*(const uintptr_t *)e->slot[i] != e->ip[i])
-      return 0;
-  return 1;
+  struct ps_uc_ent *t = ps_uc_tab;
+  if (__builtin_expect(!t, 0) && !(t = uc_map()))
+    return NULL;
+  return ps_uc_slot(t, ip0, sp0);
 }
 
 static void after_fork_child(void)
 {
-  uc_gen++;
+  ps_uc_gen++;
   if (!ps_alloc_mode)
     return;
   ps_stack_table_reset();
@@ -204,7 +178,7 @@ write_alloc(unsigned type, unsigned fn, size_t size, uintptr_t ptr, uintptr_t ol
 static __attribute__((noinline)) void record_alloc_miss(unsigned type, unsigned fn, size_t size,
                                                         uintptr_t ptr, uintptr_t old, int have_old,
                                                         uintptr_t ip0, uintptr_t sp0,
-                                                        struct uc_ent *e)
+                                                        struct ps_uc_ent *e)
 {
   uintptr_t ips[256], slots[256];
   int n = 0, is_new = 0;
@@ -216,7 +190,7 @@ static __attribute__((noinline)) void record_alloc_miss(unsigned type, unsigned 
   }
   errno = saved_errno;
   uint32_t id = ps_stack_id(ips, (unsigned)n, &is_new);
-  if (e && n > 0 && n <= UC_DEPTH && ips[0] == ip0 && slots[0] == sp0 - sizeof(uintptr_t)) {
+  if (e && n > 0 && n <= PS_UC_DEPTH && ips[0] == ip0 && slots[0] == sp0 - sizeof(uintptr_t)) {
     e->ip0 = ip0;
     e->sp0 = sp0;
     e->id = id;
@@ -225,7 +199,7 @@ static __attribute__((noinline)) void record_alloc_miss(unsigned type, unsigned 
       e->slot[i] = slots[i];
       e->ip[i] = ips[i];
     }
-    e->gen = uc_gen;
+    e->gen = ps_uc_gen;
   }
   write_alloc(type, fn, size, ptr, old, have_old, id, is_new, ips, n);
 }
@@ -234,8 +208,8 @@ static inline __attribute__((always_inline)) void
 record_alloc(unsigned type, unsigned fn, size_t size, uintptr_t ptr, uintptr_t old, int have_old,
              uintptr_t ip0, uintptr_t sp0)
 {
-  struct uc_ent *e = ip0 ? uc_slot(ip0, sp0) : NULL;
-  if (__builtin_expect(e && uc_valid(e, ip0, sp0), 1))
+  struct ps_uc_ent *e = ip0 ? uc_slot(ip0, sp0) : NULL;
+  if (__builtin_expect(e && ps_uc_valid(e, ip0, sp0), 1))
     write_alloc(type, fn, size, ptr, old, have_old, e->id, 0, NULL, 0);
   else
     record_alloc_miss(type, fn, size, ptr, old, have_old, ip0, sp0, e);

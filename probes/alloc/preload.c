@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "alloc-core.h"
+#include "alloc-fast.h"
 #include "sample-set.h"
 #include "trace-format.h"
 #include "trace-writer.h"
@@ -162,6 +163,9 @@ __attribute__((noinline)) static void *malloc_slow(size_t n)
       return arena_alloc(n);
   }
   void *p = real_malloc(n);
+  if (__builtin_expect(p && ps_alloc_mode == 1 && !t_guard, 1) &&
+      __builtin_expect(ps_alloc_fast_malloc(n, (uintptr_t)p, ip0_, sp0_), 1))
+    return p; /* the common case, recorded inline (alloc-fast.h) */
   if (p)
     RECORD(ps_alloc_on_alloc(PS_FN_MALLOC, n, p, ip0_, sp0_));
   return p;
@@ -209,6 +213,11 @@ EXPORT void free(void *p)
 {
   if (!p || in_arena(p))
     return;
+  if (__builtin_expect(ps_alloc_mode == 1 && !t_guard, 1) &&
+      __builtin_expect(ps_alloc_fast_free((uintptr_t)p), 1)) {
+    real_free(p); /* the common case, recorded inline (alloc-fast.h); a jump to the real free */
+    return;
+  }
   if ((ps_alloc_mode == 2 && !ps_sample_maybe((uintptr_t)p)) ||
       (ps_alloc_mode == 0 && init_state == 2 && real_free)) {
     real_free(p); /* not a sampled block, or tracing off: a jump to the real free */

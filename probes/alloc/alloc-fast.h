@@ -1,0 +1,105 @@
+/* alloc-fast.h - exact mode's two common events written inline by the shim, with no call of
+ * ours in between: a malloc whose stack is in the unwinding cache, and a free, each as a compact
+ * record (PS_REC_MALLOC_C / PS_REC_FREE_C) straight into the thread's buffer. The bytes are the
+ * same as alloc-core.c's general path writes. Anything else (a cache miss, no buffer yet, a full
+ * buffer, an address too far from the chunk's last, tracing off or shutting down) returns 0
+ * having written nothing, and the caller takes the general path (RECORD → alloc-core.c).
+ *
+ * Callers check ps_alloc_mode == 1 and that the thread is not inside the tracer (t_guard).
+ */
+#ifndef PERFSWEEP_ALLOC_FAST_H
+#define PERFSWEEP_ALLOC_FAST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace-format.h"
+#include "trace-writer.h"
+#include "unwind-cache.h"
+
+/* The most a compact record takes: type byte, seq delta, size, aptr, stack id. */
+#define PS_ALLOC_FAST_MAX (4 * PS_VARINT_MAX + 1)
+
+/* Claims the thread's buffer (as ps_tw_reserve_hot) when it has room and ptr can be written as
+ * an aptr; returns the write position or NULL (nothing claimed). */
+static inline __attribute__((always_inline)) uint8_t *ps_alloc_fast_claim(struct ps_tbuf *b,
+                                                                          uintptr_t ptr)
+{
+  __atomic_store_n(&b->owner, 1, __ATOMIC_RELAXED);
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  if (__builtin_expect(ps_tw_hot_ok && b->len + PS_ALLOC_FAST_MAX + 32 <= PS_TW_BUF_SIZE &&
+                           ps_aptr_ok(ptr - b->last_ptr),
+                       1)) {
+    if (__builtin_expect(b->since_time >= PS_TW_TIME_EVERY, 0))
+      ps_tw_time_tick(b);
+    b->since_time++;
+    return b->data + b->len;
+  }
+  __atomic_store_n(&b->owner, 0, __ATOMIC_RELEASE);
+  return NULL;
+}
+
+/* Type byte with the seq delta, then the aptr of ptr. */
+static inline __attribute__((always_inline)) uint8_t *ps_alloc_fast_head(struct ps_tbuf *b,
+                                                                         uint8_t *p,
+                                                                         unsigned type)
+{
+  uint64_t seq = ps_tw_next_seq();
+  uint64_t d = seq - b->last_seq;
+  b->last_seq = seq;
+  b->nrec++;
+  if (__builtin_expect(d < 15, 1)) {
+    *p++ = (uint8_t)(type | d << 4);
+    return p;
+  }
+  *p++ = (uint8_t)(type | 15u << 4);
+  return ps_put_varint(p, d);
+}
+
+static inline __attribute__((always_inline)) void ps_alloc_fast_commit(struct ps_tbuf *b,
+                                                                      uint8_t *end)
+{
+  if (__builtin_expect(!ps_tw_hot_ok, 0)) /* shut down meanwhile: write through */
+    ps_tw_commit_owned(end);
+  else
+    b->len = (size_t)(end - b->data);
+  __atomic_store_n(&b->owner, 0, __ATOMIC_RELEASE);
+}
+
+/* A malloc(size) that returned ptr, called from (ip0, sp0): 1 when recorded here. */
+static inline __attribute__((always_inline)) int ps_alloc_fast_malloc(size_t size, uintptr_t ptr,
+                                                                      uintptr_t ip0, uintptr_t sp0)
+{
+  const struct ps_uc_ent *e = ps_uc_hit(ip0, sp0);
+  struct ps_tbuf *b = ps_tw_tbuf;
+  if (__builtin_expect(!e || !b, 0))
+    return 0;
+  uint8_t *p = ps_alloc_fast_claim(b, ptr);
+  if (__builtin_expect(!p, 0))
+    return 0;
+  p = ps_alloc_fast_head(b, p, PS_REC_MALLOC_C);
+  p = ps_put_varint(p, size);
+  p = ps_put_varint(p, ps_aptr_encode(ptr - b->last_ptr));
+  b->last_ptr = ptr;
+  p = ps_put_varint(p, e->id);
+  ps_alloc_fast_commit(b, p);
+  return 1;
+}
+
+/* A free(ptr) about to be made: 1 when recorded here. */
+static inline __attribute__((always_inline)) int ps_alloc_fast_free(uintptr_t ptr)
+{
+  struct ps_tbuf *b = ps_tw_tbuf;
+  if (__builtin_expect(!b, 0))
+    return 0;
+  uint8_t *p = ps_alloc_fast_claim(b, ptr);
+  if (__builtin_expect(!p, 0))
+    return 0;
+  p = ps_alloc_fast_head(b, p, PS_REC_FREE_C);
+  p = ps_put_varint(p, ps_aptr_encode(ptr - b->last_ptr));
+  b->last_ptr = ptr;
+  ps_alloc_fast_commit(b, p);
+  return 1;
+}
+
+#endif
