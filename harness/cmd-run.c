@@ -542,7 +542,7 @@ int cmd_run(int argc, char **argv)
     /* results.json exists from the start so that --resume works even after a SIGKILL */
     json_t *first = ps_runner_collect(&plan, header, outdir, 0, 0);
     char *path = ps_xasprintf("%s/%s", outdir, PS_RESULTS_FILE);
-    int wr = ps_results_write_nosync(path, first, 0);
+    int wr = ps_runner_write_results(path, first, 0);
     json_decref(first);
     if (wr < 0) {
       ps_error("cannot write %s: %s; choose a writable folder with -o", path, strerror(-wr));

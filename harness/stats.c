@@ -559,8 +559,8 @@ static int constant_mean(const double *x, size_t n, double *lo, double *hi)
   return 1;
 }
 
-/* Four doubles added lane by lane (two SSE2 additions); aligned(8): any double array will do. */
-typedef double v4d __attribute__((vector_size(32), aligned(8)));
+/* Two doubles added lane by lane (one SSE2 addition). */
+typedef double v2d __attribute__((vector_size(16)));
 
 void ps_stats_bootstrap_means(const double *const *xs, size_t k, size_t n, size_t resamples,
                               double level, uint64_t seed, double (*ci)[2])
@@ -581,44 +581,53 @@ void ps_stats_bootstrap_means(const double *const *xs, size_t k, size_t n, size_
   if (m) {
     /* one draw of an index serves every sample: the same draws ps_stats_bootstrap makes with
      * this seed, so each interval is the one it would give alone. A drawn run's values are one
-     * row of w (m rounded up to 4, zeros after m) added lane by lane in vectors: each lane is the
-     * same sequence of double additions, in draw order, as the sum of that sample alone. */
-    size_t w = (m + 3) / 4 * 4, nv = w / 4;
+     * row of nv pairs (zeros after m) added lane by lane in vectors: each lane is the same
+     * sequence of double additions, in draw order, as the sum of that sample alone. */
+    size_t nv = (m + 1) / 2;
+    nv = nv <= 2 ? 2 : nv <= 4 ? 4 : nv; /* pairs per row: the specialised loops below */
     double *vals = ps_xmalloc(resamples * m * sizeof *vals);
-    v4d *rows = ps_xcalloc(n * nv, sizeof *rows); /* rows[idx * nv ..]: one draw, one row */
+    v2d *rows = ps_xcalloc(n * nv, sizeof *rows); /* rows[idx * nv ..]: one draw, one row */
     for (size_t j = 0; j < n; j++)
       for (size_t t = 0; t < m; t++)
-        rows[j * nv + t / 4][t % 4] = xs[todo[t]][j];
-    v4d *sum = ps_xmalloc(nv * sizeof *sum);
+        rows[j * nv + t / 2][t % 2] = xs[todo[t]][j];
+    v2d *sum = ps_xmalloc(nv * sizeof *sum);
     size_t *fin = ps_xcalloc(m, sizeof *fin);
     struct boot_src rng;
     boot_src_init(&rng, seed);
     struct rng_draw d = rng_draw_init(n);
     for (size_t r = 0; r < resamples; r++) {
-      if (nv == 1) { /* up to 4 metrics: the sum stays in registers */
-        v4d s0 = {0, 0, 0, 0};
-        for (size_t j = 0; j < n; j++)
-          s0 += rows[rng_draw(&rng, &d)];
-        sum[0] = s0;
-      } else if (nv == 2) { /* up to 8 (a sweep's wall, user, sys, cpu, RSS ...) */
-        v4d s0 = {0, 0, 0, 0}, s1 = {0, 0, 0, 0};
+      if (nv == 2) { /* up to 4 metrics: the sums stay in registers */
+        v2d s0 = {0, 0}, s1 = {0, 0};
         for (size_t j = 0; j < n; j++) {
-          const v4d *row = rows + rng_draw(&rng, &d) * 2;
+          const v2d *row = rows + rng_draw(&rng, &d) * 2;
           s0 += row[0];
           s1 += row[1];
         }
         sum[0] = s0;
         sum[1] = s1;
+      } else if (nv == 4) { /* up to 8 (a sweep's wall, user, sys, cpu, RSS ...) */
+        v2d s0 = {0, 0}, s1 = {0, 0}, s2 = {0, 0}, s3 = {0, 0};
+        for (size_t j = 0; j < n; j++) {
+          const v2d *row = rows + rng_draw(&rng, &d) * 4;
+          s0 += row[0];
+          s1 += row[1];
+          s2 += row[2];
+          s3 += row[3];
+        }
+        sum[0] = s0;
+        sum[1] = s1;
+        sum[2] = s2;
+        sum[3] = s3;
       } else {
         memset(sum, 0, nv * sizeof *sum);
         for (size_t j = 0; j < n; j++) {
-          const v4d *row = rows + rng_draw(&rng, &d) * nv;
+          const v2d *row = rows + rng_draw(&rng, &d) * nv;
           for (size_t q = 0; q < nv; q++)
             sum[q] += row[q];
         }
       }
       for (size_t t = 0; t < m; t++) {
-        double v = sum[t / 4][t % 4] / (double)n;
+        double v = sum[t / 2][t % 2] / (double)n;
         if (isfinite(v))
           vals[t * resamples + fin[t]++] = v;
       }

@@ -793,7 +793,8 @@ static void state_release(struct state *st)
 static json_t *build(struct ps_plan *p, const json_t *header, struct state *st, int complete,
                      double duration)
 {
-  json_t *root = json_deep_copy(header);
+  /* its own keys; the header's values shared, never changed (json_copy takes no const) */
+  json_t *root = json_copy((json_t *)header);
   json_t *cells = json_array();
   size_t nruns = 0, nfailed = 0;
   for (size_t c = 0; c < st->ncells; c++) {
@@ -834,14 +835,17 @@ static json_t *build(struct ps_plan *p, const json_t *header, struct state *st, 
   return root;
 }
 
-/* results.json as ps_results_write writes it (indented, a final newline, temporary file, fsync,
- * rename), its text made by sweep-json.c: every run's numbers are in it once more. */
 static int write_results(const char *path, const json_t *root)
+{
+  return ps_runner_write_results(path, root, 1);
+}
+
+int ps_runner_write_results(const char *path, const json_t *root, int sync)
 {
   struct ps_jbuf b = {0};
   ps_jbuf_dump(&b, root, 1);
   ps_jbuf_put(&b, "\n", 1);
-  int rc = ps_write_file_atomic(path, b.p, b.len);
+  int rc = ps_write_file_replace(path, b.p, b.len, sync);
   free(b.p);
   return rc;
 }

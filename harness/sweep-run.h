@@ -33,6 +33,12 @@ int ps_runner_execute(struct ps_plan *p, const json_t *header, const struct ps_r
 json_t *ps_runner_collect(struct ps_plan *p, const json_t *header, const char *out,
                           int complete, double duration);
 
+/* Writes root to path as results.json is written (indented text, a final newline, all or
+ * nothing: a temporary file renamed; fsync'd when sync), its text made by sweep-json.c (numbers
+ * formatted by hand, the same values read back). Returns 0 or a negative errno; on failure the
+ * old file is untouched. */
+int ps_runner_write_results(const char *path, const json_t *root, int sync);
+
 /* Statistics, rates and warnings of one cell object (its "runs"), stored into the cell.
  * Deterministic for a given seed. */
 void ps_cell_finalize(json_t *cell, uint64_t seed);
