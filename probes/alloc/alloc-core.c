@@ -196,8 +196,8 @@ static __attribute__((noinline)) void record_alloc_miss(unsigned type, unsigned 
     e->id = id;
     e->n = (uint32_t)n;
     for (int i = 0; i < n; i++) {
-      e->slot[i] = slots[i];
-      e->ip[i] = ips[i];
+      e->fr[i].slot = slots[i];
+      e->fr[i].ip = ips[i];
     }
     e->gen = ps_uc_gen;
   }

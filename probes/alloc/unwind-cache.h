@@ -11,15 +11,22 @@
 #include <stdint.h>
 
 #define PS_UC_ENTRIES 256
-#define PS_UC_DEPTH 64
+#define PS_UC_DEPTH 62 /* deeper stacks are never cached; 62 makes an entry 1 KiB */
+
+struct ps_uc_frame {
+  uintptr_t slot; /* address of the frame's return-address slot */
+  uintptr_t ip;   /* the return address it held */
+};
 
 struct ps_uc_ent {
   uintptr_t ip0, sp0;
   uint32_t id, gen;
   uint32_t n, pad;
-  uintptr_t slot[PS_UC_DEPTH];
-  uintptr_t ip[PS_UC_DEPTH];
+  struct ps_uc_frame fr[PS_UC_DEPTH]; /* fr[0] is (sp0 - 8, ip0), never looked at again */
 };
+
+_Static_assert(sizeof(struct ps_uc_ent) == 1024, "an entry is 1 KiB: the index is a shift");
+_Static_assert(PS_UC_ENTRIES == 256, "ps_uc_slot takes the top 8 bits of the hash");
 
 /* The calling thread's table (NULL until its first miss maps it) and the generation its entries
  * must carry (bumped in a fork child: the parent's stack ids mean nothing there). */
@@ -32,8 +39,8 @@ static inline __attribute__((always_inline)) struct ps_uc_ent *ps_uc_slot(struct
                                                                           uintptr_t ip0,
                                                                           uintptr_t sp0)
 {
-  uint64_t h = ((uint64_t)ip0 * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)sp0 * 0xc2b2ae3d27d4eb4full);
-  return &t[(h >> 40) & (PS_UC_ENTRIES - 1)];
+  uint64_t h = ((uint64_t)ip0 ^ ((uint64_t)sp0 << 16)) * 0x9e3779b97f4a7c15ull;
+  return &t[h >> 56]; /* the top 8 bits: PS_UC_ENTRIES == 256 */
 }
 
 /* 1 when entry e holds the stack of a call from (ip0, sp0) made now. */
@@ -42,8 +49,8 @@ static inline __attribute__((always_inline)) int ps_uc_valid(const struct ps_uc_
 {
   if (e->gen != ps_uc_gen || e->ip0 != ip0 || e->sp0 != sp0)
     return 0;
-  for (uint32_t i = 1; i < e->n; i++)
-    if (*(const uintptr_t *)e->slot[i] != e->ip[i])
+  for (const struct ps_uc_frame *f = e->fr + 1, *end = e->fr + e->n; f < end; f++)
+    if (*(const uintptr_t *)f->slot != f->ip)
       return 0;
   return 1;
 }

@@ -110,6 +110,11 @@ static inline __attribute__((always_inline)) uint8_t *ps_put_varint(uint8_t *p, 
     *p = (uint8_t)v;
     return p + 1;
   }
+  if (v < 0x4000) {
+    p[0] = (uint8_t)(v | 0x80);
+    p[1] = (uint8_t)(v >> 7);
+    return p + 2;
+  }
   while (v >= 0x80) {
     *p++ = (uint8_t)(v | 0x80);
     v >>= 7;
