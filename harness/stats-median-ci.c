@@ -150,6 +150,12 @@ static struct dist median_dist(const double *x, size_t n)
     double *l1 = ps_xmalloc(D * sizeof *l1); /* l1[k] = log(1 - F_k), -inf for the last */
     for (size_t k = 0; k < D; k++)
       l1[k] = k + 1 == D ? -INFINITY : log1p(-F[k]);
+    /* lbv[b] = log B_b = r log(1-F_{b-1}) + log(1 - ((1-F_b)/(1-F_{b-1}))^r): it depends on b
+     * alone, so it is computed once per value instead of once per pair (a, b) */
+    double *lbv = ps_xmalloc(D * sizeof *lbv);
+    lbv[0] = 0;
+    for (size_t b = 1; b < D; b++)
+      lbv[b] = (double)r * l1[b - 1] + log(-expm1((double)r * (l1[b] - l1[b - 1])));
     for (size_t a = 0; a < D; a++) {
       double Fa = F[a], Fp = a ? F[a - 1] : 0;
       double sf = a + 1 == D ? 1 : binom_sf(n, Fa, j);
@@ -163,14 +169,12 @@ static struct dist median_dist(const double *x, size_t n)
       double off = exp(la + (double)r * l1a);          /* sum over b > a of the pairs */
       dist_add(&d, s[a], p_j - off > 0 ? p_j - off : 0);
       for (size_t b = a + 1; b < D && off > 0; b++) {
-        double l1prev = l1[b - 1], l1b = l1[b];
-        /* log B_b = r log(1-F_{b-1}) + log(1 - ((1-F_b)/(1-F_{b-1}))^r) */
-        double lb = (double)r * l1prev + log(-expm1((double)r * (l1b - l1prev)));
-        dist_add(&d, 0.5 * (s[a] + s[b]), exp(la + lb));
-        if ((double)r * (l1b - l1a) < -39) /* what is left beyond b: below 1e-17 of the row */
+        dist_add(&d, 0.5 * (s[a] + s[b]), exp(la + lbv[b]));
+        if ((double)r * (l1[b] - l1a) < -39) /* what is left beyond b: below 1e-17 of the row */
           break;
       }
     }
+    free(lbv);
     free(l1);
   }
   free(s);
