@@ -50,7 +50,10 @@ static int trace_mmap;
 static _Alignas(64) uint8_t arena[64 * 1024];
 static size_t arena_used;
 
-static int in_arena(const void *p) { return (const uint8_t *)p >= arena && (const uint8_t *)p < arena + sizeof arena; }
+static int in_arena(const void *p)
+{
+  return (uintptr_t)p - (uintptr_t)arena < sizeof arena; /* one compare: below arena wraps */
+}
 
 static void *arena_alloc(size_t n)
 {
@@ -203,6 +206,11 @@ EXPORT void *calloc(size_t n, size_t size)
 
 __attribute__((noinline)) static void free_slow(void *p)
 {
+  if (__builtin_expect(ps_alloc_mode == 1 && !t_guard, 1) &&
+      __builtin_expect(ps_alloc_fast_free((uintptr_t)p), 1)) {
+    real_free(p); /* exact mode's common case, recorded inline (alloc-fast.h) */
+    return;
+  }
   ENSURE(real_free);
   if (ps_alloc_mode != 2 || ps_sample_maybe((uintptr_t)p))
     RECORD(ps_alloc_on_free(PS_FN_FREE, p));
@@ -213,11 +221,6 @@ EXPORT void free(void *p)
 {
   if (!p || in_arena(p))
     return;
-  if (__builtin_expect(ps_alloc_mode == 1 && !t_guard, 1) &&
-      __builtin_expect(ps_alloc_fast_free((uintptr_t)p), 1)) {
-    real_free(p); /* the common case, recorded inline (alloc-fast.h); a jump to the real free */
-    return;
-  }
   if ((ps_alloc_mode == 2 && !ps_sample_maybe((uintptr_t)p)) ||
       (ps_alloc_mode == 0 && init_state == 2 && real_free)) {
     real_free(p); /* not a sampled block, or tracing off: a jump to the real free */
