@@ -120,7 +120,9 @@ size_t ps_json_fmt_real(char *out, double x)
   return fmt_like_jansson(out, x);
 }
 
-static void put_string(struct ps_jbuf *b, const char *s, size_t n)
+void ps_jbuf_puts(struct ps_jbuf *b, const char *s) { ps_jbuf_put(b, s, strlen(s)); }
+
+void ps_jbuf_string(struct ps_jbuf *b, const char *s, size_t n)
 {
   grow(b, n + 2);
   b->p[b->len++] = '"';
@@ -151,7 +153,7 @@ static void put_string(struct ps_jbuf *b, const char *s, size_t n)
   put_c(b, '"');
 }
 
-static void newline(struct ps_jbuf *b, int indent, size_t depth)
+void ps_jbuf_newline(struct ps_jbuf *b, int indent, size_t depth)
 {
   if (!indent)
     return;
@@ -162,9 +164,35 @@ static void newline(struct ps_jbuf *b, int indent, size_t depth)
   b->p[b->len] = '\0';
 }
 
-static void dump(struct ps_jbuf *b, const json_t *v, int indent, size_t depth)
+void ps_jbuf_int(struct ps_jbuf *b, long long i)
+{
+  char num[24];
+  size_t n = 0;
+  if (i < 0)
+    num[n++] = '-';
+  n += utoa(num + n, i < 0 ? -(uint64_t)i : (uint64_t)i);
+  ps_jbuf_put(b, num, n);
+}
+
+void ps_jbuf_num(struct ps_jbuf *b, double x)
 {
   char num[32];
+  if (isfinite(x))
+    ps_jbuf_put(b, num, ps_json_fmt_real(num, x));
+  else
+    ps_jbuf_put(b, "null", 4);
+}
+
+struct hook {
+  ps_jbuf_hook fn;
+  void *ctx;
+};
+
+static void dump(struct ps_jbuf *b, const json_t *v, int indent, size_t depth,
+                 const struct hook *h)
+{
+  if (h->fn && (json_is_array(v) || json_is_object(v)) && h->fn(b, v, indent, depth, h->ctx))
+    return;
   switch (json_typeof(v)) {
   case JSON_OBJECT: {
     void *it = json_object_iter((json_t *)v);
@@ -173,19 +201,19 @@ static void dump(struct ps_jbuf *b, const json_t *v, int indent, size_t depth)
       return;
     }
     put_c(b, '{');
-    newline(b, indent, depth + 1);
+    ps_jbuf_newline(b, indent, depth + 1);
     while (it) {
       const char *key = json_object_iter_key(it);
-      put_string(b, key, strlen(key));
+      ps_jbuf_string(b, key, strlen(key));
       ps_jbuf_put(b, indent ? ": " : ":", indent ? 2 : 1);
-      dump(b, json_object_iter_value(it), indent, depth + 1);
+      dump(b, json_object_iter_value(it), indent, depth + 1, h);
       it = json_object_iter_next((json_t *)v, it);
       if (it) {
         put_c(b, ',');
-        newline(b, indent, depth + 1);
+        ps_jbuf_newline(b, indent, depth + 1);
       }
     }
-    newline(b, indent, depth);
+    ps_jbuf_newline(b, indent, depth);
     put_c(b, '}');
     return;
   }
@@ -196,32 +224,26 @@ static void dump(struct ps_jbuf *b, const json_t *v, int indent, size_t depth)
       return;
     }
     put_c(b, '[');
-    newline(b, indent, depth + 1);
+    ps_jbuf_newline(b, indent, depth + 1);
     for (size_t i = 0; i < n; i++) {
-      dump(b, json_array_get(v, i), indent, depth + 1);
+      dump(b, json_array_get(v, i), indent, depth + 1, h);
       if (i + 1 < n) {
         put_c(b, ',');
-        newline(b, indent, depth + 1);
+        ps_jbuf_newline(b, indent, depth + 1);
       }
     }
-    newline(b, indent, depth);
+    ps_jbuf_newline(b, indent, depth);
     put_c(b, ']');
     return;
   }
   case JSON_STRING:
-    put_string(b, json_string_value(v), json_string_length(v));
+    ps_jbuf_string(b, json_string_value(v), json_string_length(v));
     return;
-  case JSON_INTEGER: {
-    json_int_t i = json_integer_value(v);
-    size_t n = 0;
-    if (i < 0)
-      num[n++] = '-';
-    n += utoa(num + n, i < 0 ? -(uint64_t)i : (uint64_t)i);
-    ps_jbuf_put(b, num, n);
+  case JSON_INTEGER:
+    ps_jbuf_int(b, json_integer_value(v));
     return;
-  }
   case JSON_REAL:
-    ps_jbuf_put(b, num, ps_json_fmt_real(num, json_real_value(v)));
+    ps_jbuf_num(b, json_real_value(v));
     return;
   case JSON_TRUE:
     ps_jbuf_put(b, "true", 4);
@@ -237,6 +259,15 @@ static void dump(struct ps_jbuf *b, const json_t *v, int indent, size_t depth)
 
 void ps_jbuf_dump(struct ps_jbuf *b, const json_t *v, int indent)
 {
+  struct hook h = {NULL, NULL};
   if (v)
-    dump(b, v, indent ? 1 : 0, 0);
+    dump(b, v, indent ? 1 : 0, 0, &h);
+}
+
+void ps_jbuf_dump_hook(struct ps_jbuf *b, const json_t *v, int indent, ps_jbuf_hook hook,
+                       void *ctx)
+{
+  struct hook h = {hook, ctx};
+  if (v)
+    dump(b, v, indent ? 1 : 0, 0, &h);
 }

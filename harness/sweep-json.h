@@ -19,8 +19,24 @@ struct ps_jbuf {
 
 /* Appends v as JSON text: indent 0 = jansson's JSON_COMPACT, 1 = JSON_INDENT(1). */
 void ps_jbuf_dump(struct ps_jbuf *b, const json_t *v, int indent);
+/* The same, asking hook first about every array and object: when it returns 1 it has written
+ * that value's text itself (at nesting depth `depth`, see ps_jbuf_newline), else 0. */
+typedef int (*ps_jbuf_hook)(struct ps_jbuf *b, const json_t *v, int indent, size_t depth,
+                            void *ctx);
+void ps_jbuf_dump_hook(struct ps_jbuf *b, const json_t *v, int indent, ps_jbuf_hook hook,
+                       void *ctx);
 /* Appends n raw bytes. */
 void ps_jbuf_put(struct ps_jbuf *b, const char *s, size_t n);
+/* Appends a NUL-terminated string raw. */
+void ps_jbuf_puts(struct ps_jbuf *b, const char *s);
+/* Appends s[n] as a JSON string (quoted, escaped as jansson does). */
+void ps_jbuf_string(struct ps_jbuf *b, const char *s, size_t n);
+/* Appends an integer. */
+void ps_jbuf_int(struct ps_jbuf *b, long long v);
+/* Appends a real as ps_json_fmt_real writes it, or null when it is not finite (ps_json_num). */
+void ps_jbuf_num(struct ps_jbuf *b, double x);
+/* With indent: a newline and `depth` spaces (jansson's JSON_INDENT(1) layout); else nothing. */
+void ps_jbuf_newline(struct ps_jbuf *b, int indent, size_t depth);
 
 /* The text of a finite real into out (at least 32 bytes, NUL-terminated); returns its length.
  * Whole numbers below 2^53 as "<int>.0", multiples of 1e-9 below 1e6 with the fewest decimals

@@ -25,6 +25,7 @@
 #include "results.h"
 #include "stats.h"
 #include "sweep-json.h"
+#include "sweep-record.h"
 #include "trace-compress.h"
 #include "trace-reader.h"
 #include "util.h"
@@ -74,30 +75,39 @@ static int journal_open(struct journal *j, const char *out, off_t whole, int rea
   return err;
 }
 
-/* Appends o as one line (sweep-json.c: jansson's compact text, numbers formatted by hand).
+/* Appends the line {"cell":N,"run":<text>} (text: a run object, compact JSON) with one write.
  * Returns 0 or -errno; on failure the partial line is cut off again. */
-static int journal_append(struct journal *j, const json_t *o)
+static int journal_append(struct journal *j, size_t cell, const char *text, size_t len)
 {
   struct ps_jbuf b = {0};
-  ps_jbuf_dump(&b, o, 0);
-  ps_jbuf_put(&b, "\n", 1); /* the line goes out in one write */
+  ps_jbuf_put(&b, "{\"cell\":", 8);
+  ps_jbuf_int(&b, (long long)cell);
+  ps_jbuf_put(&b, ",\"run\":", 7);
+  ps_jbuf_put(&b, text, len);
+  ps_jbuf_put(&b, "}\n", 2);
   ssize_t w = write(j->fd, b.p, b.len);
   int err = w == (ssize_t)b.len ? 0 : w < 0 ? -errno : -ENOSPC;
-  size_t len = b.len;
+  size_t n = b.len;
   free(b.p);
   if (err) {
     (void)!ftruncate(j->fd, j->size); /* best effort: the next load cuts a partial line anyway */
     return err;
   }
-  j->size += (off_t)len;
+  j->size += (off_t)n;
   return 0;
 }
 
 /* ---------------------------------------------------------------- existing run files */
 
+/* The runs of a cell, in the order they were recorded (index order not guaranteed). */
+struct cell_runs {
+  struct ps_run_rec *r;
+  size_t n, cap;
+};
+
 struct state {
   size_t ncells;      /* all cells of the matrix */
-  json_t **runs;      /* per cell: array of run objects (index order not guaranteed) */
+  struct cell_runs *runs; /* per cell */
   json_t **profile;   /* per cell: profile object or NULL */
   unsigned char **done; /* per cell: done[cell][index] = 1 once a run of that index is recorded */
   size_t *done_cap;
@@ -108,10 +118,9 @@ struct state {
 /* Run indices above this are not remembered in the done map (no schedule reaches them). */
 #define STATE_MAX_INDEX (1u << 24)
 
-/* Records run object r of cell as done (its "index", as has_run compares it). */
-static void state_mark(struct state *st, size_t cell, const json_t *r)
+/* Records run index v of cell as done (as has_run compares it). */
+static void state_mark(struct state *st, size_t cell, long long v)
 {
-  json_int_t v = json_integer_value(json_object_get(r, "index"));
   if (v < 0 || v >= STATE_MAX_INDEX)
     return;
   size_t i = (size_t)v;
@@ -126,6 +135,19 @@ static void state_mark(struct state *st, size_t cell, const json_t *r)
   st->done[cell][i] = 1;
 }
 
+/* A new record slot at the end of cell's runs (zeroed). */
+static struct ps_run_rec *state_push(struct state *st, size_t cell)
+{
+  struct cell_runs *c = &st->runs[cell];
+  if (c->n == c->cap) {
+    c->cap = c->cap ? c->cap * 2 : 16;
+    c->r = ps_xrealloc(c->r, c->cap * sizeof *c->r);
+  }
+  struct ps_run_rec *rec = &c->r[c->n++];
+  memset(rec, 0, sizeof *rec);
+  return rec;
+}
+
 /* One recorded object {"cell": N, "run"|"profile": {...}} into the state. */
 static void state_add(struct state *st, json_t *o)
 {
@@ -135,8 +157,11 @@ static void state_add(struct state *st, json_t *o)
     return;
   size_t cell = (size_t)json_integer_value(c);
   if (json_object_get(o, "run")) {
-    json_array_append(st->runs[cell], json_object_get(o, "run"));
-    state_mark(st, cell, json_object_get(o, "run"));
+    struct ps_run_rec *rec = state_push(st, cell);
+    if (ps_run_rec_from_json(rec, json_object_get(o, "run"), 1) < 0)
+      st->runs[cell].n--; /* not a run object: nothing to keep */
+    else
+      state_mark(st, cell, rec->index);
   } else if (json_object_get(o, "profile")) {
     json_decref(st->profile[cell]);
     st->profile[cell] = json_incref(json_object_get(o, "profile"));
@@ -207,14 +232,13 @@ static double timed_total(const struct state *st, size_t cell, unsigned *next_in
 {
   double sum = 0;
   unsigned next = 0;
-  size_t i;
-  json_t *r;
-  json_array_foreach(st->runs[cell], i, r) {
-    unsigned idx = (unsigned)json_integer_value(json_object_get(r, "index"));
+  const struct cell_runs *c = &st->runs[cell];
+  for (size_t i = 0; i < c->n; i++) {
+    unsigned idx = (unsigned)(c->r[i].index < 0 ? 0 : c->r[i].index);
     if (idx + 1 > next)
       next = idx + 1;
-    if (!json_is_true(json_object_get(r, "warmup")))
-      sum += json_number_value(json_object_get(r, "wall"));
+    if (!c->r[i].warmup && isfinite(c->r[i].v[PS_REC_WALL]))
+      sum += c->r[i].v[PS_REC_WALL];
   }
   if (next_index)
     *next_index = next;
@@ -261,6 +285,19 @@ static json_t *timeline_json(const struct ps_timeline *tl, double interval)
   return json_pack("{sfsososo}", "interval", interval, "t", t, "rss_kb", rss, "cpu_pct", cpu);
 }
 
+/* The error sentence of a run whose status is not ok: what happened and its stderr's tail. */
+static char *run_error(const struct ps_launch_result *r, const struct ps_plan *p,
+                       const char *errpath)
+{
+  char *why = ps_launch_describe(r, p->timeout);
+  char *tail = errpath ? tail_of(errpath) : NULL;
+  char *msg = tail ? ps_xasprintf("%s: %s", why, tail) : ps_xstrdup(why);
+  free(why);
+  free(tail);
+  return msg;
+}
+
+/* The run object of the profiled run (timed runs are records: sweep-record.c). */
 static json_t *run_json(const struct ps_launch_result *r, unsigned index, int warmup,
                         const struct ps_plan *p, const char *metrics, const char *errpath)
 {
@@ -271,12 +308,8 @@ static json_t *run_json(const struct ps_launch_result *r, unsigned index, int wa
   json_object_set_new(o, "signal", r->signal ? json_integer(r->signal) : json_null());
   json_object_set_new(o, "timed_out", json_boolean(r->timed_out));
   if (strcmp(status, "ok")) {
-    char *why = ps_launch_describe(r, p->timeout);
-    char *tail = errpath ? tail_of(errpath) : NULL;
-    char *msg = tail ? ps_xasprintf("%s: %s", why, tail) : ps_xstrdup(why);
+    char *msg = run_error(r, p, errpath);
     json_object_set_new(o, "error", json_string(msg));
-    free(why);
-    free(tail);
     free(msg);
   } else {
     json_object_set_new(o, "error", json_null());
@@ -322,6 +355,7 @@ struct ctx {
   char ***argvs, ***envs; /* per cell, built at its first run: PATH lookups and environment
                            * copies are not repeated for every run */
   char **metrics;         /* per cell: the $PERFSWEEP_METRICS file, built at its first run */
+  char **ids;             /* per cell: its id, built at its first run */
   struct journal journal;
   char *errpath;          /* logs/last-run.stderr: the last run's stderr, for its error line */
   int err_fd;             /* open on errpath for the whole sweep, emptied before each run */
@@ -345,6 +379,7 @@ static int do_run(struct ctx *x, size_t cell, unsigned index, int warmup)
     x->metrics[cell] = ps_xasprintf("%s/metrics/%zu.jsonl", x->o->out, cell);
     unlink(x->metrics[cell]); /* left by an interrupted sweep; afterwards each read removes it */
     x->argvs[cell] = ps_plan_cell_argv(p, cell);
+    x->ids[cell] = ps_sweep_cell_id(&p->sweep, cell);
     x->envs[cell] = ps_plan_cell_env(p, cell, x->metrics[cell], NULL, &missing);
   }
   const char *metrics = x->metrics[cell];
@@ -360,30 +395,37 @@ static int do_run(struct ctx *x, size_t cell, unsigned index, int warmup)
   if (r.interrupted) {
     rc = -1;
   } else {
-    json_t *run = run_json(&r, index, warmup, p, metrics, x->errpath);
-    const char *status = json_string_value(json_object_get(run, "status"));
-    if (strcmp(status, "ok"))
+    const char *status = status_of(&r);
+    char *error = NULL;
+    if (strcmp(status, "ok")) {
       x->failed++;
-    json_t *line = json_pack("{sIsO}", "cell", (json_int_t)cell, "run", run);
-    int wr = journal_append(&x->journal, line);
+      error = run_error(&r, p, x->errpath);
+    }
+    long long records = -1;
+    int skipped = 0;
+    json_t *stages = metrics ? ps_metrics_read(metrics, &records, &skipped) : NULL;
+    if (stages)
+      unlink(metrics); /* the next run of the cell starts from an absent file */
+    struct ps_run_rec rec;
+    ps_run_rec_make(&rec, &r, index, warmup, status, error, stages, records, skipped);
+    free(error);
+    int wr = journal_append(&x->journal, cell, rec.text, rec.len);
     if (wr < 0) {
       ps_error("cannot append to %s/%s: %s; the sweep stops here (what finished is kept)",
                x->o->out, JOURNAL_FILE, strerror(-wr));
       x->io_error = 1;
       rc = -1;
+      ps_run_rec_release(&rec);
     } else {
-      json_array_append(x->st.runs[cell], run);
-      state_mark(&x->st, cell, run);
+      *state_push(&x->st, cell) = rec;
+      state_mark(&x->st, cell, index);
     }
-    char *id = ps_sweep_cell_id(&p->sweep, cell);
+    const char *id = x->ids[cell];
     if (ps_log_enabled())
       ps_log(strcmp(status, "ok") ? "warn" : "info", "run",
              json_pack("{sssIsbsssf}", "cell", id, "index", (json_int_t)index, "warmup", warmup,
                        "status", status, "wall", r.wall));
     ps_progress_step(&x->prog, id, status, r.wall);
-    free(id);
-    json_decref(line);
-    json_decref(run);
   }
   ps_launch_result_release(&r);
   return rc;
@@ -575,19 +617,23 @@ static int do_profile(struct ctx *x, size_t cell)
 
 /* ---------------------------------------------------------------- statistics */
 
-/* A run and its "index", read once before sorting (not at each comparison). */
-struct run_key {
-  json_int_t index;
-  size_t pos; /* position in the cell's array: equal indices keep their order */
-  json_t *run;
-};
-
-static int cmp_run(const void *a, const void *b)
+/* Records in index order (equal indices keep their recorded order): pointers into runs. */
+static int cmp_rec(const void *a, const void *b)
 {
-  const struct run_key *x = a, *y = b;
+  const struct ps_run_rec *x = *(const struct ps_run_rec *const *)a;
+  const struct ps_run_rec *y = *(const struct ps_run_rec *const *)b;
   if (x->index != y->index)
     return (x->index > y->index) - (x->index < y->index);
-  return (x->pos > y->pos) - (x->pos < y->pos);
+  return (x > y) - (x < y);
+}
+
+static const struct ps_run_rec **sorted_recs(const struct ps_run_rec *runs, size_t n)
+{
+  const struct ps_run_rec **s = ps_xcalloc(n + 1, sizeof *s);
+  for (size_t i = 0; i < n; i++)
+    s[i] = &runs[i];
+  qsort(s, n, sizeof *s, cmp_rec);
+  return s;
 }
 
 /* The metrics of a cell waiting for their statistics: those present in every ok run are
@@ -641,64 +687,46 @@ static void emit_stats(json_t *stats, struct stat_req *reqs, size_t nreq, size_t
   free(sum);
 }
 
-/* Values of a numeric run field over the timed ok runs. */
-static size_t collect(json_t **runs, size_t n, const char *key, const char *sub, double *out)
+/* The stats, success_rate, error_rate and warnings of cell from its runs in index order. */
+static void finalize_recs(json_t *cell, const struct ps_run_rec *const *all, size_t total,
+                          uint64_t seed)
 {
-  size_t k = 0;
-  for (size_t i = 0; i < n; i++) {
-    json_t *v = json_object_get(runs[i], key);
-    if (sub)
-      v = json_object_get(v, sub);
-    if (json_is_number(v))
-      out[k++] = json_number_value(v);
-  }
-  return k;
-}
-
-void ps_cell_finalize(json_t *cell, uint64_t seed)
-{
-  json_t *runs = json_object_get(cell, "runs");
-  size_t total = json_array_size(runs);
-  json_t **all = ps_xcalloc(total + 1, sizeof(json_t *)), **ok = ps_xcalloc(total + 1, sizeof(json_t *));
-  struct run_key *rk = ps_xcalloc(total + 1, sizeof *rk);
-  for (size_t i = 0; i < total; i++) {
-    json_t *r = json_array_get(runs, i);
-    rk[i] = (struct run_key){json_integer_value(json_object_get(r, "index")), i, r};
-  }
-  qsort(rk, total, sizeof *rk, cmp_run);
-  for (size_t i = 0; i < total; i++)
-    all[i] = rk[i].run;
-  free(rk);
-  json_t *sorted = json_array();
+  const struct ps_run_rec **ok = ps_xcalloc(total + 1, sizeof *ok);
   size_t timed = 0, nok = 0, nfail = 0;
   const char *first_error = NULL;
   for (size_t i = 0; i < total; i++) {
-    json_array_append(sorted, all[i]);
-    if (json_is_true(json_object_get(all[i], "warmup")))
+    if (all[i]->warmup)
       continue;
     timed++;
-    if (!strcmp(json_string_value(json_object_get(all[i], "status")) ?: "", "ok")) {
+    if (all[i]->ok) {
       ok[nok++] = all[i];
     } else {
       nfail++;
       if (!first_error)
-        first_error = json_string_value(json_object_get(all[i], "error"));
+        first_error = all[i]->error;
     }
   }
-  json_object_set(cell, "runs", sorted);
   double *v = ps_xcalloc(total + 1, sizeof(double));
   json_t *stats = json_object();
   struct stat_req *reqs = NULL;
   size_t nreq = 0;
-  const char *keys[] = {"wall", "user", "sys", "cpu", "max_rss_kb", "throughput"};
-  for (size_t k = 0; k < PS_ARRAY_SIZE(keys); k++)
-    add_req(&reqs, &nreq, keys[k], v, collect(ok, nok, keys[k], NULL, v));
-  add_req(&reqs, &nreq, "avg_rss_kb", v, collect(ok, nok, "mem", "avg_rss_kb", v));
-  add_req(&reqs, &nreq, "cpu_pct", v, collect(ok, nok, "cpu_pct", "avg", v));
+  const char *names[PS_REC_NV] = {"wall", "user", "sys", "cpu", "max_rss_kb", "avg_rss_kb",
+                                  "cpu_pct", "throughput"};
+  /* the order of the keys in "stats": as the schema's example lists them */
+  const int order[PS_REC_NV] = {PS_REC_WALL, PS_REC_USER, PS_REC_SYS, PS_REC_CPU, PS_REC_MAX_RSS,
+                                PS_REC_THROUGHPUT, PS_REC_AVG_RSS, PS_REC_CPU_PCT};
+  for (size_t o = 0; o < PS_REC_NV; o++) {
+    int k = order[o];
+    size_t m = 0;
+    for (size_t i = 0; i < nok; i++)
+      if (isfinite(ok[i]->v[k]))
+        v[m++] = ok[i]->v[k];
+    add_req(&reqs, &nreq, names[k], v, m);
+  }
   /* stage.<name>.seconds: the stage names of the first ok run that has any */
   json_t *stage;
   size_t si;
-  json_array_foreach(nok ? json_object_get(ok[0], "stages") : NULL, si, stage) {
+  json_array_foreach(nok ? ok[0]->stages : NULL, si, stage) {
     const char *sname = json_string_value(json_object_get(stage, "stage"));
     if (!sname)
       continue;
@@ -706,7 +734,7 @@ void ps_cell_finalize(json_t *cell, uint64_t seed)
     for (size_t i = 0; i < nok; i++) {
       size_t sj;
       json_t *s2;
-      json_array_foreach(json_object_get(ok[i], "stages"), sj, s2) {
+      json_array_foreach(ok[i]->stages, sj, s2) {
         if (!strcmp(json_string_value(json_object_get(s2, "stage")) ?: "", sname) &&
             json_is_number(json_object_get(s2, "seconds"))) {
           v[k++] = json_number_value(json_object_get(s2, "seconds"));
@@ -756,10 +784,31 @@ void ps_cell_finalize(json_t *cell, uint64_t seed)
   json_t *pw;
   json_array_foreach(json_object_get(prof, "warnings"), pi, pw) json_array_append(warnings, pw);
   json_object_set_new(cell, "warnings", warnings);
-  json_decref(sorted);
   free(v);
-  free(all);
   free(ok);
+}
+
+void ps_cell_finalize(json_t *cell, uint64_t seed)
+{
+  json_t *runs = json_object_get(cell, "runs");
+  size_t total = json_array_size(runs), n = 0;
+  struct ps_run_rec *recs = ps_xcalloc(total + 1, sizeof *recs);
+  json_t **objs = ps_xcalloc(total + 1, sizeof *objs);
+  for (size_t i = 0; i < total; i++) {
+    ps_run_rec_from_json(&recs[n], json_array_get(runs, i), 0); /* a non-object: index -1 */
+    objs[n++] = json_array_get(runs, i);
+  }
+  const struct ps_run_rec **sorted = sorted_recs(recs, n);
+  json_t *arr = json_array();
+  for (size_t i = 0; i < n; i++)
+    json_array_append(arr, objs[sorted[i] - recs]);
+  json_object_set_new(cell, "runs", arr);
+  finalize_recs(cell, sorted, n, seed);
+  for (size_t i = 0; i < n; i++)
+    ps_run_rec_release(&recs[i]);
+  free(sorted);
+  free(objs);
+  free(recs);
 }
 
 /* ---------------------------------------------------------------- results.json */
@@ -768,19 +817,19 @@ static void state_init(struct state *st, struct ps_plan *p, const char *out)
 {
   memset(st, 0, sizeof *st);
   st->ncells = ps_sweep_ncells(&p->sweep);
-  st->runs = ps_xcalloc(st->ncells, sizeof(json_t *));
+  st->runs = ps_xcalloc(st->ncells, sizeof *st->runs);
   st->profile = ps_xcalloc(st->ncells, sizeof(json_t *));
   st->done = ps_xcalloc(st->ncells, sizeof(unsigned char *));
   st->done_cap = ps_xcalloc(st->ncells, sizeof(size_t));
-  for (size_t c = 0; c < st->ncells; c++)
-    st->runs[c] = json_array();
   state_load(st, out);
 }
 
 static void state_release(struct state *st)
 {
   for (size_t c = 0; c < st->ncells; c++) {
-    json_decref(st->runs[c]);
+    for (size_t i = 0; i < st->runs[c].n; i++)
+      ps_run_rec_release(&st->runs[c].r[i]);
+    free(st->runs[c].r);
     json_decref(st->profile[c]);
     free(st->done[c]);
   }
@@ -790,13 +839,33 @@ static void state_release(struct state *st)
   free(st->profile);
 }
 
-static json_t *build(struct ps_plan *p, const json_t *header, struct state *st, int complete,
-                     double duration)
+/* The results document with each cell's "runs" as a placeholder (an empty array of its own)
+ * whose text is written from the records (built_hook): the runs' text is never rebuilt. */
+struct built {
+  json_t *root;
+  size_t n;                         /* cells in root */
+  struct built_cell {
+    const json_t *ph;               /* the placeholder (borrowed from root) */
+    const struct ps_run_rec **runs; /* in index order (pointers into the state) */
+    size_t nruns;
+  } *cells;                         /* sorted by ph, for bsearch */
+};
+
+static int cmp_ph(const void *a, const void *b)
+{
+  const json_t *x = ((const struct built_cell *)a)->ph, *y = ((const struct built_cell *)b)->ph;
+  return (x > y) - (x < y);
+}
+
+static void build(struct ps_plan *p, const json_t *header, struct state *st, int complete,
+                  double duration, struct built *out)
 {
   /* its own keys; the header's values shared, never changed (json_copy takes no const) */
   json_t *root = json_copy((json_t *)header);
   json_t *cells = json_array();
   size_t nruns = 0, nfailed = 0;
+  out->cells = ps_xcalloc(st->ncells + 1, sizeof *out->cells);
+  out->n = 0;
   for (size_t c = 0; c < st->ncells; c++) {
     if (!ps_shard_has(c, p->shard_k, p->shard_n))
       continue;
@@ -810,34 +879,95 @@ static json_t *build(struct ps_plan *p, const json_t *header, struct state *st, 
     for (char **w = argv; *w; w++)
       json_array_append_new(ja, json_string(*w));
     ps_argv_free(argv);
+    json_t *ph = json_array();
     json_t *cell = json_pack("{sIsssosossso}", "index", (json_int_t)c, "id", id, "params", params,
-                             "argv", ja, "allocator", ps_plan_cell_allocator(p, c), "runs",
-                             json_copy(st->runs[c]));
+                             "argv", ja, "allocator", ps_plan_cell_allocator(p, c), "runs", ph);
     json_object_set_new(cell, "profile", st->profile[c] ? json_deep_copy(st->profile[c])
                                                         : json_null());
-    /* the run objects are shared with the state (json_copy: a new array of the same runs),
-     * never modified: ps_cell_finalize only reads them into a sorted array of its own */
-    ps_cell_finalize(cell, p->seed ^ (0x9E3779B97F4A7C15ULL * (c + 1)));
-    size_t i;
-    json_t *r;
-    json_array_foreach(json_object_get(cell, "runs"), i, r) {
+    struct built_cell *bc = &out->cells[out->n++];
+    bc->ph = ph;
+    bc->nruns = st->runs[c].n;
+    bc->runs = sorted_recs(st->runs[c].r, bc->nruns);
+    finalize_recs(cell, bc->runs, bc->nruns, p->seed ^ (0x9E3779B97F4A7C15ULL * (c + 1)));
+    for (size_t i = 0; i < bc->nruns; i++) {
       nruns++;
-      nfailed += strcmp(json_string_value(json_object_get(r, "status")) ?: "", "ok") != 0;
+      nfailed += !bc->runs[i]->ok;
     }
     json_array_append_new(cells, cell);
     free(id);
   }
+  qsort(out->cells, out->n, sizeof *out->cells, cmp_ph);
   json_object_set_new(root, "cells", cells);
   json_object_set_new(root, "summary",
                       json_pack("{sIsIsIsfsb}", "cells", (json_int_t)json_array_size(cells),
                                 "runs", (json_int_t)nruns, "failed_runs", (json_int_t)nfailed,
                                 "duration", duration, "complete", complete));
-  return root;
+  out->root = root;
 }
 
-static int write_results(const char *path, const json_t *root)
+static const struct built_cell *built_find(const struct built *bt, const json_t *v)
 {
-  return ps_runner_write_results(path, root, 1);
+  struct built_cell key = {.ph = v};
+  return bsearch(&key, bt->cells, bt->n, sizeof *bt->cells, cmp_ph);
+}
+
+/* Writes a placeholder's runs: one compact run object per line (indented), or "[]". */
+static int built_hook(struct ps_jbuf *b, const json_t *v, int indent, size_t depth, void *ctx)
+{
+  if (!json_is_array(v) || json_array_size(v))
+    return 0;
+  const struct built_cell *bc = built_find(ctx, v);
+  if (!bc)
+    return 0;
+  if (!bc->nruns) {
+    ps_jbuf_put(b, "[]", 2);
+    return 1;
+  }
+  ps_jbuf_put(b, "[", 1);
+  for (size_t i = 0; i < bc->nruns; i++) {
+    if (i)
+      ps_jbuf_put(b, ",", 1);
+    ps_jbuf_newline(b, indent, depth + 1);
+    ps_jbuf_put(b, bc->runs[i]->text, bc->runs[i]->len);
+  }
+  ps_jbuf_newline(b, indent, depth);
+  ps_jbuf_put(b, "]", 1);
+  return 1;
+}
+
+/* Puts the runs into the placeholders of bt's root: the whole run objects (parsed back from
+ * their text) when full, else {"index", "warmup", "status"} of each. */
+static void built_fill(struct built *bt, int full)
+{
+  for (size_t c = 0; c < bt->n; c++) {
+    json_t *ph = (json_t *)bt->cells[c].ph;
+    for (size_t i = 0; i < bt->cells[c].nruns; i++) {
+      const struct ps_run_rec *r = bt->cells[c].runs[i];
+      json_t *o = full ? json_loadb(r->text, r->len, 0, NULL) : NULL;
+      if (!o)
+        o = json_pack("{sIsbss}", "index", (json_int_t)r->index, "warmup", r->warmup, "status",
+                      r->status);
+      json_array_append_new(ph, o);
+    }
+  }
+}
+
+static void built_release(struct built *bt)
+{
+  for (size_t c = 0; c < bt->n; c++)
+    free(bt->cells[c].runs);
+  free(bt->cells);
+  json_decref(bt->root);
+}
+
+static int write_built(const char *path, struct built *bt)
+{
+  struct ps_jbuf b = {0};
+  ps_jbuf_dump_hook(&b, bt->root, 1, built_hook, bt);
+  ps_jbuf_put(&b, "\n", 1);
+  int rc = ps_write_file_replace(path, b.p, b.len, 1);
+  free(b.p);
+  return rc;
 }
 
 int ps_runner_write_results(const char *path, const json_t *root, int sync)
@@ -855,7 +985,11 @@ json_t *ps_runner_collect(struct ps_plan *p, const json_t *header, const char *o
 {
   struct state st;
   state_init(&st, p, out);
-  json_t *root = build(p, header, &st, complete, duration);
+  struct built bt;
+  build(p, header, &st, complete, duration, &bt);
+  built_fill(&bt, 1);
+  json_t *root = json_incref(bt.root);
+  built_release(&bt);
   state_release(&st);
   return root;
 }
@@ -870,6 +1004,7 @@ int ps_runner_execute(struct ps_plan *p, const json_t *header, const struct ps_r
   x.argvs = ps_xcalloc(x.st.ncells, sizeof(char **));
   x.envs = ps_xcalloc(x.st.ncells, sizeof(char **));
   x.metrics = ps_xcalloc(x.st.ncells, sizeof(char *));
+  x.ids = ps_xcalloc(x.st.ncells, sizeof(char *));
   x.errpath = ps_xasprintf("%s/logs/last-run.stderr", o->out);
   x.err_fd = open(x.errpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
   int stopped = 0, no_journal = 0;
@@ -927,9 +1062,11 @@ int ps_runner_execute(struct ps_plan *p, const json_t *header, const struct ps_r
   }
   ps_progress_end(&x.prog);
   double duration = prev + (mono() - t0);
-  json_t *root = build(p, header, &x.st, !stopped, duration);
+  struct built bt;
+  build(p, header, &x.st, !stopped, duration, &bt);
+  json_t *root = bt.root;
   char *path = ps_xasprintf("%s/%s", o->out, PS_RESULTS_FILE);
-  int wr = no_journal ? 0 : write_results(path, root);
+  int wr = no_journal ? 0 : write_built(path, &bt);
   int rc = PS_EXIT_OK;
   if (wr < 0) {
     ps_error("cannot write %s: %s; the runs recorded in %s/" JOURNAL_FILE " are intact, retry "
@@ -946,9 +1083,11 @@ int ps_runner_execute(struct ps_plan *p, const json_t *header, const struct ps_r
   }
   ps_log(rc ? "warn" : "info", "sweep_end", json_pack("{sisfsb}", "exit", rc, "duration", duration,
                                                       "complete", !stopped));
-  if (root_out && wr >= 0 && !no_journal)
+  if (root_out && wr >= 0 && !no_journal) {
+    built_fill(&bt, 0);
     *root_out = json_incref(root);
-  json_decref(root);
+  }
+  built_release(&bt);
   free(path);
   free(slots);
   free(cells);
@@ -956,10 +1095,12 @@ int ps_runner_execute(struct ps_plan *p, const json_t *header, const struct ps_r
     ps_argv_free(x.argvs[c]);
     ps_env_free(x.envs[c]);
     free(x.metrics[c]);
+    free(x.ids[c]);
   }
   free(x.argvs);
   free(x.envs);
   free(x.metrics);
+  free(x.ids);
   free(x.errpath);
   if (x.err_fd >= 0)
     close(x.err_fd);
