@@ -39,23 +39,6 @@ static inline __attribute__((always_inline)) uint8_t *ps_alloc_fast_claim(struct
   return NULL;
 }
 
-/* Type byte with the seq delta, then the aptr of ptr. */
-static inline __attribute__((always_inline)) uint8_t *ps_alloc_fast_head(struct ps_tbuf *b,
-                                                                         uint8_t *p,
-                                                                         unsigned type)
-{
-  uint64_t seq = ps_tw_next_seq();
-  uint64_t d = seq - b->last_seq;
-  b->last_seq = seq;
-  b->nrec++;
-  if (__builtin_expect(d < 15, 1)) {
-    *p++ = (uint8_t)(type | d << 4);
-    return p;
-  }
-  *p++ = (uint8_t)(type | 15u << 4);
-  return ps_put_varint(p, d);
-}
-
 static inline __attribute__((always_inline)) void ps_alloc_fast_commit(struct ps_tbuf *b,
                                                                       uint8_t *end)
 {
@@ -77,7 +60,7 @@ static inline __attribute__((always_inline)) int ps_alloc_fast_malloc(size_t siz
   uint8_t *p = ps_alloc_fast_claim(b, ptr);
   if (__builtin_expect(!p, 0))
     return 0;
-  p = ps_alloc_fast_head(b, p, PS_REC_MALLOC_C);
+  p = ps_tw_rec_start_c(b, p, PS_REC_MALLOC_C);
   p = ps_put_varint(p, size);
   p = ps_put_varint(p, ps_aptr_encode(ptr - b->last_ptr));
   b->last_ptr = ptr;
@@ -95,7 +78,7 @@ static inline __attribute__((always_inline)) int ps_alloc_fast_free(uintptr_t pt
   uint8_t *p = ps_alloc_fast_claim(b, ptr);
   if (__builtin_expect(!p, 0))
     return 0;
-  p = ps_alloc_fast_head(b, p, PS_REC_FREE_C);
+  p = ps_tw_rec_start_c(b, p, PS_REC_FREE_C);
   p = ps_put_varint(p, ps_aptr_encode(ptr - b->last_ptr));
   b->last_ptr = ptr;
   ps_alloc_fast_commit(b, p);
