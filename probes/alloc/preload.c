@@ -154,6 +154,16 @@ __attribute__((destructor(101))) static void fini(void)
     }                                                                                             \
   } while (0)
 
+/* An inline record (alloc-fast.h) under the re-entrancy guard: a signal handler that allocates
+ * in the middle of it is not recorded (as with RECORD) instead of writing into the same bytes.
+ * The fences keep the compiler from moving the record's stores out of the guarded span. */
+#define FAST_GUARDED(stmt)                                                                        \
+  t_guard = 1;                                                                                    \
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);                                                        \
+  stmt;                                                                                           \
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);                                                        \
+  t_guard = 0
+
 /* The recording path. malloc reaches it by a tail call, so this frame's return address and
  * frame address are those of malloc's caller: the keys of the unwinding cache. (Were the tail
  * call not made, the cache would only miss: stacks stay right.) */
@@ -166,9 +176,11 @@ __attribute__((noinline)) static void *malloc_slow(size_t n)
       return arena_alloc(n);
   }
   void *p = real_malloc(n);
-  if (__builtin_expect(p && ps_alloc_mode == 1 && !t_guard, 1) &&
-      __builtin_expect(ps_alloc_fast_malloc(n, (uintptr_t)p, ip0_, sp0_), 1))
-    return p; /* the common case, recorded inline (alloc-fast.h) */
+  if (__builtin_expect(p && ps_alloc_mode == 1 && !t_guard, 1)) {
+    FAST_GUARDED(int done = ps_alloc_fast_malloc(n, (uintptr_t)p, ip0_, sp0_));
+    if (__builtin_expect(done, 1))
+      return p; /* the common case, recorded inline (alloc-fast.h) */
+  }
   if (p)
     RECORD(ps_alloc_on_alloc(PS_FN_MALLOC, n, p, ip0_, sp0_));
   return p;
@@ -206,10 +218,12 @@ EXPORT void *calloc(size_t n, size_t size)
 
 __attribute__((noinline)) static void free_slow(void *p)
 {
-  if (__builtin_expect(ps_alloc_mode == 1 && !t_guard, 1) &&
-      __builtin_expect(ps_alloc_fast_free((uintptr_t)p), 1)) {
-    real_free(p); /* exact mode's common case, recorded inline (alloc-fast.h) */
-    return;
+  if (__builtin_expect(ps_alloc_mode == 1 && !t_guard, 1)) {
+    FAST_GUARDED(int done = ps_alloc_fast_free((uintptr_t)p));
+    if (__builtin_expect(done, 1)) {
+      real_free(p); /* exact mode's common case, recorded inline (alloc-fast.h) */
+      return;
+    }
   }
   ENSURE(real_free);
   if (ps_alloc_mode != 2 || ps_sample_maybe((uintptr_t)p))
