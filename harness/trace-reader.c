@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "trace-compress.h"
+#include "trace-pack-stream.h"
 #include "util.h"
 
 struct chunk_ix {
@@ -47,6 +48,10 @@ struct ps_trace {
   size_t *heap;            /* indices into cur, min-heap on key */
   size_t nheap;
   int pending;              /* heap top's record was returned, not yet consumed */
+  /* a packed .pst.zst read lazily: fd holds its header only until the job has unpacked it */
+  int zfd;                  /* the .pst.zst while it is not wholly unpacked, else -1 */
+  struct ps_pack_job *job;  /* unpacking zfd into fd */
+  int streaming;            /* the merge reads each chunk as soon as the job has written it */
 };
 
 static const char *fn_names[PS_FN_COUNT] = {
@@ -97,10 +102,14 @@ static int tmp_fd_near(const char *path)
 }
 
 /* When *fd is a zstd-compressed trace, replaces it with an fd on its decompressed bytes (an
- * unlinked temporary file, streamed: bounded memory). 0 or a negative errno (printed; *fd closed). */
-static int open_zstd(const char *path, int *fd, int *truncated)
+ * unlinked temporary file, streamed: bounded memory). A packed trace whose header block can be
+ * read alone is not unpacked here: *fd gets the header only and *zfd the .zst, unpacked when the
+ * records are read (ps_trace_merge_begin / ps_trace_next_chunk). 0 or a negative errno (printed;
+ * *fd closed). */
+static int open_zstd(const char *path, int *fd, int *truncated, int *zfd)
 {
   uint8_t magic[4];
+  *zfd = -1;
   if (read_at(*fd, magic, sizeof magic, 0) || !ps_trace_is_zstd(magic, sizeof magic))
     return 0;
   int tfd = tmp_fd_near(path);
@@ -111,6 +120,22 @@ static int open_zstd(const char *path, int *fd, int *truncated)
     close(*fd);
     return -e;
   }
+  uint8_t *head;
+  size_t hlen;
+  if (ps_pack_head(*fd, &head, &hlen)) {
+    int err = pwrite(tfd, head, hlen, 0) == (ssize_t)hlen ? 0 : errno ? -errno : -EIO;
+    free(head);
+    if (err) {
+      ps_error("cannot decompress %s into a temporary file: %s (set TMPDIR to a folder with "
+               "space)", path, strerror(-err));
+      close(tfd);
+      close(*fd);
+      return err;
+    }
+    *zfd = *fd;
+    *fd = tfd;
+    return 0;
+  }
   int err = ps_trace_decompress_fd(*fd, tfd, path, truncated);
   close(*fd);
   if (err) {
@@ -118,6 +143,36 @@ static int open_zstd(const char *path, int *fd, int *truncated)
     return err;
   }
   *fd = tfd;
+  return 0;
+}
+
+static void warn_zst_cut(struct ps_trace *t)
+{
+  ps_warn("%s ends inside its zstd frame (the run was interrupted while the trace was being "
+          "compressed, or the file was cut); reading up to the last whole record", t->path);
+  t->truncated = 1;
+}
+
+/* Waits for the unpacking of a lazily read packed trace (started here when it was not yet):
+ * then fd holds the whole raw trace. 0 or a negative errno (printed). */
+static int raw_complete(struct ps_trace *t)
+{
+  if (t->zfd < 0)
+    return 0;
+  if (!t->job)
+    t->job = ps_pack_job_start(t->zfd, t->fd, t->path);
+  struct ps_pack_job_end e;
+  int err = ps_pack_job_wait(t->job, &e);
+  ps_pack_job_free(t->job);
+  t->job = NULL;
+  close(t->zfd);
+  t->zfd = -1;
+  t->streaming = 0;
+  if (err)
+    return err;
+  t->file_size = e.raw_len;
+  if (e.truncated)
+    warn_zst_cut(t);
   return 0;
 }
 
@@ -130,21 +185,19 @@ int ps_trace_open(const char *path, struct ps_trace **out)
     ps_error("cannot open trace %s: %s", path, strerror(e));
     return -e;
   }
-  int ztrunc = 0;
-  int zerr = open_zstd(path, &fd, &ztrunc);
+  int ztrunc = 0, zfd = -1;
+  int zerr = open_zstd(path, &fd, &ztrunc, &zfd);
   if (zerr)
     return zerr;
   struct stat st;
   fstat(fd, &st);
   struct ps_trace *t = ps_xcalloc(1, sizeof *t);
   t->fd = fd;
+  t->zfd = zfd;
   t->path = ps_xstrdup(path);
   t->file_size = (uint64_t)st.st_size;
-  if (ztrunc) {
-    ps_warn("%s ends inside its zstd frame (the run was interrupted while the trace was being "
-            "compressed, or the file was cut); reading up to the last whole record", path);
-    t->truncated = 1;
-  }
+  if (ztrunc)
+    warn_zst_cut(t);
   int err = 0;
   if (t->file_size < sizeof t->hdr || read_at(fd, &t->hdr, sizeof t->hdr, 0) ||
       memcmp(t->hdr.magic, PS_TRACE_MAGIC, 8)) {
@@ -183,6 +236,9 @@ void ps_trace_close(struct ps_trace *t)
 {
   if (!t)
     return;
+  ps_pack_job_free(t->job); /* stops the unpacking before its files close */
+  if (t->zfd >= 0)
+    close(t->zfd);
   if (t->fd >= 0)
     close(t->fd);
   for (size_t i = 0; i < t->ncur; i++)
@@ -275,6 +331,9 @@ static int load_chunk(struct ps_trace *t, uint64_t off, const struct ps_trace_ch
 
 int ps_trace_next_chunk(struct ps_trace *t, struct ps_chunk_view *v)
 {
+  int err0 = raw_complete(t);
+  if (err0)
+    return err0;
   struct ps_trace_chunk c;
   int ok = chunk_header_at(t, &t->pos, &c);
   if (ok <= 0)
@@ -489,8 +548,59 @@ static void heap_down(struct ps_trace *t, size_t i)
   }
 }
 
+/* Sorts the chunk index into one cursor per thread and builds the heap. */
+static void merge_cursors(struct ps_trace *t)
+{
+  if (t->nix)
+    qsort(t->ix, t->nix, sizeof *t->ix, ix_cmp);
+  for (size_t i = 0; i < t->nix;) {
+    size_t j = i;
+    while (j < t->nix && t->ix[j].tid == t->ix[i].tid)
+      j++;
+    t->cur = ps_xrealloc(t->cur, (t->ncur + 1) * sizeof *t->cur);
+    t->cur[t->ncur++] = (struct cursor){.chunks = t->ix + i, .n = j - i, .key = t->ix[i].first_seq};
+    i = j;
+  }
+  t->heap = ps_xcalloc(t->ncur + 1, sizeof *t->heap);
+  for (size_t i = 0; i < t->ncur; i++)
+    t->heap[t->nheap++] = i;
+  for (size_t i = t->nheap / 2 + 1; i-- > 0;)
+    heap_down(t, i);
+}
+
+/* A lazily read packed trace: the index comes from its chunk-header stream and the records are
+ * merged while the job unpacks (chunk_ix.offset is then the chunk's number in file order). 1
+ * when streaming, 0 when the trace must be unpacked first (done here), <0 error (printed). */
+static int merge_begin_packed(struct ps_trace *t)
+{
+  t->job = ps_pack_job_start(t->zfd, t->fd, t->path);
+  struct ps_pack_index pi;
+  ps_pack_index_read(t->zfd, &pi);
+  if (!pi.streamable) {
+    ps_pack_index_free(&pi);
+    int err = raw_complete(t);
+    return err ? err : 0;
+  }
+  t->ix = ps_xmalloc((pi.n ? pi.n : 1) * sizeof *t->ix);
+  for (size_t i = 0; i < pi.n; i++)
+    t->ix[i] = (struct chunk_ix){i, pi.c[i].first_seq, pi.c[i].tid, pi.c[i].payload_len};
+  t->nix = pi.n;
+  ps_pack_index_free(&pi);
+  t->streaming = 1;
+  return 1;
+}
+
 int ps_trace_merge_begin(struct ps_trace *t)
 {
+  if (t->zfd >= 0) {
+    int s = merge_begin_packed(t);
+    if (s < 0)
+      return s;
+    if (s) {
+      merge_cursors(t);
+      return 0;
+    }
+  }
   size_t cap = 0;
   uint64_t off = t->hdr.header_len;
   for (;;) {
@@ -507,21 +617,65 @@ int ps_trace_merge_begin(struct ps_trace *t)
     t->ix[t->nix++] = (struct chunk_ix){off, c.first_seq, c.tid, c.payload_len};
     off += sizeof c + c.payload_len;
   }
-  if (t->nix)
-    qsort(t->ix, t->nix, sizeof *t->ix, ix_cmp);
-  for (size_t i = 0; i < t->nix;) {
-    size_t j = i;
-    while (j < t->nix && t->ix[j].tid == t->ix[i].tid)
-      j++;
-    t->cur = ps_xrealloc(t->cur, (t->ncur + 1) * sizeof *t->cur);
-    t->cur[t->ncur++] = (struct cursor){.chunks = t->ix + i, .n = j - i, .key = t->ix[i].first_seq};
-    i = j;
+  merge_cursors(t);
+  return 0;
+}
+
+static int stream_disagrees(struct ps_trace *t, uint64_t k)
+{
+  ps_error("%s is corrupt: chunk %llu of its packed chunk index disagrees with its unpacked "
+           "bytes; the file was damaged after it was written", t->path, (unsigned long long)k);
+  return -EINVAL;
+}
+
+/* Streaming: waits for the chunk numbered ix->offset and returns its raw offset in *off. 1 ok,
+ * 0 when the raw bytes end (in the reader's eyes) before that chunk: the raw scan would not have
+ * indexed it, so it is skipped (stream_end checks the count and warns as the scan would). */
+static int stream_chunk(struct ps_trace *t, const struct chunk_ix *ix, uint64_t *off)
+{
+  struct ps_pack_chunk pc;
+  int ok = ps_pack_job_chunk(t->job, (size_t)ix->offset, &pc);
+  if (ok <= 0)
+    return ok;
+  if (pc.tid != ix->tid || pc.first_seq != ix->first_seq || pc.payload_len != ix->len)
+    return stream_disagrees(t, ix->offset);
+  *off = pc.offset;
+  return 1;
+}
+
+/* Streaming, at the end of the merge: the unpacking must have ended well with the same chunks;
+ * when its scan stopped early (bytes that are not a chunk), the reader's own scan of the now
+ * complete raw file must find exactly the chunks that were merged, and warns as it always does. */
+static int stream_end(struct ps_trace *t)
+{
+  struct ps_pack_job_end e;
+  int err = ps_pack_job_wait(t->job, &e);
+  t->streaming = 0;
+  if (err)
+    return err;
+  ps_pack_job_free(t->job);
+  t->job = NULL;
+  close(t->zfd);
+  t->zfd = -1;
+  t->file_size = e.raw_len;
+  if (e.truncated)
+    warn_zst_cut(t);
+  if (e.nchunks > t->nix)
+    return stream_disagrees(t, t->nix);
+  if (e.nchunks < t->nix || e.scan_ended) {
+    size_t n = 0;
+    uint64_t off = t->hdr.header_len;
+    struct ps_trace_chunk c;
+    int ok;
+    while ((ok = chunk_header_at(t, &off, &c)) == 1) {
+      n++;
+      off += sizeof c + c.payload_len;
+    }
+    if (ok < 0)
+      return ok;
+    if (n != e.nchunks)
+      return stream_disagrees(t, n);
   }
-  t->heap = ps_xcalloc(t->ncur + 1, sizeof *t->heap);
-  for (size_t i = 0; i < t->ncur; i++)
-    t->heap[t->nheap++] = i;
-  for (size_t i = t->nheap / 2 + 1; i-- > 0;)
-    heap_down(t, i);
   return 0;
 }
 
@@ -536,9 +690,18 @@ static int cursor_advance(struct ps_trace *t, struct cursor *c)
       }
       struct chunk_ix *ix = &c->chunks[c->next++];
       struct ps_trace_chunk h;
-      int err = read_at(t->fd, &h, sizeof h, ix->offset);
+      uint64_t off = ix->offset;
+      int err = 0;
+      if (t->streaming) {
+        int ok = stream_chunk(t, ix, &off);
+        if (ok == 0)
+          continue; /* not a chunk in the raw bytes */
+        err = ok < 0 ? ok : 0;
+      }
       if (!err)
-        err = load_chunk(t, ix->offset, &h, &c->v);
+        err = read_at(t->fd, &h, sizeof h, off);
+      if (!err)
+        err = load_chunk(t, off, &h, &c->v);
       if (err)
         return err;
       c->loaded = 1;
@@ -597,7 +760,7 @@ int ps_trace_merge_next_ref(struct ps_trace *t, const struct ps_rec **r)
     t->pending = 1;
     return 1;
   }
-  return 0;
+  return t->streaming ? stream_end(t) : 0;
 }
 
 /* ---- finding traces ---- */

@@ -34,8 +34,9 @@ static void teardown(void)
 TestSuite(trace_compress, .init = setup, .fini = teardown);
 
 /* A trace of nchunks chunks over 2 threads with pseudo-random sizes and pointers (so that zstd
- * cannot squeeze it into one tiny block). */
-static void write_trace(const char *p, int nchunks)
+ * cannot squeeze it into one tiny block); gap (glen bytes) is written after chunk gap_at when
+ * gap is not NULL (padding, garbage: what the reader must skip or stop at). */
+static void write_trace_gap(const char *p, int nchunks, int gap_at, const void *gap, size_t glen)
 {
   FILE *f = fopen(p, "wb");
   cr_assert_not_null(f, "cannot create %s", p);
@@ -55,9 +56,13 @@ static void write_trace(const char *p, int nchunks)
         tc_free(&c, seq++, 0x10000000 + (x >> 24) % 0x1000000 * 16);
     }
     tc_write(f, &c, 1 + (uint32_t)(k & 1), 0);
+    if (gap && k == gap_at)
+      fwrite(gap, 1, glen, f);
   }
   fclose(f);
 }
+
+static void write_trace(const char *p, int nchunks) { write_trace_gap(p, nchunks, -1, NULL, 0); }
 
 /* Reads every record of p in merged order into a malloc'd array. */
 static struct ps_rec *read_all(const char *p, size_t *n, int *truncated)
@@ -105,6 +110,71 @@ Test(trace_compress, round_trip_yields_identical_records)
   cr_expect_gt(n0, 1000, "the trace is not trivially small (%zu records)", n0);
   free(a);
   free(b);
+}
+
+/* The packed .zst is merged while a thread unpacks it (the chunk index comes from the packed
+ * chunk headers): whatever lies between the chunks, the records and the truncation flag must be
+ * those of the raw trace, whether the streaming path or the unpack-first fallback reads it. */
+Test(trace_compress, streamed_merge_equals_raw_whatever_lies_between_chunks)
+{
+  static uint8_t zeros[5000];
+  static const char garbage[] = "not a chunk";
+  struct {
+    const char *what;
+    int at;
+    const void *gap;
+    size_t len;
+    int truncated;
+  } cases[] = {
+      {"no gap", -1, NULL, 0, 0},
+      {"zero padding mid-file", 7, zeros, sizeof zeros, 0},
+      {"zero padding at the end", 19, zeros, sizeof zeros, 0},
+      {"two zero bytes mid-file (the reader stops there)", 7, zeros, 2, 1},
+      {"three zero bytes at the end (a torn chunk to the reader)", 19, zeros, 3, 1},
+      {"garbage mid-file (the reader stops there)", 11, garbage, sizeof garbage, 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    write_trace_gap(raw, 20, cases[i].at, cases[i].gap, cases[i].len);
+    size_t n0, n1;
+    int tr0, tr1;
+    struct ps_rec *a = read_all(raw, &n0, &tr0);
+    cr_assert_eq(ps_trace_compress(raw, PS_TRACE_ZSTD_LEVEL, 1), 0, "compressing (%s)",
+                 cases[i].what);
+    struct ps_rec *b = read_all(zst, &n1, &tr1);
+    cr_expect_eq(tr0, cases[i].truncated, "raw truncation flag (%s)", cases[i].what);
+    cr_expect_eq(tr1, tr0, "same truncation flag from the .zst (%s)", cases[i].what);
+    cr_assert_eq(n1, n0, "same record count (%s): raw %zu, zst %zu", cases[i].what, n0, n1);
+    for (size_t k = 0; k < n0; k++)
+      cr_assert(same(&a[k], &b[k]), "record %zu differs (%s)", k, cases[i].what);
+    cr_expect_gt(n0, 1000, "not trivially small (%s)", cases[i].what);
+    free(a);
+    free(b);
+    unlink(raw);
+    unlink(zst);
+  }
+}
+
+/* Opening a packed trace reads its header block only (the analysis opens each trace once for
+ * its header, then again for its records); the records are unpacked when they are read. */
+Test(trace_compress, open_reads_the_header_only_and_close_stops_early)
+{
+  write_trace(raw, 40);
+  cr_assert_eq(ps_trace_compress(raw, PS_TRACE_ZSTD_LEVEL, 1), 0);
+  struct ps_trace *t, *u;
+  cr_assert_eq(ps_trace_open(raw, &t), 0);
+  cr_assert_eq(ps_trace_open(zst, &u), 0);
+  cr_expect_eq(memcmp(ps_trace_header(t), ps_trace_header(u), sizeof(struct ps_trace_header)), 0,
+               "the same header from the .zst");
+  cr_expect_str_eq(ps_trace_exe(u), ps_trace_exe(t));
+  ps_trace_close(u);
+  /* a merge abandoned half way: closing stops the unpacking thread */
+  cr_assert_eq(ps_trace_open(zst, &u), 0);
+  cr_assert_eq(ps_trace_merge_begin(u), 0);
+  struct ps_rec r;
+  for (int i = 0; i < 100; i++)
+    cr_assert_eq(ps_trace_merge_next(u, &r), 1);
+  ps_trace_close(u);
+  ps_trace_close(t);
 }
 
 Test(trace_compress, keep_raw_found_once)
