@@ -559,6 +559,15 @@ static int constant_mean(const double *x, size_t n, double *lo, double *hi)
   return 1;
 }
 
+/* The first of xs[0..i) with the same n values as xs[i], bit for bit; i when there is none. */
+static size_t same_sample(const double *const *xs, size_t i, size_t n)
+{
+  for (size_t j = 0; j < i; j++)
+    if (!memcmp(xs[j], xs[i], n * sizeof(double)))
+      return j;
+  return i;
+}
+
 /* Two doubles added lane by lane (one SSE2 addition). */
 typedef double v2d __attribute__((vector_size(16)));
 
@@ -568,10 +577,16 @@ void ps_stats_bootstrap_means(const double *const *xs, size_t k, size_t n, size_
   if (!resamples)
     resamples = PS_STATS_RESAMPLES;
   size_t *todo = ps_xmalloc((k + 1) * sizeof *todo), m = 0;
+  size_t *todo_dup = ps_xcalloc(k + 1, sizeof *todo_dup); /* earlier equal sample + 1, or 0 */
   for (size_t i = 0; i < k; i++) {
     ci[i][0] = ci[i][1] = NAN;
     if (!n || !(level > 0 && level < 1))
       continue;
+    size_t same = same_sample(xs, i, n);
+    if (same < i) { /* the same values as an earlier sample: the same interval, after the draws */
+      todo_dup[i] = same + 1;
+      continue;
+    }
     if (!all_finite(xs[i], n)) /* NaN, inf, -0: the generic path, alone */
       ps_stats_bootstrap(xs[i], n, ps_stat_fn_mean, NULL, resamples, level, seed, &ci[i][0],
                          &ci[i][1]);
@@ -639,6 +654,12 @@ void ps_stats_bootstrap_means(const double *const *xs, size_t k, size_t n, size_
     free(rows);
     free(fin);
   }
+  for (size_t i = 0; i < k; i++)
+    if (todo_dup[i]) {
+      ci[i][0] = ci[todo_dup[i] - 1][0];
+      ci[i][1] = ci[todo_dup[i] - 1][1];
+    }
+  free(todo_dup);
   free(todo);
 }
 
@@ -678,7 +699,19 @@ void ps_summary_compute_many(const double *const *xs, size_t k, size_t n, uint64
   double(*ci)[2] = ps_xmalloc((k + 1) * sizeof *ci);
   ps_stats_bootstrap_means(xs, k, n, 0, 0.95, seed, ci);
   for (size_t i = 0; i < k; i++) {
-    summary_fill(xs[i], n, seed, &out[i]);
+    /* a sample equal to an earlier one (a sweep's avg_rss_kb is its max_rss_kb when no run was
+     * polled; cpu is user when sys stays 0) has the same summary: copied, not recomputed */
+    size_t j = same_sample(xs, i, n);
+    if (j < i) {
+      out[i] = out[j];
+      out[i].outliers = NULL;
+      if (out[j].noutliers) {
+        out[i].outliers = ps_xmalloc(out[j].noutliers * sizeof *out[i].outliers);
+        memcpy(out[i].outliers, out[j].outliers, out[j].noutliers * sizeof *out[i].outliers);
+      }
+    } else {
+      summary_fill(xs[i], n, seed, &out[i]);
+    }
     out[i].ci95_mean[0] = ci[i][0];
     out[i].ci95_mean[1] = ci[i][1];
   }

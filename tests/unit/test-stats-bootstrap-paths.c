@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "stats.h"
@@ -95,10 +96,11 @@ Test(stats, bootstrap_nan_and_negative_zero_take_the_generic_path)
 }
 
 /* The means of several samples bootstrapped with shared draws give, bit for bit, the intervals
- * each sample gets alone with the same seed; constant, NaN and -0 samples mixed in. */
+ * each sample gets alone with the same seed; constant, NaN and -0 samples mixed in, and samples
+ * equal to earlier ones (their summaries are copied, not recomputed). */
 Test(stats, bootstrap_means_shared_draws_equal_single)
 {
-  enum { K = 6, N = 37 };
+  enum { K = 8, N = 37 };
   static double x[K][N];
   for (size_t k = 0; k < K; k++)
     sample(x[k], N, 100 + k, k % 2);
@@ -106,6 +108,8 @@ Test(stats, bootstrap_means_shared_draws_equal_single)
     x[2][i] = 0.5;   /* constant */
   x[3][7] = NAN;     /* generic path */
   x[4][0] = -0.0;    /* generic path */
+  memcpy(x[6], x[0], sizeof x[0]); /* equal to an earlier sample */
+  memcpy(x[7], x[3], sizeof x[3]); /* equal to an earlier sample with a NaN */
   const double *xs[K];
   for (size_t k = 0; k < K; k++)
     xs[k] = x[k];
@@ -126,7 +130,67 @@ Test(stats, bootstrap_means_shared_draws_equal_single)
     same_bits(many[k].ci95_median[0], one.ci95_median[0], "summary median lo", k, 9);
     same_bits(many[k].median, one.median, "summary median", k, 9);
     cr_expect_eq(many[k].noutliers, one.noutliers);
+    for (size_t o = 0; o < one.noutliers && o < many[k].noutliers; o++)
+      cr_expect_eq(many[k].outliers[o].index, one.outliers[o].index, "outlier %zu of %zu", o, k);
     ps_summary_release(&many[k]);
     ps_summary_release(&one);
+  }
+}
+
+/* Shared draws for any number of samples (the lanes are summed 2, 4 or more pairs at a time):
+ * every interval equals the one its sample gets alone. */
+Test(stats, bootstrap_means_every_lane_width)
+{
+  enum { KMAX = 11, N = 23 };
+  static double x[KMAX][N];
+  for (size_t k = 0; k < KMAX; k++)
+    sample(x[k], N, 300 + k, k % 2);
+  const double *xs[KMAX];
+  for (size_t k = 0; k < KMAX; k++)
+    xs[k] = x[k];
+  for (size_t kk = 1; kk <= KMAX; kk++) {
+    double ci[KMAX][2];
+    ps_stats_bootstrap_means(xs, kk, N, 500, 0.95, 31 + kk, ci);
+    for (size_t k = 0; k < kk; k++) {
+      double lo, hi;
+      ps_stats_bootstrap(x[k], N, ps_stat_fn_mean, NULL, 500, 0.95, 31 + kk, &lo, &hi);
+      same_bits(ci[k][0], lo, "lane lo", k, kk);
+      same_bits(ci[k][1], hi, "lane hi", k, kk);
+    }
+  }
+}
+
+/* Counts the resampled values (x[i] = i) of every resample: the index draws themselves. */
+static double count_draws(const double *x, size_t n, void *ctx)
+{
+  unsigned *hist = ctx;
+  for (size_t i = 0; i < n; i++)
+    hist[(size_t)x[i]]++;
+  return 0;
+}
+
+/* The index draws (32-bit halves, Lemire's multiply-shift with rejection) are uniform: 2000
+ * resamples of n values for n = 3, 200 and 1000 (where (2^32 - n) mod n rejections occur), with
+ * a chi-square statistic within 5 standard deviations of its mean (a lost or doubled index, or
+ * the low and high halves mixed up, is far beyond it). */
+Test(stats, bootstrap_draws_are_uniform)
+{
+  static const size_t ns[] = {3, 200, 1000};
+  for (size_t t = 0; t < sizeof ns / sizeof *ns; t++) {
+    size_t n = ns[t];
+    double *x = calloc(n, sizeof *x);
+    unsigned *hist = calloc(n, sizeof *hist);
+    for (size_t i = 0; i < n; i++)
+      x[i] = (double)i;
+    double lo, hi;
+    ps_stats_bootstrap(x, n, count_draws, hist, 2000, 0.95, 11 + t, &lo, &hi);
+    double expect = 2000.0, chi2 = 0;
+    for (size_t i = 0; i < n; i++)
+      chi2 += (hist[i] - expect) * (hist[i] - expect) / expect;
+    /* chi-square with n-1 degrees of freedom: mean n-1, sd sqrt(2(n-1)); allow 5 sd */
+    double limit = (double)(n - 1) + 5 * sqrt(2.0 * (double)(n - 1)) + 10;
+    cr_expect(chi2 < limit, "n=%zu: chi-square %.1f above %.1f", n, chi2, limit);
+    free(x);
+    free(hist);
   }
 }
