@@ -294,7 +294,8 @@ int ps_launch(char *const *argv, char *const *envp, const struct ps_launch_opts 
 
   struct poller p = {.pid = pid, .start = start, .last_t = -1, .hz = sysconf(_SC_CLK_TCK),
                      .page_kb = sysconf(_SC_PAGESIZE) / 1024, .stat_fd = -1, .status_fd = -1};
-  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  int pidfd = -2; /* opened at the first wait that finds the child running: a short command
+                   * has often exited by then, and needs neither pidfd_open nor close */
   double deadline = o->timeout > 0 ? start + o->timeout : INFINITY, kill_at = INFINITY;
   int status = 0;
   struct rusage ru;
@@ -317,6 +318,8 @@ int ps_launch(char *const *argv, char *const *envp, const struct ps_launch_opts 
       stop_group(pid, SIGKILL);
       kill_at = INFINITY;
     }
+    if (pidfd == -2)
+      pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     double wait_s = interval;
     double next_event = fmin(deadline, kill_at) - t;
     if (next_event < wait_s)
