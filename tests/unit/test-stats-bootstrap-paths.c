@@ -171,8 +171,8 @@ static double count_draws(const double *x, size_t n, void *ctx)
 
 /* The index draws (32-bit halves, Lemire's multiply-shift with rejection) are uniform: 2000
  * resamples of n values for n = 3, 200 and 1000 (where (2^32 - n) mod n rejections occur), with
- * a chi-square statistic within 5 standard deviations of its mean (a lost or doubled index, or
- * the low and high halves mixed up, is far beyond it). */
+ * a chi-square statistic within 5 standard deviations of its mean (a lost or doubled index is
+ * far beyond it). */
 Test(stats, bootstrap_draws_are_uniform)
 {
   static const size_t ns[] = {3, 200, 1000};
@@ -192,5 +192,52 @@ Test(stats, bootstrap_draws_are_uniform)
     cr_expect(chi2 < limit, "n=%zu: chi-square %.1f above %.1f", n, chi2, limit);
     free(x);
     free(hist);
+  }
+}
+
+/* The statistic of each resample, from a list (ctx): the interval's order statistics can be
+ * checked against a sorted copy. */
+struct listed {
+  const double *v;
+  size_t next;
+};
+
+static double next_listed(const double *x, size_t n, void *ctx)
+{
+  (void)x;
+  (void)n;
+  struct listed *l = ctx;
+  return l->v[l->next++];
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* The percentile interval of the resampled statistics is the type-7 quantile of their sorted
+ * list, bit for bit, for any count of resamples, with ties and either tail. */
+Test(stats, bootstrap_interval_equals_sorted_quantiles)
+{
+  static const size_t counts[] = {1, 2, 3, 4, 39, 40, 41, 200, 2000, 2001};
+  static const double levels[] = {0.95, 0.5, 0.99, 0.01};
+  static double v[2001], s[2001];
+  struct ps_rng r;
+  ps_rng_seed(&r, 4);
+  for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
+    size_t m = counts[c];
+    for (size_t i = 0; i < m; i++) /* ties: a tenth of the values repeat a few */
+      v[i] = i % 10 ? ps_rng_uniform(&r) * 100 - 50 : (double)(i % 3);
+    memcpy(s, v, m * sizeof *v);
+    qsort(s, m, sizeof *s, cmp_dbl);
+    for (size_t l = 0; l < sizeof levels / sizeof *levels; l++) {
+      struct listed ctx = {v, 0};
+      double x[2] = {1, 2}, lo, hi;
+      cr_assert_eq(ps_stats_bootstrap(x, 2, next_listed, &ctx, m, levels[l], 1, &lo, &hi), 0);
+      double a = (1 - levels[l]) / 2;
+      same_bits(lo, ps_stats_quantile_sorted(s, m, a), "interval lo", m, (uint64_t)l);
+      same_bits(hi, ps_stats_quantile_sorted(s, m, 1 - a), "interval hi", m, (uint64_t)l);
+    }
   }
 }
