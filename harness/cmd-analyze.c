@@ -115,7 +115,7 @@ static int classify(const char *arg, char ***alloc, size_t *na, char ***cpu, siz
     }
     return 0;
   }
-  /* a compressed trace named by the profiler: its name gives the kind (opening it decompresses) */
+  /* a compressed trace named by the profiler: its name gives the kind (no need to open it) */
   const char *b = strrchr(arg, '/') ? strrchr(arg, '/') + 1 : arg;
   size_t bl = strlen(b);
   if (bl > 8 && !strcmp(b + bl - 8, ".pst.zst") && (!strncmp(b, "alloc.", 6) || !strncmp(b, "cpu.", 4))) {

@@ -5,7 +5,9 @@
  * (a block allocated in one thread and freed in another). Memory is bounded: one chunk (<= 64 KiB)
  * per thread whose records are being merged, plus 24 bytes per chunk of index.
  * A trace compressed with zstd (alloc.<pid>.pst.zst, see trace-compress.h) is read the same way:
- * it is detected by the zstd frame magic and streamed into an unlinked temporary file first.
+ * it is detected by the zstd frame magic and streamed into an unlinked temporary file; a packed
+ * one is opened from its header block alone and unpacked in a thread while the merge reads it
+ * (trace-pack-stream.h; docs/trace-format.md "Reading a packed trace").
  * A truncated tail (crash, SIGKILL, full disk) is read up to the last whole chunk with a warning;
  * a foreign file, another format version or a corrupt record is an error (message printed).
  */
