@@ -9,12 +9,16 @@
 #      ending the sleep program costs by itself on this machine),
 #   3. the seconds a 3x3 sweep of the tiny features workload with profiling takes.
 # Alternates A B A B, REPS rounds (default 5), prints medians and ratios against hyperfine.
-# Usage: [TMPDIR=DIR] scripts/bench/bench-run.sh [BUILD_DIR]   (default build/; outputs under TMPDIR,
-# default /tmp)
+# BASE=OTHER_BUILD_DIR adds that build's perfsweep to the own-CPU rounds of `true` (A B C A B C)
+# and prints its figures and the ratio of this build to it.
+# Usage: [TMPDIR=DIR] [BASE=DIR] scripts/bench/bench-run.sh [BUILD_DIR]   (default build/; outputs
+# under TMPDIR, default /tmp)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build}
 ps=$build/bin/perfsweep
+base_ps=${BASE:+$BASE/bin/perfsweep}
+[ -z "$base_ps" ] || [ -x "$base_ps" ] || { echo "bench-run.sh: $base_ps is missing" >&2; exit 4; }
 reps=${REPS:-5}
 runs=${RUNS:-30}
 command -v hyperfine >/dev/null || { echo "bench-run.sh: hyperfine is not installed (apt-get install hyperfine)" >&2; exit 4; }
@@ -47,7 +51,12 @@ ps_median() {
 bench_cmd() { # $1 label, $2... command words
   local label=$1; shift
   : >"$tmp/ps-med"; : >"$tmp/hf-med"; : >"$tmp/ps-per"; : >"$tmp/hf-per"; : >"$tmp/ps-cpu"; : >"$tmp/hf-cpu"
+  : >"$tmp/base-cpu"
   for ((i = 0; i < reps; i++)); do
+    if [ -n "$base_ps" ] && [ "$label" = true ]; then
+      self_cpu "$tmp/base-cpu" $((runs + 3)) "$base_ps" run -q --runs "$runs" --warmup 3 --profile none \
+        --seed "$i" -o "$tmp/base-$label-$i" -- "$@" >/dev/null
+    fi
     local t0 t1
     t0=$(now)
     self_cpu "$tmp/ps-cpu" $((runs + 3)) "$ps" run -q --runs "$runs" --warmup 3 --profile none --seed "$i" -o "$tmp/ps-$label-$i" -- "$@" >/dev/null
@@ -72,19 +81,27 @@ bench_cmd() { # $1 label, $2... command words
     pc=$(median <"$tmp/ps-cpu"); hc=$(median <"$tmp/hf-cpu")
     printf '%-12s own CPU per run:   perfsweep %.3f ms, hyperfine %.3f ms, ratio %.3f\n' "$label" \
       "$pc" "$hc" "$(calc "$pc/$hc")"
+    if [ -s "$tmp/base-cpu" ]; then
+      local bc
+      bc=$(median <"$tmp/base-cpu")
+      printf '%-12s own CPU per run:   base %.3f ms (ratio to hyperfine %.3f); this build / base %.3f\n' \
+        "$label" "$bc" "$(calc "$bc/$hc")" "$(calc "$pc/$bc")"
+    fi
   fi
   echo "$pm" >"$tmp/last-ps-median"
 }
 
-echo "bench-run.sh: load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
+echo "bench-run.sh: $(uptime), $(nproc) cores"
 echo "bench-run.sh: $reps rounds alternating perfsweep / hyperfine -N, $runs runs + 3 warm-ups each"
 bench_cmd true true
 # own CPU (ms) of one invocation with $1 timed runs of `true`: perfsweep or hyperfine ($2); round $i
 cpu_of() {
   local n=$1 tool=$2
-  if [ "$tool" = ps ]; then
-    perf stat --no-inherit -e task-clock -x, -o "$tmp/stat" "$ps" run -q --runs "$n" --warmup 3 \
-      --profile none -o "$tmp/marg-$n-$i" -- true >/dev/null
+  if [ "$tool" = ps ] || [ "$tool" = base ]; then
+    local bin=$ps
+    [ "$tool" = base ] && bin=$base_ps
+    perf stat --no-inherit -e task-clock -x, -o "$tmp/stat" "$bin" run -q --runs "$n" --warmup 3 \
+      --profile none -o "$tmp/marg-$tool-$n-$i" -- true >/dev/null
   else
     perf stat --no-inherit -e task-clock -x, -o "$tmp/stat" hyperfine -N --runs "$n" --warmup 3 \
       --style none -- true >/dev/null 2>&1
@@ -92,14 +109,22 @@ cpu_of() {
   awk -F, '/task-clock/ {print $1}' "$tmp/stat"
 }
 if [ $have_perf = 1 ]; then
-  : >"$tmp/ps-marg"; : >"$tmp/hf-marg"
+  : >"$tmp/ps-marg"; : >"$tmp/hf-marg"; : >"$tmp/base-marg"
   for ((i = 0; i < reps; i++)); do
+    if [ -n "$base_ps" ]; then
+      a=$(cpu_of 30 base); b=$(cpu_of 230 base); calc "($b - $a) / 200" >>"$tmp/base-marg"
+    fi
     a=$(cpu_of 30 ps); b=$(cpu_of 230 ps); calc "($b - $a) / 200" >>"$tmp/ps-marg"
     a=$(cpu_of 30 hf); b=$(cpu_of 230 hf); calc "($b - $a) / 200" >>"$tmp/hf-marg"
   done
   pc=$(median <"$tmp/ps-marg"); hc=$(median <"$tmp/hf-marg")
   printf '%-12s marginal own CPU per run (230 vs 30 runs): perfsweep %.3f ms, hyperfine %.3f ms, ratio %.3f\n' \
     true "$pc" "$hc" "$(calc "$pc/$hc")"
+  if [ -s "$tmp/base-marg" ]; then
+    bc=$(median <"$tmp/base-marg")
+    printf '%-12s marginal own CPU per run: base %.3f ms (ratio to hyperfine %.3f); this build / base %.3f\n' \
+      true "$bc" "$(calc "$bc/$hc")" "$(calc "$pc/$bc")"
+  fi
 fi
 bench_cmd sleep0 sleep 0
 p0=$(cat "$tmp/last-ps-median")
@@ -122,3 +147,4 @@ if [ -x "$build/bin/perfsweep-features" ]; then
 else
   echo "perfsweep-features not built: the sweep figure is skipped"
 fi
+echo "bench-run.sh: done, $(uptime)"
