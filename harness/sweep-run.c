@@ -384,8 +384,12 @@ static int do_run(struct ctx *x, size_t cell, unsigned index, int warmup)
   }
   const char *metrics = x->metrics[cell];
   char **argv = x->argvs[cell], **env = x->envs[cell];
-  if (x->err_fd >= 0) /* emptied (O_APPEND: the child writes from 0); a failure only leaves */
-    (void)!ftruncate(x->err_fd, 0); /* an older tail in front of this run's stderr */
+  /* emptied when the last run wrote to it (O_APPEND: the child writes from 0); fstat first: a
+   * truncation updates the file's times even when it is empty (on ext4, a journal transaction
+   * per run). A failure only leaves an older tail in front of this run's stderr. */
+  struct stat est;
+  if (x->err_fd >= 0 && (fstat(x->err_fd, &est) < 0 || est.st_size > 0))
+    (void)!ftruncate(x->err_fd, 0);
   struct ps_launch_opts lo = {.timeout = p->timeout, .poll_interval = p->poll_interval,
                               .stderr_path = x->errpath, .stderr_fd = x->err_fd,
                               .stop = x->o->stop};

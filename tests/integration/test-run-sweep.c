@@ -75,6 +75,43 @@ Test(run, failures_are_recorded_and_the_sweep_goes_on)
 }
 
 /* Whole lines of a run journal (0 while it does not exist). */
+/* The stderr file is emptied only when the last run wrote to it: a failing run's error still
+ * holds its own stderr and nothing of the runs before it (a noisy ok run, another failure). */
+Test(run, error_holds_only_its_own_stderr)
+{
+  char *d = tmpdir_new(), out[256];
+  snprintf(out, sizeof(out), "%s/s", d);
+  int rc = ps_run(NULL, "run", "--shell", "--param", "m=loud,fail,quiet", "--runs", "4",
+                  "--warmup", "0", "--seed", "3", "--profile", "none", "-o", out, "--",
+                  "case {m} in loud) echo loud-noise >&2;; fail) echo mark >&2; exit 3;; "
+                  "quiet) exit 4;; esac",
+                  NULL);
+  cr_assert_eq(rc, 5, "some runs failed: exit 5, got %d", rc);
+  json_t *r = load_results(out);
+  size_t ci, ri;
+  json_t *c, *run;
+  json_array_foreach(json_object_get(r, "cells"), ci, c) {
+    const char *id = json_string_value(json_object_get(c, "id"));
+    json_array_foreach(json_object_get(c, "runs"), ri, run) {
+      const char *err = json_string_value(json_object_get(run, "error"));
+      if (!strcmp(id, "m=loud")) {
+        cr_assert_null(err, "loud run %zu is ok", ri);
+        continue;
+      }
+      cr_assert_not_null(err, "%s run %zu has an error", id, ri);
+      cr_assert_null(strstr(err, "loud-noise"), "%s run %zu: no stderr of another run: %s", id,
+                     ri, err);
+      const char *m = strstr(err, "mark");
+      if (!strcmp(id, "m=fail"))
+        cr_assert(m && !strstr(m + 4, "mark"), "fail run %zu: its own line once: %s", ri, err);
+      else
+        cr_assert_null(m, "quiet run %zu: no stderr of a failed run: %s", ri, err);
+    }
+  }
+  json_decref(r);
+  tmpdir_rm(d);
+}
+
 static size_t count_lines(const char *path)
 {
   FILE *f = fopen(path, "r");
