@@ -405,10 +405,77 @@ static int get_ips(struct ps_trace *t, struct ps_chunk_view *v, struct ps_rec *r
   return 0;
 }
 
+/* A varint of 1 to 3 bytes read without bounds checks (the caller made sure 3 bytes are there),
+ * else the general reader: the same values as ps_get_varint. 0 or -1 (truncated/overlong). */
+static inline __attribute__((always_inline)) int get_varint3(const uint8_t **p, const uint8_t *end,
+                                                             uint64_t *out)
+{
+  const uint8_t *q = *p;
+  if (q[0] < 0x80) {
+    *out = q[0];
+    *p = q + 1;
+    return 0;
+  }
+  if (q[1] < 0x80) {
+    *out = (q[0] & 0x7fu) | (uint64_t)q[1] << 7;
+    *p = q + 2;
+    return 0;
+  }
+  if (q[2] < 0x80) {
+    *out = (q[0] & 0x7fu) | (uint64_t)(q[1] & 0x7fu) << 7 | (uint64_t)q[2] << 14;
+    *p = q + 3;
+    return 0;
+  }
+  return ps_get_varint(p, end, out);
+}
+
+/* The compact MALLOC_C / FREE_C records with their seq delta in the type byte (nearly every
+ * record of an allocation trace), when at least 1 + 3 * 3 bytes are left: each varint read
+ * unrolled, no switch. The same fields as the general path below. 1, or 0 to take that path. */
+static inline __attribute__((always_inline)) int chunk_next_compact(struct ps_chunk_view *v,
+                                                                    struct ps_rec *r)
+{
+  const uint8_t *p = v->p, *end = v->end;
+  uint8_t tb = p[0];
+  unsigned type = tb & 15u;
+  if ((type != PS_REC_MALLOC_C && type != PS_REC_FREE_C) || (tb >> 4) == 15 || end - p < 10)
+    return 0;
+  p++;
+  uint64_t size = 0, z, stack = 0;
+  int alloc = type == PS_REC_MALLOC_C;
+  if (alloc && get_varint3(&p, end, &size))
+    return 0;
+  if (end - p < 3 || get_varint3(&p, end, &z))
+    return 0;
+  if (alloc && (end - p < 3 || get_varint3(&p, end, &stack)))
+    return 0;
+  v->p = p;
+  v->seq += tb >> 4;
+  v->last_ptr += ps_aptr_decode(z);
+  v->left--;
+  r->type = alloc ? PS_REC_ALLOC : PS_REC_FREE;
+  r->fn = alloc ? PS_FN_MALLOC : PS_FN_FREE;
+  r->seq = v->seq;
+  r->tid = v->hdr.tid;
+  r->size = size;
+  r->ptr = v->last_ptr;
+  r->stack = stack;
+  r->time_ns = v->time_ns;
+  r->id = r->old_ptr = r->flags = 0;
+  r->str = NULL;
+  r->str_len = r->bytes_len = 0;
+  r->bytes = NULL;
+  r->nips = 0;
+  r->ips = NULL;
+  return 1;
+}
+
 int ps_chunk_next(struct ps_trace *t, struct ps_chunk_view *v, struct ps_rec *r)
 {
   if (v->left == 0 || v->p >= v->end)
     return 0;
+  if (chunk_next_compact(v, r))
+    return 1;
   /* only the fields a reader may use for any type are reset (a full memset costs per record) */
   r->id = r->size = r->ptr = r->old_ptr = r->stack = r->flags = 0;
   r->str = NULL;
@@ -727,7 +794,32 @@ int ps_trace_merge_next(struct ps_trace *t, struct ps_rec *r)
   return ok;
 }
 
+static int merge_next_slow(struct ps_trace *t, const struct ps_rec **r);
+
+/* The hot path: the record returned last time is consumed and the same cursor's next record is
+ * a compact one that still comes first (records of one thread come in runs); everything else
+ * goes through merge_next_slow. No call, so no registers saved, per record. */
 int ps_trace_merge_next_ref(struct ps_trace *t, const struct ps_rec **r)
+{
+  if (__builtin_expect(t->pending && t->nheap, 1)) {
+    struct cursor *c = &t->cur[t->heap[0]];
+    struct ps_chunk_view *v = &c->v;
+    if (c->loaded && v->left && v->p < v->end && chunk_next_compact(v, &c->rec)) {
+      c->key = c->rec.seq;
+      if ((t->nheap > 1 && t->cur[t->heap[1]].key < c->key) ||
+          (t->nheap > 2 && t->cur[t->heap[2]].key < c->key)) {
+        heap_down(t, 0); /* a child now comes first: the general path from here */
+        t->pending = 0;
+        return merge_next_slow(t, r);
+      }
+      *r = &c->rec;
+      return 1;
+    }
+  }
+  return merge_next_slow(t, r);
+}
+
+static __attribute__((noinline)) int merge_next_slow(struct ps_trace *t, const struct ps_rec **r)
 {
   if (t->pending && t->nheap) {
     /* the record returned last time is consumed only now, so its pointers stayed valid */
