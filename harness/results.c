@@ -231,30 +231,42 @@ static const char *tukey_name(enum ps_tukey t)
   return t == PS_TUKEY_FAR ? "far" : t == PS_TUKEY_MILD ? "mild" : "none";
 }
 
+/* (json_object_set_new_nocheck and json_array_append_new instead of json_pack: a sweep builds
+ * this object for every metric of every cell, and json_pack parses its format each time) */
+static json_t *num_pair(double a, double b)
+{
+  json_t *p = json_array();
+  json_array_append_new(p, ps_json_num(a));
+  json_array_append_new(p, ps_json_num(b));
+  return p;
+}
+
 json_t *ps_results_stats_json(const struct ps_summary *s)
 {
   json_t *o = json_object();
-  json_object_set_new(o, "n", json_integer((json_int_t)s->n));
-  json_object_set_new(o, "mean", ps_json_num(s->mean));
-  json_object_set_new(o, "median", ps_json_num(s->median));
-  json_object_set_new(o, "stddev", ps_json_num(s->stddev));
-  json_object_set_new(o, "mad", ps_json_num(s->mad));
-  json_object_set_new(o, "min", ps_json_num(s->min));
-  json_object_set_new(o, "max", ps_json_num(s->max));
-  json_object_set_new(o, "p90", ps_json_num(s->p90));
-  json_object_set_new(o, "p99", ps_json_num(s->p99));
-  json_object_set_new(o, "cv", ps_json_num(s->cv));
-  json_object_set_new(o, "ci95_mean", json_pack("[oo]", ps_json_num(s->ci95_mean[0]),
-                                                ps_json_num(s->ci95_mean[1])));
-  json_object_set_new(o, "ci95_median", json_pack("[oo]", ps_json_num(s->ci95_median[0]),
-                                                  ps_json_num(s->ci95_median[1])));
+  json_object_set_new_nocheck(o, "n", json_integer((json_int_t)s->n));
+  json_object_set_new_nocheck(o, "mean", ps_json_num(s->mean));
+  json_object_set_new_nocheck(o, "median", ps_json_num(s->median));
+  json_object_set_new_nocheck(o, "stddev", ps_json_num(s->stddev));
+  json_object_set_new_nocheck(o, "mad", ps_json_num(s->mad));
+  json_object_set_new_nocheck(o, "min", ps_json_num(s->min));
+  json_object_set_new_nocheck(o, "max", ps_json_num(s->max));
+  json_object_set_new_nocheck(o, "p90", ps_json_num(s->p90));
+  json_object_set_new_nocheck(o, "p99", ps_json_num(s->p99));
+  json_object_set_new_nocheck(o, "cv", ps_json_num(s->cv));
+  json_object_set_new_nocheck(o, "ci95_mean", num_pair(s->ci95_mean[0], s->ci95_mean[1]));
+  json_object_set_new_nocheck(o, "ci95_median", num_pair(s->ci95_median[0], s->ci95_median[1]));
   json_t *outs = json_array();
-  for (size_t i = 0; i < s->noutliers; i++)
-    json_array_append_new(outs, json_pack("{sIsososs}", "index", (json_int_t)s->outliers[i].index,
-                                          "value", ps_json_num(s->outliers[i].value), "zscore",
-                                          ps_json_num(s->outliers[i].zscore), "tukey",
-                                          tukey_name(s->outliers[i].tukey)));
-  json_object_set_new(o, "outliers", outs);
+  for (size_t i = 0; i < s->noutliers; i++) {
+    json_t *out = json_object();
+    json_object_set_new_nocheck(out, "index", json_integer((json_int_t)s->outliers[i].index));
+    json_object_set_new_nocheck(out, "value", ps_json_num(s->outliers[i].value));
+    json_object_set_new_nocheck(out, "zscore", ps_json_num(s->outliers[i].zscore));
+    json_object_set_new_nocheck(out, "tukey",
+                                json_string_nocheck(tukey_name(s->outliers[i].tukey)));
+    json_array_append_new(outs, out);
+  }
+  json_object_set_new_nocheck(o, "outliers", outs);
   return o;
 }
 
