@@ -31,7 +31,8 @@ static json_t *sample_doc(void)
 {
   return json_pack("{s:s, s:s, s:s, s:[i, I, I, i], s:[f, f, f, f, f, f, f, f], s:{}, s:[], "
                    "s:{s:b, s:b, s:n, s:[[], {}, [{s:[i]}]]}}",
-                   "plain", "true", "escapes", "quote \" backslash \\ nl \n tab \t cr \r bs \b ff \f",
+                   "plain", "true", "escapes",
+                   "quote \" backslash \\ nl \n tab \t cr \r bs \b ff \f",
                    "control", "\x01\x1f end/slash \xc3\xa9t\xc3\xa9", "ints", 0,
                    (json_int_t)-9223372036854775807LL - 1, (json_int_t)9223372036854775807LL, -42,
                    "reals", 1.5, 2.0, -0.0, 1e300, 3.141592653589793, 1.2345678901234567e-12,
