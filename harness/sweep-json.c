@@ -1,7 +1,8 @@
 /* sweep-json.c - a JSON writer over jansson values that formats numbers by hand: a sweep writes
  * every run twice (journal line, results.json), and jansson's "%.17g" per real was the largest
  * part of perfsweep's own CPU per run. Output equals json_dumps byte for byte except for reals
- * that are exact multiples of 1e-9, written shorter (same double when read back).
+ * that are exact multiples of 1e-9, or exactly named by 15 to 17 digits, written in plain decimal
+ * (fewer digits, same double when read back).
  */
 #include "sweep-json.h"
 
@@ -82,6 +83,45 @@ static size_t fmt_like_jansson(char *out, double x)
   return (size_t)len;
 }
 
+/* The text of k / 10^p (p >= 1), fraction zeros dropped, into out; returns its length. */
+static size_t fmt_scaled(char *out, int neg, uint64_t k, int p)
+{
+  char d[24];
+  size_t n = utoa(d, k);
+  while (p > 0 && n > 1 && d[n - 1] == '0') {
+    n--;
+    p--;
+  }
+  char *o = out;
+  if (neg)
+    *o++ = '-';
+  if (p == 0) {
+    memcpy(o, d, n);
+    o += n;
+    *o++ = '.';
+    *o++ = '0';
+  } else if ((size_t)p >= n) {
+    *o++ = '0';
+    *o++ = '.';
+    for (size_t i = n; i < (size_t)p; i++)
+      *o++ = '0';
+    memcpy(o, d, n);
+    o += n;
+  } else {
+    memcpy(o, d, n - (size_t)p);
+    o += n - (size_t)p;
+    *o++ = '.';
+    memcpy(o, d + n - (size_t)p, (size_t)p);
+    o += p;
+  }
+  *o = '\0';
+  return (size_t)(o - out);
+}
+
+static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
 size_t ps_json_fmt_real(char *out, double x)
 {
   double a = fabs(x);
@@ -115,6 +155,23 @@ size_t ps_json_fmt_real(char *out, double x)
       p += n;
       *p = '\0';
       return (size_t)(p - out);
+    }
+  }
+  if (a >= 1e-7 && a < 1e16) {
+    /* 15, 16 or 17 significant digits k with a == the double nearest k / 10^p: k and 10^p are
+     * exact (k < 2^53, p <= 22), so that division and strtod round the same quotient to the
+     * same double. k is found by one rounded product and then checked, never trusted. */
+    int e = (int)floor(log10(a));
+    for (int digits = 15; digits <= 17; digits++) {
+      int q = digits - 1 - e;
+      if (q < 1 || q > 22)
+        continue;
+      double scaled = a * pow10_exact[q];
+      if (!(scaled < 9007199254740992.0))
+        break;
+      uint64_t k = (uint64_t)(scaled + 0.5);
+      if ((double)k / pow10_exact[q] == a)
+        return fmt_scaled(out, x < 0, k, q);
     }
   }
   return fmt_like_jansson(out, x);
