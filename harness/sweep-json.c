@@ -1,8 +1,8 @@
 /* sweep-json.c - a JSON writer over jansson values that formats numbers by hand: a sweep writes
  * every run twice (journal line, results.json), and jansson's "%.17g" per real was the largest
  * part of perfsweep's own CPU per run. Output equals json_dumps byte for byte except for reals
- * that are exact multiples of 1e-9, or exactly named by 15 to 17 digits, written in plain decimal
- * (fewer digits, same double when read back).
+ * that are exact multiples of 1e-9, or from 1e-7 to 1e16, written in plain decimal with 15 to 17
+ * significant digits (never fewer than name them exactly: the same double when read back).
  */
 #include "sweep-json.h"
 
@@ -118,6 +118,15 @@ static size_t fmt_scaled(char *out, int neg, uint64_t k, int p)
   return (size_t)(o - out);
 }
 
+/* 10^q for 0 <= q <= 22 as a 128-bit integer. */
+static unsigned __int128 pow10_u128(int q)
+{
+  unsigned __int128 r = 1;
+  for (int i = 0; i < q; i++)
+    r *= 10;
+  return r;
+}
+
 static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                        1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
@@ -158,11 +167,11 @@ size_t ps_json_fmt_real(char *out, double x)
     }
   }
   if (a >= 1e-7 && a < 1e16) {
-    /* 15, 16 or 17 significant digits k with a == the double nearest k / 10^p: k and 10^p are
+    /* 15 or 16 significant digits k when a == the double nearest k / 10^p: k and 10^p are
      * exact (k < 2^53, p <= 22), so that division and strtod round the same quotient to the
      * same double. k is found by one rounded product and then checked, never trusted. */
     int e = (int)floor(log10(a));
-    for (int digits = 15; digits <= 17; digits++) {
+    for (int digits = 15; digits <= 16; digits++) {
       int q = digits - 1 - e;
       if (q < 1 || q > 22)
         continue;
@@ -172,6 +181,25 @@ size_t ps_json_fmt_real(char *out, double x)
       uint64_t k = (uint64_t)(scaled + 0.5);
       if ((double)k / pow10_exact[q] == a)
         return fmt_scaled(out, x < 0, k, q);
+    }
+    /* else 17 digits, computed exactly: a = m 2^-s, so a 10^q = m 10^q / 2^s in 128-bit
+     * integers, rounded half to even: the correctly rounded 17-digit decimal, which always reads
+     * back as a (what printf's %.17g computes, without its multi-precision code) */
+    uint64_t bits;
+    memcpy(&bits, &a, sizeof bits);
+    uint64_t m = (bits & ((1ULL << 52) - 1)) | (1ULL << 52);
+    int sh = 1075 - (int)((bits >> 52) & 0x7ff);
+    for (int q = 16 - e; q >= 1 && q <= 22 && sh >= 1 && sh < 128; q++) {
+      unsigned __int128 t = (unsigned __int128)m * pow10_u128(q);
+      unsigned __int128 d = t >> sh, rem = t & (((unsigned __int128)1 << sh) - 1);
+      unsigned __int128 half = (unsigned __int128)1 << (sh - 1);
+      if (rem > half || (rem == half && (d & 1)))
+        d++;
+      if (d < (unsigned __int128)10000000000000000ULL)
+        continue; /* fewer than 17 digits (log10 rounded up): one more */
+      if (d >= (unsigned __int128)UINT64_MAX)
+        break;
+      return fmt_scaled(out, x < 0, (uint64_t)d, q);
     }
   }
   return fmt_like_jansson(out, x);

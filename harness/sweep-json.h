@@ -40,9 +40,10 @@ void ps_jbuf_newline(struct ps_jbuf *b, int indent, size_t depth);
 
 /* The text of a finite real into out (at least 32 bytes, NUL-terminated); returns its length.
  * Whole numbers below 2^53 as "<int>.0", multiples of 1e-9 below 1e6 with the fewest decimals,
- * values from 1e-7 to 1e16 that 15, 16 or 17 significant digits name exactly in plain decimal
- * (all exact: strtod gives x back), anything else as jansson writes it ("%.17g", exponent
- * without '+' and leading zeros, ".0" added to a bare integer). */
+ * values from 1e-7 to 1e16 in plain decimal with 15 or 16 significant digits when they name x
+ * exactly, else its correctly rounded 17 (all exact: strtod gives x back), anything else as
+ * jansson writes it ("%.17g", exponent without '+' and leading zeros, ".0" added to a bare
+ * integer). */
 size_t ps_json_fmt_real(char *out, double x);
 
 /* Seconds as the real a count of nanoseconds names: ns / 1e9 correctly rounded, which

@@ -6,12 +6,22 @@
 #include "sweep-record.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sweep-json.h"
 #include "util.h"
+
+/* status into rec->status ("?" when it does not fit; snprintf cost more than the rest of a
+ * record's figures) */
+static void set_status(struct ps_run_rec *rec, const char *status)
+{
+  size_t n = status ? strlen(status) : 0;
+  if (!status || n >= sizeof rec->status)
+    memcpy(rec->status, "?", 2);
+  else
+    memcpy(rec->status, status, n + 1);
+}
 
 static void key(struct ps_jbuf *b, const char *k)
 {
@@ -26,7 +36,7 @@ void ps_run_rec_make(struct ps_run_rec *rec, const struct ps_launch_result *r, u
   rec->index = index;
   rec->warmup = warmup;
   rec->ok = !strcmp(status, "ok");
-  snprintf(rec->status, sizeof rec->status, "%s", status);
+  set_status(rec, status);
   double throughput = records >= 0 && r->wall > 0 ? (double)records / r->wall : NAN;
   double v[PS_REC_NV] = {r->wall, r->user, r->sys, r->cpu, (double)r->max_rss_kb,
                          isfinite(r->avg_rss_kb) ? r->avg_rss_kb : NAN,
@@ -127,7 +137,7 @@ int ps_run_rec_from_json(struct ps_run_rec *rec, const json_t *run, int with_tex
   rec->warmup = json_is_true(json_object_get(run, "warmup"));
   const char *status = json_string_value(json_object_get(run, "status"));
   rec->ok = status && !strcmp(status, "ok");
-  snprintf(rec->status, sizeof rec->status, "%s", status && strlen(status) < 8 ? status : "?");
+  set_status(rec, status);
   const char *keys[] = {"wall", "user", "sys", "cpu", "max_rss_kb"};
   for (size_t k = 0; k < PS_ARRAY_SIZE(keys); k++)
     rec->v[k] = num_or_nan(json_object_get(run, keys[k]));

@@ -116,3 +116,29 @@ Test(sweep_json, run_figures_are_written_short)
   cr_assert_not_null(e, "%s", want);
   cr_expect_str_eq(buf, want, "below 1e-7 a real is written as jansson does");
 }
+
+/* From 1e-4 to 1e16 (where %.17g writes plain decimals) a real is written as %.17g writes it,
+ * or shorter when 15 or 16 digits name it exactly: never another 17-digit rounding. */
+Test(sweep_json, seventeen_digits_are_printf_digits)
+{
+  struct ps_rng rng;
+  ps_rng_seed(&rng, 77);
+  int shorter = 0, same = 0;
+  for (int i = 0; i < 50000; i++) {
+    double x = pow(10, -4 + 20 * ps_rng_uniform(&rng)) * (1 + ps_rng_uniform(&rng));
+    if (x >= 1e16 || x == floor(x))
+      continue;
+    char got[32], want[40];
+    ps_json_fmt_real(got, x);
+    snprintf(want, sizeof want, "%.17g", x);
+    check_reads_back(x);
+    if (!strcmp(got, want)) {
+      same++;
+      continue;
+    }
+    cr_assert_lt(strlen(got), strlen(want), "%s written as %s: not %%.17g, and not shorter", want,
+                 got);
+    shorter++;
+  }
+  cr_assert(same > 1000 && shorter > 1000, "both kinds seen: %d same, %d shorter", same, shorter);
+}
