@@ -8,8 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zstd.h>
+
 #include "test-trace-build.h"
 #include "trace-compress.h"
+#include "trace-pack.h"
 #include "trace-reader.h"
 #include "util.h"
 
@@ -175,6 +178,57 @@ Test(trace_compress, open_reads_the_header_only_and_close_stops_early)
     cr_assert_eq(ps_trace_merge_next(u, &r), 1);
   ps_trace_close(u);
   ps_trace_close(t);
+}
+
+static int mem_sink(void *ctx, const void *buf, size_t len)
+{
+  struct { uint8_t *p; size_t len, cap; } *m = ctx;
+  if (m->len + len > m->cap)
+    m->p = ps_xrealloc(m->p, m->cap = 2 * (m->len + len));
+  memcpy(m->p + m->len, buf, len);
+  m->len += len;
+  return 0;
+}
+
+/* Packed data damaged after the first blocks (a valid zstd frame around it): the merge, which
+ * reads the first blocks while later ones are unpacked, must end in an error, never in fewer or
+ * different records reported as a success. */
+Test(trace_compress, damaged_packed_block_is_an_error_while_streaming)
+{
+  write_trace(raw, 40); /* 2.4 MB: 3 packed blocks */
+  FILE *f = fopen(raw, "rb");
+  cr_assert_not_null(f);
+  static uint8_t buf[4 << 20];
+  size_t len = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  struct { uint8_t *p; size_t len, cap; } m = {0};
+  cr_assert_eq(ps_trace_pack(buf, len, 1, mem_sink, &m), 0);
+  for (int at = 0; at < 3; at++) {
+    uint8_t *copy = ps_xmalloc(m.len);
+    memcpy(copy, m.p, m.len);
+    copy[m.len * (5 + at) / 8] ^= 0x5a; /* somewhere in the later blocks' streams */
+    size_t cap = ZSTD_compressBound(m.len);
+    uint8_t *z = ps_xmalloc(cap);
+    size_t zl = ZSTD_compress(z, cap, copy, m.len, 1);
+    cr_assert(!ZSTD_isError(zl));
+    FILE *o = fopen(zst, "wb");
+    cr_assert_not_null(o);
+    fwrite(z, 1, zl, o);
+    fclose(o);
+    struct ps_trace *t;
+    cr_assert_eq(ps_trace_open(zst, &t), 0, "the header block is intact");
+    int ok = ps_trace_merge_begin(t);
+    size_t n = 0;
+    struct ps_rec r;
+    while (ok == 0 && (ok = ps_trace_merge_next(t, &r)) == 1)
+      n++, ok = 0;
+    cr_expect_lt(ok, 0, "damage at %d/8 of the packed stream is an error (after %zu records)",
+                 5 + at, n);
+    ps_trace_close(t);
+    free(z);
+    free(copy);
+  }
+  free(m.p);
 }
 
 Test(trace_compress, keep_raw_found_once)
