@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "util.h"
@@ -326,6 +327,51 @@ double ps_stat_fn_median(const double *x, size_t n, void *ctx)
   return ps_stats_median(x, n);
 }
 
+/* Puts the k-th smallest of a[left..right] at a[k], smaller ones before, larger after, by
+ * Floyd and Rivest's SELECT (CACM 1975): a pivot chosen from a recursively selected sample
+ * lands next to k, so it takes about n + min(k, n - k) comparisons where quickselect takes 2-3 n
+ * (the bootstrap interval selects its 2.5% and 97.5% points among 2000 values per metric). */
+static void select_fr(double *a, ptrdiff_t left, ptrdiff_t right, ptrdiff_t k)
+{
+  while (right > left) {
+    if (right - left > 600) {
+      double n = (double)(right - left + 1), i = (double)(k - left + 1), z = log(n);
+      double s = 0.5 * exp(2 * z / 3), sd = 0.5 * sqrt(z * s * (n - s) / n);
+      if (i < n / 2)
+        sd = -sd;
+      ptrdiff_t nl = (ptrdiff_t)((double)k - i * s / n + sd);
+      ptrdiff_t nr = (ptrdiff_t)((double)k + (n - i) * s / n + sd);
+      select_fr(a, nl > left ? nl : left, nr < right ? nr : right, k);
+    }
+    double t = a[k], tmp;
+    ptrdiff_t i = left, j = right;
+#define SWAP(x, y) (tmp = a[x], a[x] = a[y], a[y] = tmp)
+    SWAP(left, k);
+    if (a[right] > t)
+      SWAP(right, left);
+    while (i < j) {
+      SWAP(i, j);
+      i++;
+      j--;
+      while (a[i] < t)
+        i++;
+      while (a[j] > t)
+        j--;
+    }
+    if (a[left] == t) {
+      SWAP(left, j);
+    } else {
+      j++;
+      SWAP(j, right);
+    }
+#undef SWAP
+    if (j <= k)
+      left = j + 1;
+    if (k <= j)
+      right = j - 1;
+  }
+}
+
 /* ps_stats_quantile_sorted(sorted copy of a, n, q), found by selection (a is reordered): the
  * same two order statistics and the same arithmetic, without sorting all of a. */
 static double quantile_as_sorted(double *a, size_t n, double q)
@@ -334,7 +380,7 @@ static double quantile_as_sorted(double *a, size_t n, double q)
     return NAN;
   double h = (double)(n - 1) * q;
   size_t lo = (size_t)floor(h);
-  select_kth(a, n, lo);
+  select_fr(a, 0, (ptrdiff_t)n - 1, (ptrdiff_t)lo);
   if (lo + 1 >= n)
     return a[lo];
   double next = a[lo + 1];
