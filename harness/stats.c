@@ -96,6 +96,43 @@ static inline size_t rng_draw(struct boot_src *s, const struct rng_draw *d)
   return (size_t)(m >> 32);
 }
 
+/* Two draws, the same as two calls of rng_draw: when no half is pending both come from one
+ * generator step without the pending-half bookkeeping (a rejection takes rng_draw's way). */
+static inline void rng_draw2(struct boot_src *s, const struct rng_draw *d, size_t *i1, size_t *i2)
+{
+  if (__builtin_expect(!s->have && !d->wide, 1)) {
+    uint64_t r = rng_step(&s->rng);
+    uint64_t m1 = (r & 0xffffffffu) * d->n, m2 = (r >> 32) * d->n;
+    if (__builtin_expect((uint32_t)m1 >= d->thresh && (uint32_t)m2 >= d->thresh, 1)) {
+      *i1 = (size_t)(m1 >> 32);
+      *i2 = (size_t)(m2 >> 32);
+      return;
+    }
+    s->pending = r; /* the low half is taken: on from the high half as rng_draw goes */
+    s->have = 1;
+    while ((uint32_t)m1 < d->thresh)
+      m1 = (uint64_t)boot_next32(s) * d->n;
+    *i1 = (size_t)(m1 >> 32);
+    *i2 = rng_draw(s, d);
+    return;
+  }
+  *i1 = rng_draw(s, d);
+  *i2 = rng_draw(s, d);
+}
+
+void ps__stats_index_draws(uint64_t seed, uint64_t n, size_t *idx, size_t count, int pairs)
+{
+  struct boot_src s;
+  boot_src_init(&s, seed);
+  struct rng_draw d = rng_draw_init(n);
+  size_t j = 0;
+  if (pairs) /* as the shared-draw means take them: pairs, one draw first when a half pends */
+    for (; j + 1 < count; j += 2)
+      rng_draw2(&s, &d, &idx[j], &idx[j + 1]);
+  for (; j < count; j++)
+    idx[j] = rng_draw(&s, &d);
+}
+
 uint64_t ps_rng_below(struct ps_rng *rng, uint64_t n) { return rng_below_lim(rng, n, rng_limit(n)); }
 
 double ps_rng_uniform(struct ps_rng *rng) { return (ps_rng_next(rng) >> 11) * 0x1.0p-53; }
@@ -659,7 +696,17 @@ void ps_stats_bootstrap_means(const double *const *xs, size_t k, size_t n, size_
     for (size_t r = 0; r < resamples; r++) {
       if (nv == 2) { /* up to 4 metrics: the sums stay in registers */
         v2d s0 = {0, 0}, s1 = {0, 0};
-        for (size_t j = 0; j < n; j++) {
+        size_t j = 0;
+        for (; j + 1 < n; j += 2) { /* two draws per generator step, added in draw order */
+          size_t a1, a2;
+          rng_draw2(&rng, &d, &a1, &a2);
+          const v2d *row = rows + a1 * 2, *row2 = rows + a2 * 2;
+          s0 += row[0];
+          s1 += row[1];
+          s0 += row2[0];
+          s1 += row2[1];
+        }
+        if (j < n) {
           const v2d *row = rows + rng_draw(&rng, &d) * 2;
           s0 += row[0];
           s1 += row[1];
@@ -668,7 +715,21 @@ void ps_stats_bootstrap_means(const double *const *xs, size_t k, size_t n, size_
         sum[1] = s1;
       } else if (nv == 4) { /* up to 8 (a sweep's wall, user, sys, cpu, RSS ...) */
         v2d s0 = {0, 0}, s1 = {0, 0}, s2 = {0, 0}, s3 = {0, 0};
-        for (size_t j = 0; j < n; j++) {
+        size_t j = 0;
+        for (; j + 1 < n; j += 2) {
+          size_t a1, a2;
+          rng_draw2(&rng, &d, &a1, &a2);
+          const v2d *row = rows + a1 * 4, *row2 = rows + a2 * 4;
+          s0 += row[0];
+          s1 += row[1];
+          s2 += row[2];
+          s3 += row[3];
+          s0 += row2[0];
+          s1 += row2[1];
+          s2 += row2[2];
+          s3 += row2[3];
+        }
+        if (j < n) {
           const v2d *row = rows + rng_draw(&rng, &d) * 4;
           s0 += row[0];
           s1 += row[1];

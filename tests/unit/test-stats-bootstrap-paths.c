@@ -241,3 +241,22 @@ Test(stats, bootstrap_interval_equals_sorted_quantiles)
     }
   }
 }
+
+/* The index draws taken two at a time are the draws taken one by one, also where rejections are
+ * frequent (n just above 2^31: about half the 32-bit values are rejected, so pending halves and
+ * rejected pairs occur) and for n above 2^32 - 1 (whole 64-bit outputs); all below n. */
+Test(stats, bootstrap_paired_draws_equal_single_draws)
+{
+  static const uint64_t ns[] = {1, 2, 3, 7, 200, 1000, (1ull << 31) + 1, 3000000000ull,
+                                (1ull << 32) - 1, (1ull << 32) + 5};
+  enum { COUNT = 4001 };
+  static size_t one[COUNT], two[COUNT];
+  for (size_t t = 0; t < sizeof ns / sizeof *ns; t++) {
+    ps__stats_index_draws(99 + t, ns[t], one, COUNT, 0);
+    ps__stats_index_draws(99 + t, ns[t], two, COUNT, 1);
+    for (size_t i = 0; i < COUNT; i++) {
+      cr_assert_lt(one[i], ns[t], "n=%llu draw %zu", (unsigned long long)ns[t], i);
+      cr_assert_eq(two[i], one[i], "n=%llu draw %zu", (unsigned long long)ns[t], i);
+    }
+  }
+}
