@@ -44,7 +44,8 @@ void ps_run_rec_make(struct ps_run_rec *rec, const struct ps_launch_result *r, u
   memcpy(rec->v, v, sizeof v);
   rec->error = error ? ps_xstrdup(error) : NULL;
 
-  struct ps_jbuf b = {0};
+  struct ps_jbuf b = {ps_xmalloc(768), 0, 768}; /* a run object's size: grown at most once */
+  b.p[0] = '\0';
   key(&b, "{\"index\":");
   ps_jbuf_int(&b, index);
   key(&b, warmup ? ",\"warmup\":true,\"status\":" : ",\"warmup\":false,\"status\":");

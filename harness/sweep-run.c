@@ -79,7 +79,8 @@ static int journal_open(struct journal *j, const char *out, off_t whole, int rea
  * Returns 0 or -errno; on failure the partial line is cut off again. */
 static int journal_append(struct journal *j, size_t cell, const char *text, size_t len)
 {
-  struct ps_jbuf b = {0};
+  struct ps_jbuf b = {ps_xmalloc(len + 48), 0, len + 48}; /* the whole line: no regrowth */
+  b.p[0] = '\0';
   ps_jbuf_put(&b, "{\"cell\":", 8);
   ps_jbuf_int(&b, (long long)cell);
   ps_jbuf_put(&b, ",\"run\":", 7);
