@@ -12,6 +12,42 @@
 #include "sweep-json.h"
 #include "util.h"
 
+/* A copy of s that is valid UTF-8: each byte that does not start a well-formed sequence
+ * (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF) becomes '?'. A run's
+ * error carries the tail of its stderr, which may be binary or cut inside a character, and one
+ * invalid byte would make the journal line and results.json unreadable JSON. */
+char *ps_utf8_clean(const char *s)
+{
+  size_t n = strlen(s);
+  char *o = ps_xmalloc(n + 1);
+  const unsigned char *p = (const unsigned char *)s;
+  size_t i = 0, w = 0;
+  while (i < n) {
+    unsigned c = p[i];
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    int ok = len && i + len <= n;
+    for (size_t k = 1; ok && k < len; k++)
+      ok = (p[i + k] & 0xC0) == 0x80;
+    if (ok && len > 1) {
+      unsigned long cp = c & (0x7Fu >> len);
+      for (size_t k = 1; k < len; k++)
+        cp = (cp << 6) | (p[i + k] & 0x3F);
+      static const unsigned long min[5] = {0, 0, 0x80, 0x800, 0x10000};
+      ok = cp >= min[len] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+    }
+    if (!ok) {
+      o[w++] = '?';
+      i++;
+      continue;
+    }
+    memcpy(o + w, s + i, len);
+    w += len;
+    i += len;
+  }
+  o[w] = '\0';
+  return o;
+}
+
 /* status into rec->status ("?" when it does not fit; snprintf cost more than the rest of a
  * record's figures) */
 static void set_status(struct ps_run_rec *rec, const char *status)
@@ -42,7 +78,8 @@ void ps_run_rec_make(struct ps_run_rec *rec, const struct ps_launch_result *r, u
                          isfinite(r->avg_rss_kb) ? r->avg_rss_kb : NAN,
                          isfinite(r->avg_cpu_pct) ? r->avg_cpu_pct : NAN, throughput};
   memcpy(rec->v, v, sizeof v);
-  rec->error = error ? ps_xstrdup(error) : NULL;
+  rec->error = error ? ps_utf8_clean(error) : NULL;
+  error = rec->error;
 
   struct ps_jbuf b = {ps_xmalloc(768), 0, 768}; /* a run object's size: grown at most once */
   b.p[0] = '\0';

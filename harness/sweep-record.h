@@ -38,7 +38,8 @@ struct ps_run_rec {
 };
 
 /* The record of a finished run: r (its launch result), its index and warm-up flag, status (as
- * in the schema), error (the sentence for a status other than ok, else NULL), stages (the
+ * in the schema), error (the sentence for a status other than ok, else NULL; bytes that are not
+ * valid UTF-8 are written as '?'), stages (the
  * workload's metrics array, taken over; NULL = none), records (-1 = none) and skipped (metrics
  * lines skipped). The text has the keys and order of docs/results-schema.md. Cannot fail. */
 void ps_run_rec_make(struct ps_run_rec *rec, const struct ps_launch_result *r, unsigned index,
@@ -47,6 +48,9 @@ void ps_run_rec_make(struct ps_run_rec *rec, const struct ps_launch_result *r, u
 /* The record of a run object read back (journal line, old run file, a results cell); the text
  * only when with_text. Returns 0, or -1 when run is not an object (rec is then empty). */
 int ps_run_rec_from_json(struct ps_run_rec *rec, const json_t *run, int with_text);
+/* A malloc'd copy of s in which each byte that does not start a well-formed UTF-8 sequence is
+ * '?' (a JSON string must be valid UTF-8; a program's stderr need not be). Never NULL. */
+char *ps_utf8_clean(const char *s);
 /* Frees what rec owns; rec may be NULL. */
 void ps_run_rec_release(struct ps_run_rec *rec);
 

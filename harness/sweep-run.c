@@ -309,8 +309,9 @@ static json_t *run_json(const struct ps_launch_result *r, unsigned index, int wa
   json_object_set_new(o, "signal", r->signal ? json_integer(r->signal) : json_null());
   json_object_set_new(o, "timed_out", json_boolean(r->timed_out));
   if (strcmp(status, "ok")) {
-    char *msg = run_error(r, p, errpath);
-    json_object_set_new(o, "error", json_string(msg));
+    char *msg = run_error(r, p, errpath), *clean = ps_utf8_clean(msg);
+    json_object_set_new(o, "error", json_string(clean)); /* NULL (no key) if not UTF-8 */
+    free(clean);
     free(msg);
   } else {
     json_object_set_new(o, "error", json_null());

@@ -112,6 +112,25 @@ Test(run, error_holds_only_its_own_stderr)
   tmpdir_rm(d);
 }
 
+/* A failing run whose stderr is not UTF-8 (binary bytes) is recorded with a readable error:
+ * the journal and results.json stay valid JSON, the bytes written as '?'. */
+Test(run, binary_stderr_keeps_the_results_readable)
+{
+  char *d = tmpdir_new(), out[256];
+  snprintf(out, sizeof(out), "%s/s", d);
+  int rc = ps_run(NULL, "run", "--shell", "--runs", "2", "--warmup", "0", "--profile", "none",
+                  "-o", out, "--", "printf 'bad \\377\\376 bytes' >&2; exit 2", NULL);
+  cr_assert_eq(rc, 5, "the runs failed: exit 5, got %d", rc);
+  json_t *r = load_results(out);
+  json_t *run = json_array_get(json_object_get(json_array_get(json_object_get(r, "cells"), 0),
+                                               "runs"), 0);
+  const char *err = json_string_value(json_object_get(run, "error"));
+  cr_assert_not_null(err, "the error is recorded");
+  cr_assert(strstr(err, "bad ?? bytes"), "invalid bytes written as '?': %s", err);
+  json_decref(r);
+  tmpdir_rm(d);
+}
+
 static size_t count_lines(const char *path)
 {
   FILE *f = fopen(path, "r");

@@ -174,3 +174,24 @@ Test(sweep_record, figures_of_a_record)
   cr_assert(rec.ok && !rec.warmup && rec.index == 1);
   ps_run_rec_release(&rec);
 }
+
+/* An error whose stderr tail is not valid UTF-8 (binary output, a character cut by the tail)
+ * still makes a run object jansson reads, the invalid bytes written as '?'. */
+Test(sweep_record, error_with_invalid_utf8_is_readable)
+{
+  struct ps_launch_result r = base();
+  r.exit_code = 1;
+  const char *err = "exit status 1: \xff\xfe bin \xa9 cut \xe2\x82 ok \xe2\x82\xac over \xc0\xaf "
+                    "surrogate \xed\xa0\x80 big \xf4\x90\x80\x80 end \xc3";
+  struct ps_run_rec rec;
+  ps_run_rec_make(&rec, &r, 0, 0, "failed", err, NULL, -1, 0);
+  json_error_t e;
+  json_t *got = json_loadb(rec.text, rec.len, 0, &e);
+  cr_assert_not_null(got, "the run text parses: %s", e.text);
+  const char *want = "exit status 1: ?? bin ? cut ?? ok \xe2\x82\xac over ?? surrogate ??? big "
+                     "???? end ?";
+  cr_assert_str_eq(json_string_value(json_object_get(got, "error")), want);
+  cr_assert_str_eq(rec.error, want);
+  json_decref(got);
+  ps_run_rec_release(&rec);
+}
