@@ -57,7 +57,7 @@ static void boot_src_init(struct boot_src *s, uint64_t seed)
   s->have = 0;
 }
 
-static inline uint32_t boot_next32(struct boot_src *s)
+static inline __attribute__((always_inline)) uint32_t boot_next32(struct boot_src *s)
 {
   if (s->have) {
     s->have = 0;
@@ -86,7 +86,8 @@ static struct rng_draw rng_draw_init(uint64_t n)
   return d;
 }
 
-static inline size_t rng_draw(struct boot_src *s, const struct rng_draw *d)
+static inline __attribute__((always_inline)) size_t rng_draw(struct boot_src *s,
+                                                              const struct rng_draw *d)
 {
   if (__builtin_expect(d->wide, 0))
     return rng_below_lim(&s->rng, d->n, d->limit);
@@ -98,7 +99,9 @@ static inline size_t rng_draw(struct boot_src *s, const struct rng_draw *d)
 
 /* Two draws, the same as two calls of rng_draw: when no half is pending both come from one
  * generator step without the pending-half bookkeeping (a rejection takes rng_draw's way). */
-static inline void rng_draw2(struct boot_src *s, const struct rng_draw *d, size_t *i1, size_t *i2)
+static inline __attribute__((always_inline)) void rng_draw2(struct boot_src *s,
+                                                             const struct rng_draw *d, size_t *i1,
+                                                             size_t *i2)
 {
   if (__builtin_expect(!s->have && !d->wide, 1)) {
     uint64_t r = rng_step(&s->rng);
@@ -748,11 +751,13 @@ void ps_stats_bootstrap_means(const double *const *xs, size_t k, size_t n, size_
             sum[q] += row[q];
         }
       }
-      for (size_t t = 0; t < m; t++) {
-        double v = sum[t / 2][t % 2] / (double)n;
-        if (isfinite(v))
-          vals[t * resamples + fin[t]++] = v;
-      }
+      const v2d nn = {(double)n, (double)n};
+      for (size_t q = 0; q < (m + 1) / 2; q++)
+        sum[q] /= nn; /* each lane the same division as alone */
+      const double *mean = (const double *)sum;
+      for (size_t t = 0; t < m; t++)
+        if (isfinite(mean[t]))
+          vals[t * resamples + fin[t]++] = mean[t];
     }
     for (size_t t = 0; t < m; t++)
       interval(vals + t * resamples, fin[t], level, &ci[todo[t]][0], &ci[todo[t]][1]);
