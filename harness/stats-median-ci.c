@@ -26,15 +26,16 @@ static double log_choose(size_t n, size_t k)
   return lgamma((double)n + 1) - lgamma((double)k + 1) - lgamma((double)(n - k) + 1);
 }
 
-/* P(Bin(n, p) >= m), summing pmf terms outward from m until they no longer matter. */
-static double binom_sf(size_t n, double p, size_t m)
+/* P(Bin(n, p) >= m), summing pmf terms outward from m until they no longer matter; lc is
+ * log_choose(n, m) (the same for every p of a sample: computed once by the caller). */
+static double binom_sf(size_t n, double p, size_t m, double lc)
 {
   if (m == 0 || p >= 1)
     return 1;
   if (m > n || p <= 0)
     return 0;
   double lp = log(p), lq = log1p(-p), ratio = p / (1 - p);
-  double term = exp(log_choose(n, m) + (double)m * lp + (double)(n - m) * lq);
+  double term = exp(lc + (double)m * lp + (double)(n - m) * lq);
   if ((double)m > (double)n * p) { /* upper tail, terms fall as i grows */
     double sum = 0;
     for (size_t i = m; i <= n && term > sum * 1e-17; i++) {
@@ -138,9 +139,9 @@ static struct dist median_dist(const double *x, size_t n)
   struct dist d = {0};
   if (n % 2) {
     size_t m = (n + 1) / 2;
-    double prev = 0;
+    double prev = 0, lcm = log_choose(n, m);
     for (size_t k = 0; k < D && prev < 1; k++) {
-      double cdf = k + 1 == D ? 1 : binom_sf(n, F[k], m);
+      double cdf = k + 1 == D ? 1 : binom_sf(n, F[k], m, lcm);
       dist_add(&d, s[k], cdf - prev);
       prev = cdf;
     }
@@ -158,7 +159,7 @@ static struct dist median_dist(const double *x, size_t n)
       lbv[b] = (double)r * l1[b - 1] + log(-expm1((double)r * (l1[b] - l1[b - 1])));
     for (size_t a = 0; a < D; a++) {
       double Fa = F[a], Fp = a ? F[a - 1] : 0;
-      double sf = a + 1 == D ? 1 : binom_sf(n, Fa, j);
+      double sf = a + 1 == D ? 1 : binom_sf(n, Fa, j, lc);
       double p_j = sf - prev_sf; /* P(X*(j) = s_a) */
       prev_sf = sf;
       if (!(p_j > 0))

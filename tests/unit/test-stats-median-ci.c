@@ -132,3 +132,38 @@ Test(stats, median_ci_exact_rejects_bad_input)
   cr_expect_eq(ps_stats_median_ci_exact(x, 1, 0.95, &lo, &hi), 0);
   cr_expect(lo == 1 && hi == 1);
 }
+
+/* The interval's bits are those the closed form gave before its sort, its per-pair terms and its
+ * binomial coefficients were made cheaper (commit c9dcc36): samples from a fixed generator, odd
+ * and even n, with and without ties. */
+Test(stats, median_ci_bits_unchanged)
+{
+  static const struct {
+    size_t n;
+    double lo, hi;
+  } want[] = {
+    {45, 0x1.4a580fc9e5878p-10, 0x1.83eac0bdcafcbp-10},
+    {119, 0x1p+0, 0x1.6db6db6db6db7p+0},
+    {41, 0x1.4924924924925p+0, 0x1.db6db6db6db6ep+0},
+    {164, 0x1.7496d687860d2p-10, 0x1.a50af10e6396fp-10},
+    {237, 0x1.4924924924925p+0, 0x1.b6db6db6db6dbp+0},
+    {43, 0x1p+0, 0x1.4924924924925p+0},
+    {25, 0x1.5040cd29d0549p-10, 0x1.a6599261356fcp-10},
+    {252, 0x1.2492492492492p+0, 0x1.6db6db6db6db7p+0},
+  };
+  struct ps_rng r;
+  ps_rng_seed(&r, 12345);
+  static double x[400];
+  for (size_t t = 0; t < sizeof want / sizeof *want; t++) {
+    size_t n = 1 + (size_t)ps_rng_below(&r, 300);
+    for (size_t i = 0; i < n; i++) {
+      double u = ps_rng_uniform(&r);
+      x[i] = t % 3 ? floor(u * 20) / 7 : 1e-3 * (1 + u);
+    }
+    cr_assert_eq(n, want[t].n, "sample %zu", t);
+    double lo, hi;
+    cr_assert_eq(ps_stats_median_ci_exact(x, n, 0.95, &lo, &hi), 0);
+    cr_expect(lo == want[t].lo && hi == want[t].hi, "sample %zu (n=%zu): [%a, %a], want [%a, %a]",
+              t, n, lo, hi, want[t].lo, want[t].hi);
+  }
+}
