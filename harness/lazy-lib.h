@@ -1,0 +1,40 @@
+/* lazy-lib.h - libraries loaded on first use instead of at start-up (the pattern of pq-lazy.c,
+ * dw-lazy.c, zstd-lazy.c, zlib-lazy.c): the harness defines the library's functions under their
+ * own names; each forwards to the function found with dlsym in the library opened by dlopen on
+ * the first call. A command that never needs the library never loads it (and its dependencies).
+ *
+ * A *-lazy.c lists its functions once: #define X_MAP(X, V) X(ret, name, (params), (args), fallback)
+ * (V for the functions returning void; their fallback is unused), then
+ *   enum { X_MAP(PS_LAZY_INDEX, PS_LAZY_INDEX) X_COUNT };
+ *   static const char *const names[] = {X_MAP(PS_LAZY_NAME, PS_LAZY_NAME)};
+ * and, with PS_LAZY_SLOTS (its void *[] of addresses) and PS_LAZY_READY() (1 once loaded) defined,
+ *   X_MAP(PS_LAZY_DEFINE, PS_LAZY_DEFINE_VOID)
+ * The fallback is what a call returns when the library could not be loaded.
+ */
+#ifndef PERFSWEEP_LAZY_LIB_H
+#define PERFSWEEP_LAZY_LIB_H
+
+#include <stddef.h>
+
+#define PS_LAZY_INDEX(ret, name, params, args, fallback) PS_LAZY_I_##name,
+#define PS_LAZY_NAME(ret, name, params, args, fallback) #name,
+#define PS_LAZY_DEFINE(ret, name, params, args, fallback)                                         \
+  ret name params                                                                                 \
+  {                                                                                               \
+    if (!PS_LAZY_READY())                                                                         \
+      return (fallback);                                                                          \
+    return ((ret(*) params)PS_LAZY_SLOTS[PS_LAZY_I_##name])args;                                  \
+  }
+#define PS_LAZY_DEFINE_VOID(ret, name, params, args, fallback)                                    \
+  void name params                                                                                \
+  {                                                                                               \
+    if (PS_LAZY_READY())                                                                          \
+      ((void(*) params)PS_LAZY_SLOTS[PS_LAZY_I_##name]) args;                                     \
+  }
+
+/* Opens soname (dlopen, RTLD_NOW | RTLD_LOCAL) and sets slots[i] to the address of names[i].
+ * Returns 1 when the library and every name were found, else 0 (the slots are then not to be
+ * used). Call once per library (e.g. under pthread_once). */
+int ps_lazy_load(const char *soname, const char *const names[], void *slots[], size_t n);
+
+#endif

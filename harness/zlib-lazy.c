@@ -1,0 +1,37 @@
+/* zlib-lazy.c - zlib, loaded on first use instead of at start-up (lazy-lib.h): only the pprof
+ * export gzips its output. When it cannot be loaded, deflateInit2_ fails (Z_STREAM_ERROR) and
+ * the export reports that it could not compress.
+ */
+#include <pthread.h>
+#include <zlib.h>
+
+#include "lazy-lib.h"
+
+#define ZLIB_MAP(X, V)                                                                            \
+  X(int, deflateInit2_,                                                                           \
+    (z_streamp s, int l, int m, int w, int ml, int st, const char *v, int ss),                    \
+    (s, l, m, w, ml, st, v, ss), Z_STREAM_ERROR)                                                  \
+  X(uLong, deflateBound, (z_streamp s, uLong n), (s, n), 0)                                       \
+  X(int, deflate, (z_streamp s, int f), (s, f), Z_STREAM_ERROR)                                   \
+  X(int, deflateEnd, (z_streamp s), (s), Z_STREAM_ERROR)
+
+enum { ZLIB_MAP(PS_LAZY_INDEX, PS_LAZY_INDEX) ZLIB_LAZY_COUNT };
+static const char *const zlib_names[] = {ZLIB_MAP(PS_LAZY_NAME, PS_LAZY_NAME)};
+static void *zlib_slots[ZLIB_LAZY_COUNT];
+static pthread_once_t zlib_once = PTHREAD_ONCE_INIT;
+static int zlib_loaded;
+
+static void zlib_load(void)
+{
+  zlib_loaded = ps_lazy_load("libz.so.1", zlib_names, zlib_slots, ZLIB_LAZY_COUNT);
+}
+
+static int zlib_ready(void)
+{
+  pthread_once(&zlib_once, zlib_load);
+  return zlib_loaded;
+}
+
+#define PS_LAZY_SLOTS zlib_slots
+#define PS_LAZY_READY zlib_ready
+ZLIB_MAP(PS_LAZY_DEFINE, PS_LAZY_DEFINE_VOID)
