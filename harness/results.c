@@ -134,21 +134,6 @@ int ps_results_write(const char *path, const json_t *root)
   return rc;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-  while (len) {
-    ssize_t w = write(fd, p, len);
-    if (w < 0) {
-      if (errno == EINTR)
-        continue;
-      return -errno;
-    }
-    p += w;
-    len -= (size_t)w;
-  }
-  return 0;
-}
-
 /* text and a final newline, in one writev; a short write (rare) is completed piecewise.
  * Returns 0 or -errno. */
 static int write_text_line(int fd, const char *text, size_t len)
@@ -159,12 +144,12 @@ static int write_text_line(int fd, const char *text, size_t len)
     return -errno;
   size_t done = w < 0 ? 0 : (size_t)w;
   if (done < len) {
-    int rc = write_all(fd, text + done, len - done);
+    int rc = ps_write_all(fd, text + done, len - done);
     if (rc)
       return rc;
     done = len;
   }
-  return done == len ? write_all(fd, "\n", 1) : 0;
+  return done == len ? ps_write_all(fd, "\n", 1) : 0;
 }
 
 /* The classic way: path.tmp written, then renamed over path. Returns 0 or -errno. */

@@ -17,27 +17,13 @@
 #include <zstd.h>
 
 #include "trace-pack.h"
+#include "trace-zsink.h"
 #include "util.h"
 
 int ps_trace_is_zstd(const void *buf, size_t len)
 {
   static const uint8_t magic[4] = {0x28, 0xb5, 0x2f, 0xfd};
   return len >= 4 && !memcmp(buf, magic, 4);
-}
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-  const uint8_t *p = buf;
-  while (len) {
-    ssize_t n = write(fd, p, len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return -errno;
-    p += n;
-    len -= (size_t)n;
-  }
-  return 0;
 }
 
 static ssize_t read_some(int fd, void *buf, size_t len)
@@ -49,42 +35,10 @@ static ssize_t read_some(int fd, void *buf, size_t len)
   return n < 0 ? -errno : n;
 }
 
-/* Output side of the compression: packed (or raw) bytes in, zstd frame out to fd. */
-struct zsink {
-  ZSTD_CCtx *cc;
-  int fd;
-  uint8_t *out;
-  size_t cap;
-  const char *path;
-};
-
-static int zsink_push(struct zsink *z, const void *buf, size_t len, ZSTD_EndDirective mode)
-{
-  ZSTD_inBuffer ib = {buf, len, 0};
-  size_t left;
-  do {
-    ZSTD_outBuffer ob = {z->out, z->cap, 0};
-    left = ZSTD_compressStream2(z->cc, &ob, &ib, mode);
-    if (ZSTD_isError(left)) {
-      ps_error("cannot compress %s: %s", z->path, ZSTD_getErrorName(left));
-      return -EIO;
-    }
-    int err = write_all(z->fd, z->out, ob.pos);
-    if (err) {
-      ps_error("cannot write %s.zst: %s (is the disk full?)", z->path, strerror(-err));
-      return err;
-    }
-  } while (ib.pos < ib.size || (mode != ZSTD_e_continue && left != 0));
-  return 0;
-}
-
-/* The packer's sink: a piece of >= PS_PACK_FLUSH_MIN bytes is one whole stream of a block (one
- * field: trace-pack.h), so zstd ends its block there and fits its literal Huffman table to each
- * field instead of to a mix of neighbouring streams (quiet bench trace: 31.57 -> 30.57 MB). */
-#define PS_PACK_FLUSH_MIN 4096
+/* The packer's sink in the calling thread (trace-zsink.h: each stream its own zstd block). */
 static int zsink_write(void *ctx, const void *buf, size_t len)
 {
-  return zsink_push(ctx, buf, len, len >= PS_PACK_FLUSH_MIN ? ZSTD_e_flush : ZSTD_e_continue);
+  return ps_zsink_push(ctx, buf, len, ps_zsink_mode(len));
 }
 
 /* A growing memory buffer as a pack sink (small traces). */
@@ -118,7 +72,7 @@ static int level_for(size_t raw_len, int level)
  * else (a packer bug, reported) the raw bytes as they are. 0 or a negative errno. */
 static int compress_bytes(const uint8_t *raw, size_t len, int fd, int level, const char *path)
 {
-  struct zsink z = {ZSTD_createCCtx(), fd, NULL, ZSTD_CStreamOutSize(), path};
+  struct ps_zsink z = {ZSTD_createCCtx(), fd, NULL, ZSTD_CStreamOutSize(), path};
   z.out = ps_xmalloc(z.cap);
   ZSTD_CCtx_setParameter(z.cc, ZSTD_c_compressionLevel, level_for(len, level));
   ZSTD_CCtx_setParameter(z.cc, ZSTD_c_checksumFlag, 1);
@@ -130,11 +84,20 @@ static int compress_bytes(const uint8_t *raw, size_t len, int fd, int level, con
     err = ps_trace_pack(raw, len, 1, mem_write, &ms);
     if (!err) {
       ZSTD_CCtx_setPledgedSrcSize(z.cc, ms.len);
-      err = zsink_push(&z, ms.p, ms.len, ZSTD_e_continue);
+      err = ps_zsink_push(&z, ms.p, ms.len, ZSTD_e_continue);
     }
     free(ms.p);
   } else {
-    err = ps_trace_pack(raw, len, 1, zsink_write, &z);
+    /* zstd in a thread of its own while the packer goes on (the same bytes) */
+    struct ps_zsink_async *a = ps_zsink_async_start(&z);
+    if (a) {
+      err = ps_trace_pack(raw, len, 1, ps_zsink_async_write, a);
+      int aerr = ps_zsink_async_finish(a, err != 0);
+      if (!err)
+        err = aerr;
+    } else {
+      err = ps_trace_pack(raw, len, 1, zsink_write, &z);
+    }
   }
   if (err == -EPROTO) {
     ps_warn("packing %s did not reproduce it byte for byte (a perfsweep bug: please report it); "
@@ -144,10 +107,10 @@ static int compress_bytes(const uint8_t *raw, size_t len, int fd, int level, con
     if (err)
       ps_error("cannot rewrite %s.zst: %s", path, strerror(-err));
     else
-      err = zsink_push(&z, raw, len, ZSTD_e_continue);
+      err = ps_zsink_push(&z, raw, len, ZSTD_e_continue);
   }
   if (!err)
-    err = zsink_push(&z, NULL, 0, ZSTD_e_end);
+    err = ps_zsink_push(&z, NULL, 0, ZSTD_e_end);
   ZSTD_freeCCtx(z.cc);
   free(z.out);
   return err;
@@ -314,12 +277,12 @@ struct dsink {
 
 static int fd_sink(void *ctx, const void *buf, size_t len)
 {
-  return write_all(*(int *)ctx, buf, len);
+  return ps_write_all(*(int *)ctx, buf, len);
 }
 
 static int dsink_pass(struct dsink *d, const void *buf, size_t len)
 {
-  int err = d->mode == 2 ? ps_unpack_feed(d->u, buf, len) : write_all(d->fd, buf, len);
+  int err = d->mode == 2 ? ps_unpack_feed(d->u, buf, len) : ps_write_all(d->fd, buf, len);
   if (err == -EINVAL && d->mode == 2)
     ps_error("%s is corrupt: %s in its packed data; the file was damaged after it was written",
              d->path, ps_unpack_error(d->u));

@@ -89,6 +89,22 @@ char *ps_xasprintf(const char *fmt, ...)
   return n < 0 ? oom(0) : s;
 }
 
+int ps_write_all(int fd, const void *buf, size_t len)
+{
+  const char *p = buf;
+  while (len > 0) {
+    ssize_t w = write(fd, p, len);
+    if (w < 0) {
+      if (errno == EINTR)
+        continue;
+      return -errno;
+    }
+    p += w;
+    len -= (size_t)w;
+  }
+  return 0;
+}
+
 int ps_write_file_replace(const char *path, const void *data, size_t len, int sync)
 {
   char *tmp = ps_xasprintf("%s.tmp.%ld", path, (long)getpid());
@@ -99,18 +115,7 @@ int ps_write_file_replace(const char *path, const void *data, size_t len, int sy
     free(tmp);
     return err;
   }
-  const char *p = data;
-  while (len > 0) {
-    ssize_t w = write(fd, p, len);
-    if (w < 0) {
-      if (errno == EINTR)
-        continue;
-      err = -errno;
-      break;
-    }
-    p += w;
-    len -= (size_t)w;
-  }
+  err = ps_write_all(fd, data, len);
   if (!err && sync && fsync(fd) < 0)
     err = -errno;
   if (close(fd) < 0 && !err)

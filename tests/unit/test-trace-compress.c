@@ -115,6 +115,29 @@ Test(trace_compress, round_trip_yields_identical_records)
   free(b);
 }
 
+/* Above PS_TRACE_SMALL_BYTES the packer hands its output to zstd in a thread of its own, in
+ * batches of 1 MiB (trace-zsink.c): several batches, the records must come back the same. */
+Test(trace_compress, big_trace_round_trip_through_the_zstd_thread)
+{
+  write_trace(raw, 60); /* 60 chunks of ~60 kB: 3.6 MB raw */
+  struct stat st;
+  cr_assert_eq(stat(raw, &st), 0);
+  cr_assert_gt((size_t)st.st_size, 3 * (size_t)PS_TRACE_SMALL_BYTES, "a trace above the small size");
+  size_t n0, n1;
+  int tr0, tr1;
+  struct ps_rec *a = read_all(raw, &n0, &tr0);
+  cr_assert_eq(ps_trace_compress(raw, PS_TRACE_ZSTD_LEVEL, 0), 0, "compressing %s", raw);
+  cr_assert_eq(stat(zst, &st), 0, "%s exists", zst);
+  cr_expect_gt((size_t)st.st_size, 1u << 20, "packed output of more than one 1 MiB batch");
+  struct ps_rec *b = read_all(zst, &n1, &tr1);
+  cr_expect_eq(tr1, 0);
+  cr_assert_eq(n0, n1, "same record count raw %zu vs zst %zu", n0, n1);
+  for (size_t i = 0; i < n0; i++)
+    cr_assert(same(&a[i], &b[i]), "record %zu differs after the round trip", i);
+  free(a);
+  free(b);
+}
+
 /* The packed .zst is merged while a thread unpacks it (the chunk index comes from the packed
  * chunk headers): whatever lies between the chunks, the records and the truncation flag must be
  * those of the raw trace, whether the streaming path or the unpack-first fallback reads it. */
