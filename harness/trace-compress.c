@@ -1,6 +1,7 @@
 /* trace-compress.c - compression of finished traces after the run (packed form, trace-pack.h,
  * in one zstd frame) and streaming decompression for the trace reader (see trace-compress.h).
- * Bounded memory: libzstd's stream buffers and context, one packed block, the packer's tables.
+ * Memory: libzstd's stream buffers and context, the packer's tables and block, and for a big
+ * trace the packed bytes queued for the zstd thread (trace-zsink.h; at most the packed size).
  */
 #include "trace-compress.h"
 
