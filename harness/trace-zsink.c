@@ -136,8 +136,10 @@ static int hand_over(struct ps_zsink_async *a)
     *a->tail = a->fill;
     a->tail = &a->fill->next;
     a->fill = a->spare;
-    if (a->fill)
+    if (a->fill) {
       a->spare = a->fill->next;
+      a->fill->next = NULL;
+    }
     pthread_cond_broadcast(&a->cv);
   }
   pthread_mutex_unlock(&a->mu);
