@@ -9,6 +9,8 @@
 #   (defaults: build, 5, 5000000 -> 2 threads x 5 M = 10 M allocations)
 #   BASE_LIB=/path/libperfsweep-alloc.so (e.g. a copy from an older build): also records exact mode
 #   with that library in the same rounds and prints this build's exact recording time over it (A/B).
+#   BASE_PS=/path/perfsweep (e.g. an older build's): also runs its `profile --alloc` in the same
+#   rounds and prints this build's end-to-end time over it (A/B).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
@@ -18,6 +20,7 @@ ps=$build/bin/perfsweep
 lib=$build/lib/libperfsweep-alloc.so
 truth=$build/bin/alloc-truth
 [[ -z ${BASE_LIB:-} || -e $BASE_LIB ]] || { echo "bench-alloc: BASE_LIB $BASE_LIB is missing" >&2; exit 4; }
+[[ -z ${BASE_PS:-} || -x $BASE_PS ]] || { echo "bench-alloc: BASE_PS $BASE_PS is missing" >&2; exit 4; }
 for f in "$ps" "$lib" "$truth"; do
   [[ -e $f ]] || { echo "bench-alloc: $f is missing; build first: scripts/build.sh $build" >&2; exit 4; }
 done
@@ -34,7 +37,7 @@ ratio() { echo "scale=3; $1 / $2" | bc -l; }
 # bench_workload NAME CMD...: runs every variant RUNS times, alternating, then prints the table.
 bench_workload() {
   local name=$1; shift
-  local -a U=() E=() S=() P=() H=() HP=() A=() SZ=() HSZ=() EB=()
+  local -a U=() E=() S=() P=() H=() HP=() A=() SZ=() HSZ=() EB=() PB=()
   echo "== $name: $*"
   echo "  load before: $(uptime)"
   for ((r = 1; r <= runs; r++)); do
@@ -55,6 +58,10 @@ bench_workload() {
     # record + analysis + zstd compression of the trace (what stays on disk, like heaptrack's .zst)
     t=$(now); "$ps" profile --alloc -o "$work/p" -- "$@" >/dev/null 2>&1 || true; P+=("$(elapsed "$t")")
     SZ+=("$(cat "$work"/p/alloc.*.pst.zst | wc -c)")
+    if [[ -n ${BASE_PS:-} ]]; then
+      t=$(now); "$BASE_PS" profile --alloc -o "$work/pb" -- "$@" >/dev/null 2>&1 || true
+      PB+=("$(elapsed "$t")")
+    fi
     # analysis of the compressed trace, as heaptrack_print reads its .zst
     t=$(now); "$ps" analyze --json "$work"/p/alloc.*.pst.zst >/dev/null 2>&1; A+=("$(elapsed "$t")")
     if ((have_ht)); then
@@ -78,6 +85,11 @@ bench_workload() {
     eb=$(median "${EB[@]}")
     printf '  exact recording, BASE_LIB %.3f s: this build / BASE_LIB %6.3fx, BASE_LIB / untraced %6.2fx\n' \
       "$eb" "$(ratio "$e" "$eb")" "$(ratio "$eb" "$u")"
+  fi
+  if [[ -n ${BASE_PS:-} ]]; then
+    local pb
+    pb=$(median "${PB[@]}")
+    printf '  profile, BASE_PS %.3f s: this build / BASE_PS %6.3fx\n' "$pb" "$(ratio "$p" "$pb")"
   fi
   if ((have_ht)); then
     local h hp hsz
