@@ -178,17 +178,7 @@ int ps_symcache_write(const char *path, const char *debug_file,
   if (fd < 0) {
     err = -errno;
   } else {
-    const char *p = buf;
-    size_t left = blen;
-    while (left > 0 && !err) {
-      ssize_t w = write(fd, p, left);
-      if (w < 0 && errno != EINTR)
-        err = -errno;
-      else if (w > 0) {
-        p += w;
-        left -= (size_t)w;
-      }
-    }
+    err = ps_write_all(fd, buf, blen);
     if (close(fd) < 0 && !err)
       err = -errno;
     if (!err && rename(tmp, path) < 0)
