@@ -8,8 +8,8 @@
 
 #include <stddef.h>
 
-/* Writes len bytes to path through "path.tmp.<pid>" and rename. Returns 0 or a negative errno;
- * on failure path is untouched and the temporary file removed. Never prints. */
+/* Writes len bytes to path through "path.tmp.<pid>.<n>" and rename. Returns 0 or a negative
+ * errno; on failure path is untouched and the temporary file removed. Never prints. */
 int ps_export_write(const char *path, const void *data, size_t len);
 
 #endif

@@ -8,13 +8,11 @@
 #include "symbolize-cache.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -169,24 +167,9 @@ int ps_symcache_write(const char *path, const char *debug_file,
     free(buf);
     return -ENOMEM;
   }
-  /* a unique temporary name per writer: pid plus a clock reading, then an atomic rename */
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  char *tmp = ps_xasprintf("%s.tmp.%ld.%ld", path, (long)getpid(), (long)ts.tv_nsec);
-  int err = 0;
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    err = -errno;
-  } else {
-    err = ps_write_all(fd, buf, blen);
-    if (close(fd) < 0 && !err)
-      err = -errno;
-    if (!err && rename(tmp, path) < 0)
-      err = -errno;
-    if (err)
-      unlink(tmp);
-  }
-  free(tmp);
+  /* replaced by rename through a temporary name of this writer alone: concurrent analyses that
+   * save the same module's cache never see a half-written file */
+  int err = ps_write_file_replace(path, buf, blen, 0);
   free(buf);
   return err;
 }

@@ -107,8 +107,12 @@ int ps_write_all(int fd, const void *buf, size_t len)
 
 int ps_write_file_replace(const char *path, const void *data, size_t len, int sync)
 {
-  char *tmp = ps_xasprintf("%s.tmp.%ld", path, (long)getpid());
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  /* a temporary name of this writer alone (pid and a per-process count), so threads and
+   * processes replacing the same file at once never write into each other's temporary file */
+  static unsigned long count;
+  char *tmp = ps_xasprintf("%s.tmp.%ld.%lu", path, (long)getpid(),
+                           __atomic_fetch_add(&count, 1, __ATOMIC_RELAXED));
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   int err = 0;
   if (fd < 0) {
     err = -errno;

@@ -35,7 +35,8 @@ char *ps_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Writes all len bytes of buf to fd (write(2) again after a short write or EINTR). Returns 0 or
  * a negative errno. */
 int ps_write_all(int fd, const void *buf, size_t len);
-/* Writes len bytes to path through "path.tmp.<pid>" and rename, fsync'd first when sync.
+/* Writes len bytes to path through "path.tmp.<pid>.<n>" (a name of this writer alone, so
+ * concurrent writers of one path are safe) and rename, fsync'd first when sync.
  * Returns 0 or a negative errno; on failure path is untouched and the temporary file removed. */
 int ps_write_file_replace(const char *path, const void *data, size_t len, int sync);
 /* ps_write_file_replace with fsync: a temporary file beside it, fsync, rename. */
