@@ -219,6 +219,31 @@ CPU_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *
   return ppoll(fds, n, tmo, mask);
 }
 
+/* The caller's fd sets of a select/pselect, kept to start each retry from them. */
+struct fd_sets {
+  fd_set rd, wr, ex;
+};
+
+static void sets_save(struct fd_sets *s, const fd_set *rd, const fd_set *wr, const fd_set *ex)
+{
+  if (rd)
+    s->rd = *rd;
+  if (wr)
+    s->wr = *wr;
+  if (ex)
+    s->ex = *ex;
+}
+
+static void sets_restore(const struct fd_sets *s, fd_set *rd, fd_set *wr, fd_set *ex)
+{
+  if (rd)
+    *rd = s->rd;
+  if (wr)
+    *wr = s->wr;
+  if (ex)
+    *ex = s->ex;
+}
+
 /* select's sets are both input and output: an interrupted call leaves them unspecified, so each
  * retry starts again from the caller's sets. Linux writes the time not slept into *tv. */
 CPU_EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
@@ -227,13 +252,8 @@ CPU_EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timev
   /* sets wider than fd_set (nfds > FD_SETSIZE, allocated by the caller) cannot be restored */
   if (!cpu_self() || (tv && tv->tv_sec == 0 && tv->tv_usec == 0) || nfds > FD_SETSIZE)
     return real_select(nfds, rd, wr, ex, tv);
-  fd_set r0, w0, e0;
-  if (rd)
-    r0 = *rd;
-  if (wr)
-    w0 = *wr;
-  if (ex)
-    e0 = *ex;
+  struct fd_sets saved;
+  sets_save(&saved, rd, wr, ex);
   int64_t deadline = tv ? now_ns(CLOCK_MONOTONIC) + (int64_t)tv->tv_sec * NS +
                               (int64_t)tv->tv_usec * 1000 : 0;
   struct cpu_wait w;
@@ -242,12 +262,7 @@ CPU_EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timev
     int r = real_select(nfds, rd, wr, ex, tv);
     if (r >= 0 || errno != EINTR || !wait_ours(&w))
       return r;
-    if (rd)
-      *rd = r0;
-    if (wr)
-      *wr = w0;
-    if (ex)
-      *ex = e0;
+    sets_restore(&saved, rd, wr, ex);
     if (tv) {
       int64_t ns = deadline - now_ns(CLOCK_MONOTONIC);
       if (ns < 0)
@@ -268,13 +283,8 @@ CPU_EXPORT int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struc
   CPU_REAL(real_pselect, "pselect");
   if (!cpu_self() || (tmo && tmo->tv_sec == 0 && tmo->tv_nsec == 0) || nfds > FD_SETSIZE)
     return real_pselect(nfds, rd, wr, ex, tmo, mask);
-  fd_set r0, w0, e0;
-  if (rd)
-    r0 = *rd;
-  if (wr)
-    w0 = *wr;
-  if (ex)
-    e0 = *ex;
+  struct fd_sets saved;
+  sets_save(&saved, rd, wr, ex);
   int64_t deadline = deadline_ts(tmo);
   struct timespec left = tmo ? *tmo : (struct timespec){0, 0};
   struct cpu_wait w;
@@ -283,12 +293,7 @@ CPU_EXPORT int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struc
     int r = real_pselect(nfds, rd, wr, ex, tmo ? &left : NULL, mask);
     if (r >= 0 || errno != EINTR || !wait_ours(&w))
       return r;
-    if (rd)
-      *rd = r0;
-    if (wr)
-      *wr = w0;
-    if (ex)
-      *ex = e0;
+    sets_restore(&saved, rd, wr, ex);
     if (tmo)
       left = left_ts(deadline);
   }
