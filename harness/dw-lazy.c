@@ -7,10 +7,8 @@
  */
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
-#include <pthread.h>
 
 #include "lazy-lib.h"
-#include "util.h"
 
 #define DW_MAP(X, V)                                                                              \
   X(Dwarf_Attribute *, dwarf_attr, (Dwarf_Die * d, unsigned int n, Dwarf_Attribute *r),          \
@@ -67,23 +65,12 @@
 enum { DW_MAP(PS_LAZY_INDEX, PS_LAZY_INDEX) DW_COUNT };
 static const char *const dw_names[] = {DW_MAP(PS_LAZY_NAME, PS_LAZY_NAME)};
 static void *dw_slots[DW_COUNT];
-static pthread_once_t dw_once = PTHREAD_ONCE_INIT;
-static int dw_loaded;
-
-static void dw_load(void)
-{
-  dw_loaded = ps_lazy_load("libdw.so.1", dw_names, dw_slots, DW_COUNT);
-  if (!dw_loaded)
-    ps_warn("libdw.so.1 (elfutils) could not be loaded: frames are shown as module+offset; "
-            "install the Debian package libdw1");
-}
-
-static int dw_ready(void)
-{
-  pthread_once(&dw_once, dw_load);
-  return dw_loaded;
-}
+static struct ps_lazy_lib dw_lib = {
+    "libdw.so.1", dw_names, dw_slots, DW_COUNT,
+    "libdw.so.1 (elfutils) could not be loaded: frames are shown as module+offset; install the "
+    "Debian package libdw1",
+    0};
 
 #define PS_LAZY_SLOTS dw_slots
-#define PS_LAZY_READY dw_ready
+#define PS_LAZY_READY() ps_lazy_ready(&dw_lib)
 DW_MAP(PS_LAZY_DEFINE, PS_LAZY_DEFINE_VOID)

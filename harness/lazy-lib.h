@@ -7,7 +7,10 @@
  * (V for the functions returning void; their fallback is unused), then
  *   enum { X_MAP(PS_LAZY_INDEX, PS_LAZY_INDEX) X_COUNT };
  *   static const char *const names[] = {X_MAP(PS_LAZY_NAME, PS_LAZY_NAME)};
- * and, with PS_LAZY_SLOTS (its void *[] of addresses) and PS_LAZY_READY() (1 once loaded) defined,
+ *   static void *slots[X_COUNT];
+ *   static struct ps_lazy_lib lib = {"libx.so.1", names, slots, X_COUNT, warning-or-NULL, 0};
+ *   #define PS_LAZY_SLOTS slots
+ *   #define PS_LAZY_READY() ps_lazy_ready(&lib)
  *   X_MAP(PS_LAZY_DEFINE, PS_LAZY_DEFINE_VOID)
  * The fallback is what a call returns when the library could not be loaded.
  */
@@ -34,7 +37,20 @@
 
 /* Opens soname (dlopen, RTLD_NOW | RTLD_LOCAL) and sets slots[i] to the address of names[i].
  * Returns 1 when the library and every name were found, else 0 (the slots are then not to be
- * used). Call once per library (e.g. under pthread_once). */
+ * used). */
 int ps_lazy_load(const char *soname, const char *const names[], void *slots[], size_t n);
+
+/* A library loaded on first use: what ps_lazy_load needs, and its state. */
+struct ps_lazy_lib {
+  const char *soname;
+  const char *const *names;
+  void **slots;
+  size_t n;
+  const char *missing; /* warned once (ps_warn) when it cannot be loaded; NULL: silent */
+  int state;           /* 0 not tried yet, 1 loaded, -1 cannot be loaded */
+};
+
+/* 1 when lib is loaded (loading it at the first call, once, whatever the threads), else 0. */
+int ps_lazy_ready(struct ps_lazy_lib *lib);
 
 #endif

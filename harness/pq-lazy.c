@@ -7,7 +7,6 @@
  * connecting fails like a refused connection and PQerrorMessage says which package to install.
  */
 #include <libpq-fe.h>
-#include <pthread.h>
 #include <stddef.h>
 
 #include "lazy-lib.h"
@@ -36,17 +35,9 @@ static const char missing_message[] =
 enum { PQ_LAZY_MAP(PS_LAZY_INDEX, PS_LAZY_INDEX) PQ_LAZY_COUNT };
 static const char *const pq_names[] = {PQ_LAZY_MAP(PS_LAZY_NAME, PS_LAZY_NAME)};
 static void *pq_slots[PQ_LAZY_COUNT];
-static pthread_once_t pq_once = PTHREAD_ONCE_INIT;
-static int pq_loaded;
-
-static void pq_load(void) { pq_loaded = ps_lazy_load("libpq.so.5", pq_names, pq_slots, PQ_LAZY_COUNT); }
-
-static int pq_ready(void)
-{
-  pthread_once(&pq_once, pq_load);
-  return pq_loaded;
-}
+static struct ps_lazy_lib pq_lib = {"libpq.so.5", pq_names, pq_slots,
+                                    PQ_LAZY_COUNT, NULL, 0};
 
 #define PS_LAZY_SLOTS pq_slots
-#define PS_LAZY_READY pq_ready
+#define PS_LAZY_READY() ps_lazy_ready(&pq_lib)
 PQ_LAZY_MAP(PS_LAZY_DEFINE, PS_LAZY_DEFINE_VOID)

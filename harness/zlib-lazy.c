@@ -2,7 +2,6 @@
  * export gzips its output. When it cannot be loaded, deflateInit2_ fails (Z_STREAM_ERROR) and
  * the export reports that it could not compress.
  */
-#include <pthread.h>
 #include <zlib.h>
 
 #include "lazy-lib.h"
@@ -18,20 +17,9 @@
 enum { ZLIB_MAP(PS_LAZY_INDEX, PS_LAZY_INDEX) ZLIB_LAZY_COUNT };
 static const char *const zlib_names[] = {ZLIB_MAP(PS_LAZY_NAME, PS_LAZY_NAME)};
 static void *zlib_slots[ZLIB_LAZY_COUNT];
-static pthread_once_t zlib_once = PTHREAD_ONCE_INIT;
-static int zlib_loaded;
-
-static void zlib_load(void)
-{
-  zlib_loaded = ps_lazy_load("libz.so.1", zlib_names, zlib_slots, ZLIB_LAZY_COUNT);
-}
-
-static int zlib_ready(void)
-{
-  pthread_once(&zlib_once, zlib_load);
-  return zlib_loaded;
-}
+static struct ps_lazy_lib zlib_lib = {"libz.so.1", zlib_names, zlib_slots,
+                                      ZLIB_LAZY_COUNT, NULL, 0};
 
 #define PS_LAZY_SLOTS zlib_slots
-#define PS_LAZY_READY zlib_ready
+#define PS_LAZY_READY() ps_lazy_ready(&zlib_lib)
 ZLIB_MAP(PS_LAZY_DEFINE, PS_LAZY_DEFINE_VOID)

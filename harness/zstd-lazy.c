@@ -2,7 +2,6 @@
  * commands that write or read compressed traces need it. When it cannot be loaded, contexts
  * are NULL, every size is an error, and the error's name says which package to install.
  */
-#include <pthread.h>
 #include <zstd.h>
 
 #include "lazy-lib.h"
@@ -41,20 +40,9 @@ static const char zstd_missing[] =
 enum { ZSTD_MAP(PS_LAZY_INDEX, PS_LAZY_INDEX) ZSTD_LAZY_COUNT };
 static const char *const zstd_names[] = {ZSTD_MAP(PS_LAZY_NAME, PS_LAZY_NAME)};
 static void *zstd_slots[ZSTD_LAZY_COUNT];
-static pthread_once_t zstd_once = PTHREAD_ONCE_INIT;
-static int zstd_loaded;
-
-static void zstd_load(void)
-{
-  zstd_loaded = ps_lazy_load("libzstd.so.1", zstd_names, zstd_slots, ZSTD_LAZY_COUNT);
-}
-
-static int zstd_ready(void)
-{
-  pthread_once(&zstd_once, zstd_load);
-  return zstd_loaded;
-}
+static struct ps_lazy_lib zstd_lib = {"libzstd.so.1", zstd_names, zstd_slots,
+                                      ZSTD_LAZY_COUNT, NULL, 0};
 
 #define PS_LAZY_SLOTS zstd_slots
-#define PS_LAZY_READY zstd_ready
+#define PS_LAZY_READY() ps_lazy_ready(&zstd_lib)
 ZSTD_MAP(PS_LAZY_DEFINE, PS_LAZY_DEFINE_VOID)
