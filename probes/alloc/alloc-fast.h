@@ -20,33 +20,15 @@
 /* The most a compact record takes: type byte, seq delta, size, aptr, stack id. */
 #define PS_ALLOC_FAST_MAX (4 * PS_VARINT_MAX + 1)
 
-/* Claims the thread's buffer (as ps_tw_reserve_hot) when it has room and ptr can be written as
- * an aptr; returns the write position or NULL (nothing claimed). */
+/* Claims the thread's buffer b when ptr can be written as an aptr and b has room; returns the
+ * write position or NULL (nothing claimed). b->last_ptr is the owner's own: read before the
+ * claim. */
 static inline __attribute__((always_inline)) uint8_t *ps_alloc_fast_claim(struct ps_tbuf *b,
                                                                           uintptr_t ptr)
 {
-  __atomic_store_n(&b->owner, 1, __ATOMIC_RELAXED);
-  __atomic_signal_fence(__ATOMIC_SEQ_CST);
-  if (__builtin_expect(ps_tw_hot_ok && b->len + PS_ALLOC_FAST_MAX + 32 <= PS_TW_BUF_SIZE &&
-                           ps_aptr_ok(ptr - b->last_ptr),
-                       1)) {
-    if (__builtin_expect(b->since_time >= PS_TW_TIME_EVERY, 0))
-      ps_tw_time_tick(b);
-    b->since_time++;
-    return b->data + b->len;
-  }
-  __atomic_store_n(&b->owner, 0, __ATOMIC_RELEASE);
-  return NULL;
-}
-
-static inline __attribute__((always_inline)) void ps_alloc_fast_commit(struct ps_tbuf *b,
-                                                                      uint8_t *end)
-{
-  if (__builtin_expect(!ps_tw_hot_ok, 0)) /* shut down meanwhile: write through */
-    ps_tw_commit_owned(end);
-  else
-    b->len = (size_t)(end - b->data);
-  __atomic_store_n(&b->owner, 0, __ATOMIC_RELEASE);
+  if (__builtin_expect(!ps_aptr_ok(ptr - b->last_ptr), 0))
+    return NULL;
+  return ps_tw_try_reserve_hot(b, PS_ALLOC_FAST_MAX);
 }
 
 /* A malloc(size) that returned ptr, called from (ip0, sp0): 1 when recorded here. */
@@ -65,7 +47,7 @@ static inline __attribute__((always_inline)) int ps_alloc_fast_malloc(size_t siz
   p = ps_put_varint(p, ps_aptr_encode(ptr - b->last_ptr));
   b->last_ptr = ptr;
   p = ps_put_varint(p, e->id);
-  ps_alloc_fast_commit(b, p);
+  ps_tw_commit_claimed(b, p);
   return 1;
 }
 
@@ -81,7 +63,7 @@ static inline __attribute__((always_inline)) int ps_alloc_fast_free(uintptr_t pt
   p = ps_tw_rec_start_c(b, p, PS_REC_FREE_C);
   p = ps_put_varint(p, ps_aptr_encode(ptr - b->last_ptr));
   b->last_ptr = ptr;
-  ps_alloc_fast_commit(b, p);
+  ps_tw_commit_claimed(b, p);
   return 1;
 }
 

@@ -98,6 +98,28 @@ static inline uint64_t ps_tw_next_seq(void)
  * by the owner with its buffer claimed and 32 bytes of room. Out of line. */
 void ps_tw_time_tick(struct ps_tbuf *b);
 
+/* The inline common case of a reserve: claims the calling thread's buffer b (non-NULL) when the
+ * writer is on and b has max free bytes, and returns the write position (pair with
+ * ps_tw_commit_hot); NULL, with nothing claimed, otherwise. */
+static inline uint8_t *ps_tw_try_reserve_hot(struct ps_tbuf *b, size_t max)
+{
+  /* Owner-only claim, no locked instruction: a plain store of b->owner, then ps_tw_hot_ok
+   * read again. The only other takers of a buffer (shutdown, crash: flush_all) clear
+   * ps_tw_hot_ok and run membarrier(2) before they look at b->owner: either they see
+   * owner = 1 and leave the buffer alone, or we see ps_tw_hot_ok = 0 here and take the
+   * compare-and-swap slow path. */
+  __atomic_store_n(&b->owner, 1, __ATOMIC_RELAXED);
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  if (__builtin_expect(ps_tw_hot_ok && b->len + max + 32 <= PS_TW_BUF_SIZE, 1)) {
+    if (__builtin_expect(b->since_time >= PS_TW_TIME_EVERY, 0))
+      ps_tw_time_tick(b); /* the coarse clock, under our owner claim (no compare-and-swap) */
+    b->since_time++;
+    return b->data + b->len;
+  }
+  __atomic_store_n(&b->owner, 0, __ATOMIC_RELEASE);
+  return NULL;
+}
+
 /* ps_tw_reserve/ps_tw_commit with the common case inline (the thread has a buffer with room, not
  * shut down); everything else goes to the out-of-line functions. Same contract, and *bp is the
  * calling thread's buffer; pair ps_tw_reserve_hot with ps_tw_commit_hot(that buffer, end). */
@@ -106,20 +128,9 @@ static inline uint8_t *ps_tw_reserve_hot(size_t max, struct ps_tbuf **bp)
   struct ps_tbuf *b = ps_tw_tbuf;
   *bp = b;
   if (__builtin_expect(b != NULL, 1)) {
-    /* Owner-only claim, no locked instruction: a plain store of b->owner, then ps_tw_hot_ok
-     * read again. The only other takers of a buffer (shutdown, crash: flush_all) clear
-     * ps_tw_hot_ok and run membarrier(2) before they look at b->owner: either they see
-     * owner = 1 and leave the buffer alone, or we see ps_tw_hot_ok = 0 here and take the
-     * compare-and-swap slow path. */
-    __atomic_store_n(&b->owner, 1, __ATOMIC_RELAXED);
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    if (__builtin_expect(ps_tw_hot_ok && b->len + max + 32 <= PS_TW_BUF_SIZE, 1)) {
-      if (__builtin_expect(b->since_time >= PS_TW_TIME_EVERY, 0))
-        ps_tw_time_tick(b); /* the coarse clock, under our owner claim (no compare-and-swap) */
-      b->since_time++;
-      return b->data + b->len;
-    }
-    __atomic_store_n(&b->owner, 0, __ATOMIC_RELEASE);
+    uint8_t *p = ps_tw_try_reserve_hot(b, max);
+    if (__builtin_expect(p != NULL, 1))
+      return p;
   }
   uint8_t *p = ps_tw_reserve(max);
   *bp = ps_tw_tbuf; /* may have been mapped just now */
@@ -129,17 +140,23 @@ static inline uint8_t *ps_tw_reserve_hot(size_t max, struct ps_tbuf **bp)
 /* The rare end of a fast-path append when the writer shut down meanwhile: writes through. */
 void ps_tw_commit_owned(uint8_t *end);
 
+/* Ends an append claimed by ps_tw_try_reserve_hot: end is one past the last byte written. */
+static inline void ps_tw_commit_claimed(struct ps_tbuf *b, uint8_t *end)
+{
+  if (__builtin_expect(!ps_tw_hot_ok, 0)) /* shut down meanwhile: write through */
+    ps_tw_commit_owned(end);
+  else
+    b->len = (size_t)(end - b->data);
+  __atomic_store_n(&b->owner, 0, __ATOMIC_RELEASE);
+}
+
 static inline void ps_tw_commit_hot(struct ps_tbuf *b, uint8_t *end)
 {
   if (__builtin_expect(!b->owner, 0)) { /* ps_tw_reserve_hot took the slow path */
     ps_tw_commit(end);
     return;
   }
-  if (__builtin_expect(!ps_tw_hot_ok, 0)) /* shut down meanwhile: write through */
-    ps_tw_commit_owned(end);
-  else
-    b->len = (size_t)(end - b->data);
-  __atomic_store_n(&b->owner, 0, __ATOMIC_RELEASE);
+  ps_tw_commit_claimed(b, end);
 }
 
 /* Writes a record's type byte (type | fn << 4) and seq delta; returns the next write position. */
