@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "builtin.h"
+#include "launch.h"
 #include "logjson.h"
 #include "machine.h"
 #include "results.h"
@@ -567,7 +568,11 @@ int cmd_run(int argc, char **argv)
   sigaction(SIGTERM, &sa, &old_term);
   struct ps_runner_opts ro = {.out = outdir, .quiet = quiet, .stop = &run_stop};
   json_t *root = NULL; /* what was written to results.json: printed without reading it back */
+  sigset_t old_mask; /* the runs are waited for by SIGCHLD (launch.h); no thread exists yet */
+  int by_signal = ps_launch_wait_by_signal(&old_mask) == 0;
   rc = ps_runner_execute(&plan, header, &ro, &root);
+  if (by_signal)
+    ps_launch_wait_by_pidfd(&old_mask);
   sigaction(SIGINT, &old_int, NULL);
   sigaction(SIGTERM, &old_term, NULL);
   ps_log_close();

@@ -1,4 +1,5 @@
-/* launch.c - fork/exec without a shell, wait via pidfd, /proc polling, wait4 rusage, timeout.
+/* launch.c - fork/exec without a shell, wait via pidfd or SIGCHLD, /proc polling, wait4 rusage,
+ * timeout.
  *
  * The child is put in its own process group so a timeout or an interruption can terminate the
  * whole group, and so a terminal's Ctrl-C reaches perfsweep, which then stops it cleanly.
@@ -9,6 +10,8 @@
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,6 +257,41 @@ static void close_io(int fd)
     close(fd);
 }
 
+/* Set by ps_launch_wait_by_signal: SIGCHLD is blocked in the launching thread. */
+static int wait_by_signal;
+
+int ps_launch_wait_by_signal(sigset_t *old)
+{
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  int e = pthread_sigmask(SIG_BLOCK, &chld, old);
+  if (e)
+    return -e;
+  wait_by_signal = 1;
+  return 0;
+}
+
+void ps_launch_wait_by_pidfd(const sigset_t *old)
+{
+  wait_by_signal = 0;
+  pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+/* Sleeps until a SIGCHLD (then 1), a handled signal (1: the caller checks its stop flag) or the
+ * end of wait_s seconds (0). A SIGCHLD of another child, or one left from an earlier command,
+ * only costs a pass of the caller's loop. */
+static int sleep_for_sigchld(double wait_s)
+{
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  struct timespec ts = {(time_t)wait_s, (long)((wait_s - floor(wait_s)) * 1e9)};
+  if (sigtimedwait(&chld, NULL, &ts) == SIGCHLD)
+    return 1;
+  return errno == EINTR;
+}
+
 static void stop_group(pid_t pid, int sig)
 {
   kill(-pid, sig);
@@ -300,11 +338,17 @@ int ps_launch(char *const *argv, char *const *envp, const struct ps_launch_opts 
   int status = 0;
   struct rusage ru;
   memset(&ru, 0, sizeof(ru));
-  /* no sample at t = 0: it would compete with the starting child for the CPU and tell nothing */
+  /* no sample at t = 0: it would compete with the starting child for the CPU and tell nothing.
+   * Waiting by signal, the first check is the wait itself: a child that has already ended left
+   * its SIGCHLD pending, and a wait4 before it would almost never find a fresh child done. */
+  int check = !wait_by_signal;
   for (;;) {
-    pid_t w = wait4(pid, &status, WNOHANG, &ru);
-    if (w == pid)
-      break;
+    if (check) {
+      pid_t w = wait4(pid, &status, WNOHANG, &ru);
+      if (w == pid)
+        break;
+    }
+    check = 1;
     double t = now();
     if (!r->timed_out && !r->interrupted && t >= deadline) {
       r->timed_out = 1;
@@ -318,12 +362,18 @@ int ps_launch(char *const *argv, char *const *envp, const struct ps_launch_opts 
       stop_group(pid, SIGKILL);
       kill_at = INFINITY;
     }
-    if (pidfd == -2)
-      pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     double wait_s = interval;
     double next_event = fmin(deadline, kill_at) - t;
     if (next_event < wait_s)
       wait_s = next_event > 0 ? next_event : 0;
+    if (wait_by_signal) {
+      if (sleep_for_sigchld(wait_s))
+        continue; /* a child ended, or a signal to look at the stop flag for */
+      poll_proc(&p, r, o->keep_timeline);
+      continue;
+    }
+    if (pidfd == -2)
+      pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (pidfd >= 0) {
       struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
       struct timespec ts = {(time_t)wait_s, (long)((wait_s - floor(wait_s)) * 1e9)};

@@ -3,6 +3,12 @@
  * kill) and interruption by the caller's stop flag.
  *
  * Linux only (pidfd_open, /proc). Never prints: errors come back in the result.
+ *
+ * The wait for the child: by default a pidfd, opened when the child is still running at the
+ * first check (pidfd_open, ppoll, close: five system calls for a short command). A caller that
+ * launches many commands from one thread (a sweep) calls ps_launch_wait_by_signal first: SIGCHLD
+ * is then blocked and ps_launch sleeps in sigtimedwait until it arrives (two system calls per
+ * short command: the wait and the reaping wait4).
  */
 #ifndef PERFSWEEP_LAUNCH_H
 #define PERFSWEEP_LAUNCH_H
@@ -58,6 +64,16 @@ struct ps_launch_result {
 int ps_launch(char *const *argv, char *const *envp, const struct ps_launch_opts *opts,
               struct ps_launch_result *result);
 void ps_launch_result_release(struct ps_launch_result *result);
+
+/* Blocks SIGCHLD in the calling thread (and so in every thread it creates after) and makes its
+ * ps_launch calls wait with sigtimedwait. Call it before the process has other threads: a thread
+ * that does not block SIGCHLD could take the signal, and ps_launch would then notice the end of
+ * its child only at the next poll interval. Children started by ps_launch get an empty signal
+ * mask. *old receives the mask to restore (pthread_sigmask(SIG_SETMASK, old, NULL)) together with
+ * ps_launch_wait_by_pidfd() when the launches are over. Returns 0 or -errno. */
+int ps_launch_wait_by_signal(sigset_t *old);
+/* Undoes ps_launch_wait_by_signal: restores *old and waits by pidfd again. */
+void ps_launch_wait_by_pidfd(const sigset_t *old);
 
 /* "exit 3", "killed by SIGSEGV", "timed out after 2 s" ... for a result, malloc'd. */
 char *ps_launch_describe(const struct ps_launch_result *r, double timeout);
