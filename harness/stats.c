@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
+#include <emmintrin.h>
 
 #include "util.h"
 
@@ -38,102 +39,133 @@ static inline size_t rng_below_lim(struct ps_rng *rng, uint64_t n, uint64_t limi
 
 static inline uint64_t rng_limit(uint64_t n) { return UINT64_MAX - UINT64_MAX % n; }
 
-/* The bootstrap's index draws. Each 64-bit splitmix64 output gives two 32-bit halves (low half
- * first), each mapped to [0, n) by Lemire's multiply-shift with rejection of the few products
- * whose low 32 bits fall below (2^32 - n) mod n: unbiased, one multiplication per draw, half a
- * generator step per draw ("Fast random integer generation in an interval", Lemire 2019).
- * n above 2^32 - 1 (never a sweep) takes whole 64-bit outputs, rejection-sampled and reduced
- * modulo n. The sequence is fixed by the seed: the same on every machine. */
+/* The bootstrap's index draws. The seeded splitmix64 stream is cut into w-bit chunks, the low
+ * bits of each 64-bit output first: w = 16 for n <= 256 (a cell's runs: four draws per output),
+ * w = 32 for larger n. A chunk c maps to [0, n) by Lemire's multiply-shift, (c * n) >> w, and is
+ * rejected when the low w bits of c * n fall below 2^w mod n: unbiased, and at most n / 2^w of
+ * the chunks are rejected (0.4% for w = 16). A chunk wider than the bits left of the current
+ * output starts a new output. n above 2^32 - 1 (never a sweep) takes whole 64-bit outputs,
+ * rejection-sampled and reduced modulo n. The sequence is fixed by the seed: the same on every
+ * machine ("Fast random integer generation in an interval", Lemire 2019). */
 struct boot_src {
   struct ps_rng rng;
-  uint64_t pending; /* the output whose high half is next when have is set */
-  int have;
+  uint64_t bits; /* what is left of the current output, the next chunk in the low bits */
+  unsigned nbits;
 };
 
 static void boot_src_init(struct boot_src *s, uint64_t seed)
 {
   ps_rng_seed(&s->rng, seed);
-  s->pending = 0;
-  s->have = 0;
-}
-
-static inline __attribute__((always_inline)) uint32_t boot_next32(struct boot_src *s)
-{
-  if (s->have) {
-    s->have = 0;
-    return (uint32_t)(s->pending >> 32);
-  }
-  s->pending = rng_step(&s->rng);
-  s->have = 1;
-  return (uint32_t)s->pending;
+  s->bits = 0;
+  s->nbits = 0;
 }
 
 struct rng_draw {
   uint64_t n, limit; /* limit: the 64-bit rejection limit, for n > 2^32 - 1 only */
-  uint32_t thresh;   /* (2^32 - n) mod n */
-  int wide;
+  uint32_t thresh;   /* 2^w mod n */
+  uint32_t mask;     /* 2^w - 1 */
+  unsigned w;        /* chunk bits: 16, 32, or 0 for whole outputs (n > 2^32 - 1) */
 };
 
 static struct rng_draw rng_draw_init(uint64_t n)
 {
   struct rng_draw d = {.n = n};
   if (n > UINT32_MAX) {
-    d.wide = 1;
     d.limit = rng_limit(n);
-  } else {
-    d.thresh = (uint32_t)(0u - (uint32_t)n) % (uint32_t)n;
+    return d;
   }
+  d.w = n <= 256 ? 16 : 32;
+  d.mask = (uint32_t)((1ull << d.w) - 1);
+  d.thresh = (uint32_t)((1ull << d.w) % n);
   return d;
+}
+
+static inline __attribute__((always_inline)) uint32_t boot_chunk(struct boot_src *s, unsigned w,
+                                                                 uint32_t mask)
+{
+  if (s->nbits < w) {
+    s->bits = rng_step(&s->rng);
+    s->nbits = 64;
+  }
+  uint32_t c = (uint32_t)s->bits & mask;
+  s->bits >>= w;
+  s->nbits -= w;
+  return c;
 }
 
 static inline __attribute__((always_inline)) size_t rng_draw(struct boot_src *s,
                                                               const struct rng_draw *d)
 {
-  if (__builtin_expect(d->wide, 0))
+  if (__builtin_expect(!d->w, 0))
     return rng_below_lim(&s->rng, d->n, d->limit);
-  uint64_t m = (uint64_t)boot_next32(s) * d->n;
-  while ((uint32_t)m < d->thresh)
-    m = (uint64_t)boot_next32(s) * d->n;
-  return (size_t)(m >> 32);
+  uint64_t m;
+  do
+    m = (uint64_t)boot_chunk(s, d->w, d->mask) * d->n;
+  while (((uint32_t)m & d->mask) < d->thresh);
+  return (size_t)(m >> d->w);
 }
 
-/* Two draws, the same as two calls of rng_draw: when no half is pending both come from one
- * generator step without the pending-half bookkeeping (a rejection takes rng_draw's way). */
-static inline __attribute__((always_inline)) void rng_draw2(struct boot_src *s,
-                                                             const struct rng_draw *d, size_t *i1,
-                                                             size_t *i2)
+/* The next draws, the same as calls of rng_draw, into idx: at least count of them and at most
+ * count + 7 (16-bit chunks are mapped eight at a time, two outputs per SSE2 multiply: c * n's
+ * high halves are the indices, its low halves say which to reject). Returns how many. */
+static size_t boot_fill(struct boot_src *s, const struct rng_draw *d, uint32_t *idx, size_t count)
 {
-  if (__builtin_expect(!s->have && !d->wide, 1)) {
-    uint64_t r = rng_step(&s->rng);
-    uint64_t m1 = (r & 0xffffffffu) * d->n, m2 = (r >> 32) * d->n;
-    if (__builtin_expect((uint32_t)m1 >= d->thresh && (uint32_t)m2 >= d->thresh, 1)) {
-      *i1 = (size_t)(m1 >> 32);
-      *i2 = (size_t)(m2 >> 32);
-      return;
-    }
-    s->pending = r; /* the low half is taken: on from the high half as rng_draw goes */
-    s->have = 1;
-    while ((uint32_t)m1 < d->thresh)
-      m1 = (uint64_t)boot_next32(s) * d->n;
-    *i1 = (size_t)(m1 >> 32);
-    *i2 = rng_draw(s, d);
-    return;
+  size_t k = 0;
+  if (d->w != 16) {
+    for (; k < count; k++)
+      idx[k] = (uint32_t)rng_draw(s, d);
+    return k;
   }
-  *i1 = rng_draw(s, d);
-  *i2 = rng_draw(s, d);
+  const uint32_t n = (uint32_t)d->n, thresh = d->thresh;
+  while (s->nbits && k < count) { /* the chunks left of the current output, one by one */
+    uint32_t m = boot_chunk(s, 16, 0xffff) * n;
+    if ((m & 0xffff) >= thresh)
+      idx[k++] = m >> 16;
+  }
+  const __m128i vn = _mm_set1_epi16((short)n), vt = _mm_set1_epi16((short)thresh);
+  const __m128i zero = _mm_setzero_si128();
+  while (k < count) {
+    uint64_t r1 = rng_step(&s->rng), r2 = rng_step(&s->rng);
+    __m128i v = _mm_set_epi64x((long long)r2, (long long)r1); /* lane 0: r1's low chunk */
+    __m128i hi = _mm_mulhi_epu16(v, vn), lo = _mm_mullo_epi16(v, vn);
+    __m128i ok = _mm_cmpeq_epi16(_mm_subs_epu16(vt, lo), zero); /* lo >= thresh */
+    if (__builtin_expect(_mm_movemask_epi8(ok) == 0xffff, 1)) {
+      _mm_storeu_si128((__m128i *)(idx + k), _mm_unpacklo_epi16(hi, zero));
+      _mm_storeu_si128((__m128i *)(idx + k + 4), _mm_unpackhi_epi16(hi, zero));
+      k += 8;
+      continue;
+    }
+    uint64_t rs[2] = {r1, r2}; /* a rejection among the eight: in order, one by one */
+    for (int o = 0; o < 2; o++)
+      for (int c = 0; c < 4; c++) {
+        uint32_t m = (uint32_t)((rs[o] >> (16 * c)) & 0xffff) * n;
+        if ((m & 0xffff) >= thresh)
+          idx[k++] = m >> 16;
+      }
+  }
+  return k;
 }
 
-void ps__stats_index_draws(uint64_t seed, uint64_t n, size_t *idx, size_t count, int pairs)
+void ps__stats_index_draws(uint64_t seed, uint64_t n, size_t *idx, size_t count, int bulk)
 {
   struct boot_src s;
   boot_src_init(&s, seed);
   struct rng_draw d = rng_draw_init(n);
+  if (!bulk) {
+    for (size_t j = 0; j < count; j++)
+      idx[j] = rng_draw(&s, &d);
+    return;
+  }
+  uint32_t *buf = ps_xmalloc((count + 64) * sizeof *buf);
   size_t j = 0;
-  if (pairs) /* as the shared-draw means take them: pairs, one draw first when a half pends */
-    for (; j + 1 < count; j += 2)
-      rng_draw2(&s, &d, &idx[j], &idx[j + 1]);
-  for (; j < count; j++)
-    idx[j] = rng_draw(&s, &d);
+  while (j < count) { /* in uneven pieces, as the means take them */
+    size_t want = (count - j) < 37 ? count - j : 37;
+    size_t got = boot_fill(&s, &d, buf + j, want);
+    j += got;
+  }
+  for (size_t i = 0; i < count; i++)
+    idx[i] = buf[i];
+  free(buf);
 }
 
 uint64_t ps_rng_below(struct ps_rng *rng, uint64_t n) { return rng_below_lim(rng, n, rng_limit(n)); }
@@ -692,25 +724,25 @@ void ps_stats_bootstrap_means(const double *const *xs, size_t k, size_t n, size_
       for (size_t t = 0; t < m; t++)
         rows[j * nv + t / 2][t % 2] = xs[todo[t]][j];
     v2d *sum = ps_xmalloc(nv * sizeof *sum);
-    size_t *fin = ps_xcalloc(m, sizeof *fin);
     struct boot_src rng;
     boot_src_init(&rng, seed);
     struct rng_draw d = rng_draw_init(n);
+    /* the draws, made in bulk ahead of the sums (boot_fill); a resample's n are contiguous */
+    size_t cap = (n > 4096 ? n : 4096) + n + 8, pos = 0, have = 0;
+    uint32_t *idx = ps_xmalloc(cap * sizeof *idx);
     for (size_t r = 0; r < resamples; r++) {
+      if (have - pos < n) {
+        memmove(idx, idx + pos, (have - pos) * sizeof *idx);
+        have -= pos;
+        pos = 0;
+        have += boot_fill(&rng, &d, idx + have, cap - 8 - have);
+      }
+      const uint32_t *ix = idx + pos;
+      pos += n;
       if (nv == 2) { /* up to 4 metrics: the sums stay in registers */
         v2d s0 = {0, 0}, s1 = {0, 0};
-        size_t j = 0;
-        for (; j + 1 < n; j += 2) { /* two draws per generator step, added in draw order */
-          size_t a1, a2;
-          rng_draw2(&rng, &d, &a1, &a2);
-          const v2d *row = rows + a1 * 2, *row2 = rows + a2 * 2;
-          s0 += row[0];
-          s1 += row[1];
-          s0 += row2[0];
-          s1 += row2[1];
-        }
-        if (j < n) {
-          const v2d *row = rows + rng_draw(&rng, &d) * 2;
+        for (size_t j = 0; j < n; j++) {
+          const v2d *row = rows + (size_t)ix[j] * 2;
           s0 += row[0];
           s1 += row[1];
         }
@@ -719,10 +751,8 @@ void ps_stats_bootstrap_means(const double *const *xs, size_t k, size_t n, size_
       } else if (nv == 4) { /* up to 8 (a sweep's wall, user, sys, cpu, RSS ...) */
         v2d s0 = {0, 0}, s1 = {0, 0}, s2 = {0, 0}, s3 = {0, 0};
         size_t j = 0;
-        for (; j + 1 < n; j += 2) {
-          size_t a1, a2;
-          rng_draw2(&rng, &d, &a1, &a2);
-          const v2d *row = rows + a1 * 4, *row2 = rows + a2 * 4;
+        for (; j + 1 < n; j += 2) { /* two draws a pass, added in draw order */
+          const v2d *row = rows + (size_t)ix[j] * 4, *row2 = rows + (size_t)ix[j + 1] * 4;
           s0 += row[0];
           s1 += row[1];
           s2 += row[2];
@@ -733,7 +763,7 @@ void ps_stats_bootstrap_means(const double *const *xs, size_t k, size_t n, size_
           s3 += row2[3];
         }
         if (j < n) {
-          const v2d *row = rows + rng_draw(&rng, &d) * 4;
+          const v2d *row = rows + (size_t)ix[j] * 4;
           s0 += row[0];
           s1 += row[1];
           s2 += row[2];
@@ -746,7 +776,7 @@ void ps_stats_bootstrap_means(const double *const *xs, size_t k, size_t n, size_
       } else {
         memset(sum, 0, nv * sizeof *sum);
         for (size_t j = 0; j < n; j++) {
-          const v2d *row = rows + rng_draw(&rng, &d) * nv;
+          const v2d *row = rows + (size_t)ix[j] * nv;
           for (size_t q = 0; q < nv; q++)
             sum[q] += row[q];
         }
@@ -756,15 +786,20 @@ void ps_stats_bootstrap_means(const double *const *xs, size_t k, size_t n, size_
         sum[q] /= nn; /* each lane the same division as alone */
       const double *mean = (const double *)sum;
       for (size_t t = 0; t < m; t++)
-        if (isfinite(mean[t]))
-          vals[t * resamples + fin[t]++] = mean[t];
+        vals[t * resamples + r] = mean[t];
     }
-    for (size_t t = 0; t < m; t++)
-      interval(vals + t * resamples, fin[t], level, &ci[todo[t]][0], &ci[todo[t]][1]);
+    free(idx);
+    for (size_t t = 0; t < m; t++) { /* non-finite means (an overflowed sum) are left out */
+      double *v = vals + t * resamples;
+      size_t fin = 0;
+      for (size_t r = 0; r < resamples; r++)
+        if (isfinite(v[r]))
+          v[fin++] = v[r];
+      interval(v, fin, level, &ci[todo[t]][0], &ci[todo[t]][1]);
+    }
     free(vals);
     free(sum);
     free(rows);
-    free(fin);
   }
   for (size_t i = 0; i < k; i++)
     if (todo_dup[i]) {

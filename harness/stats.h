@@ -81,8 +81,8 @@ int ps_stats_median_ci_exact(const double *x, size_t n, double level, double *lo
  * finite. For tests and reports. */
 size_t ps_stats_median_boot_dist(const double *x, size_t n, double **values, double **probs);
 /* Internal, for tests: `count` bootstrap index draws in [0, n) from seed, one at a time or
- * (pairs) two at a time as the shared-draw means take them: both give the same sequence. */
-void ps__stats_index_draws(uint64_t seed, uint64_t n, size_t *idx, size_t count, int pairs);
+ * (bulk) in pieces as the shared-draw means make them: both give the same sequence. */
+void ps__stats_index_draws(uint64_t seed, uint64_t n, size_t *idx, size_t count, int bulk);
 /* Adapters usable as ps_stat_fn. */
 double ps_stat_fn_mean(const double *x, size_t n, void *ctx);
 double ps_stat_fn_median(const double *x, size_t n, void *ctx);

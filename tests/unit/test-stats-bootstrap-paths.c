@@ -242,14 +242,15 @@ Test(stats, bootstrap_interval_equals_sorted_quantiles)
   }
 }
 
-/* The index draws taken two at a time are the draws taken one by one, also where rejections are
- * frequent (n just above 2^31: about half the 32-bit values are rejected, so pending halves and
- * rejected pairs occur) and for n above 2^32 - 1 (whole 64-bit outputs); all below n. */
-Test(stats, bootstrap_paired_draws_equal_single_draws)
+/* The index draws made in bulk (eight 16-bit chunks per SSE2 multiply, in uneven pieces as the
+ * shared-draw means take them) are the draws made one by one, also where rejections occur
+ * (n = 200, 255: a few per thousand 16-bit chunks; n just above 2^31: about half the 32-bit
+ * chunks) and for n above 2^32 - 1 (whole 64-bit outputs); all below n. */
+Test(stats, bootstrap_bulk_draws_equal_single_draws)
 {
-  static const uint64_t ns[] = {1, 2, 3, 7, 200, 1000, (1ull << 31) + 1, 3000000000ull,
-                                (1ull << 32) - 1, (1ull << 32) + 5};
-  enum { COUNT = 4001 };
+  static const uint64_t ns[] = {1, 2, 3, 7, 30, 200, 255, 256, 257, 1000, (1ull << 31) + 1,
+                                3000000000ull, (1ull << 32) - 1, (1ull << 32) + 5};
+  enum { COUNT = 40001 };
   static size_t one[COUNT], two[COUNT];
   for (size_t t = 0; t < sizeof ns / sizeof *ns; t++) {
     ps__stats_index_draws(99 + t, ns[t], one, COUNT, 0);
@@ -258,5 +259,33 @@ Test(stats, bootstrap_paired_draws_equal_single_draws)
       cr_assert_lt(one[i], ns[t], "n=%llu draw %zu", (unsigned long long)ns[t], i);
       cr_assert_eq(two[i], one[i], "n=%llu draw %zu", (unsigned long long)ns[t], i);
     }
+  }
+}
+
+/* The draws are uniform: over 400 k draws among n, every index's count is within 5 standard
+ * deviations of its expectation (a biased mapping, a lost chunk or a lane out of order would
+ * show here or in the test above), and the chi-square statistic is below its 99.99% point. */
+Test(stats, bootstrap_draws_uniform)
+{
+  static const uint64_t ns[] = {3, 30, 200, 255, 1000};
+  enum { COUNT = 400000 };
+  static size_t d[COUNT];
+  for (size_t t = 0; t < sizeof ns / sizeof *ns; t++) {
+    uint64_t n = ns[t];
+    ps__stats_index_draws(7 + t, n, d, COUNT, 1);
+    size_t *c = calloc(n, sizeof *c);
+    for (size_t i = 0; i < COUNT; i++)
+      c[d[i]]++;
+    double e = (double)COUNT / (double)n, sd = sqrt(e * (1 - 1.0 / (double)n)), chi = 0;
+    for (uint64_t k = 0; k < n; k++) {
+      cr_assert_lt(fabs((double)c[k] - e), 5 * sd, "n=%llu index %llu drawn %zu times",
+                   (unsigned long long)n, (unsigned long long)k, c[k]);
+      chi += ((double)c[k] - e) * ((double)c[k] - e) / e;
+    }
+    /* Wilson-Hilferty: the 99.99% point of chi-square with n - 1 degrees of freedom */
+    double df = (double)(n - 1), z = 3.719;
+    double crit = df * pow(1 - 2 / (9 * df) + z * sqrt(2 / (9 * df)), 3);
+    cr_assert_lt(chi, crit, "n=%llu chi-square %.1f", (unsigned long long)n, chi);
+    free(c);
   }
 }
