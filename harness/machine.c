@@ -4,6 +4,7 @@
 #include "machine.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,32 @@ static char *git(char *const *args)
   return ps_xstrdup(buf);
 }
 
+/* 1 when the current folder may be in a git work tree: a .git (folder, or file of a linked
+ * work tree) here or in a parent folder, or $GIT_DIR set. Outside one, git is not started at
+ * all (a process start costs far more than these few stat calls). */
+static int maybe_in_git_tree(void)
+{
+  if (getenv("GIT_DIR"))
+    return 1;
+  char dir[PATH_MAX];
+  if (!getcwd(dir, sizeof(dir) - sizeof("/.git")))
+    return 1; /* cannot tell: let git decide */
+  for (;;) {
+    size_t n = strlen(dir);
+    memcpy(dir + n, n > 1 ? "/.git" : ".git", sizeof("/.git"));
+    if (access(dir, F_OK) == 0)
+      return 1;
+    dir[n] = '\0';
+    char *slash = strrchr(dir, '/');
+    if (!slash || n <= 1)
+      return 0;
+    if (slash == dir)
+      slash[1] = '\0'; /* "/a" -> "/" */
+    else
+      *slash = '\0';
+  }
+}
+
 /* The value of a "# branch.<key> <value>" header line of git status --porcelain=v2, malloc'd. */
 static char *porcelain_header(const char *out, const char *key)
 {
@@ -113,8 +140,9 @@ json_t *ps_machine_info(void)
   json_object_set_new(m, "memory_bytes",
                       json_integer((json_int_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE)));
   struct utsname u;
-  json_object_set_new(m, "kernel", uname(&u) == 0 ? json_string(u.release) : json_null());
-  json_object_set_new(m, "arch", uname(&u) == 0 ? json_string(u.machine) : json_null());
+  int have_u = uname(&u) == 0;
+  json_object_set_new(m, "kernel", have_u ? json_string(u.release) : json_null());
+  json_object_set_new(m, "arch", have_u ? json_string(u.machine) : json_null());
   json_object_set_new(m, "governor", str_or_null(first_line(
       "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", NULL)));
   double load[3];
@@ -127,7 +155,7 @@ json_t *ps_machine_info(void)
   json_object_set_new(m, "perfsweep_version", json_string(PERFSWEEP_VERSION));
   /* one git call: the commit, the branch and whether tracked files changed */
   char *status[] = {"git", "status", "--porcelain=v2", "--branch", "--untracked-files=no", NULL};
-  char *out = git(status);
+  char *out = maybe_in_git_tree() ? git(status) : NULL;
   char *commit = out ? porcelain_header(out, "oid") : NULL;
   if (commit && !strcmp(commit, "(initial)")) {
     free(commit);

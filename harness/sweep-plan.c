@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alloc-target.h"
 #include "exit-codes.h"
 #include "probe-env.h"
 #include "results.h"
@@ -188,24 +189,19 @@ out:
 
 /* The executable a command word names: itself when it has a '/', else the first match on PATH.
  * malloc'd, or NULL when there is none. */
+/* The command's path (ps_target_resolve: PATH searched like execvp), malloc'd, or NULL. The
+ * last answer is kept: a sweep asks for its command at planning, at the start of the runs and
+ * for the results, and each search stats every PATH entry. */
 static char *command_path(const char *cmd)
 {
-  if (strchr(cmd, '/'))
-    return access(cmd, X_OK) == 0 ? ps_xstrdup(cmd) : NULL;
-  const char *path = getenv("PATH");
-  if (!path || !*path)
-    path = "/usr/local/bin:/usr/bin:/bin";
-  char *copy = ps_xstrdup(path), *save = NULL, *found = NULL;
-  for (char *d = strtok_r(copy, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
-    char *f = ps_xasprintf("%s/%s", *d ? d : ".", cmd);
-    struct stat st;
-    if (stat(f, &st) == 0 && S_ISREG(st.st_mode) && access(f, X_OK) == 0)
-      found = f;
-    else
-      free(f);
+  static char *memo_cmd, *memo_path;
+  if (!memo_cmd || strcmp(memo_cmd, cmd)) {
+    free(memo_cmd);
+    free(memo_path);
+    memo_cmd = ps_xstrdup(cmd);
+    memo_path = ps_target_resolve(cmd);
   }
-  free(copy);
-  return found;
+  return memo_path ? ps_xstrdup(memo_path) : NULL;
 }
 
 static int command_exists(const char *cmd)

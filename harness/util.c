@@ -168,26 +168,42 @@ int ps_read_file(const char *path, char **data, size_t *len)
   return 0;
 }
 
-int ps_mkdir_p(const char *path, unsigned mode)
+/* mkdir -p: the directory itself first (one call when only it is missing), its parents only
+ * when it has none. */
+static int mkdir_p(char *buf, unsigned mode)
 {
-  char buf[PATH_MAX];
-  if (strlen(path) >= sizeof(buf))
-    return -ENAMETOOLONG;
-  strcpy(buf, path);
-  for (char *p = buf + 1; *p; p++) {
-    if (*p != '/')
-      continue;
-    *p = '\0';
-    if (mkdir(buf, mode) < 0 && errno != EEXIST)
-      return -errno;
-    *p = '/';
+  if (mkdir(buf, mode) == 0)
+    return 0;
+  if (errno == ENOENT) {
+    char *slash = strrchr(buf, '/');
+    if (slash && slash != buf) {
+      *slash = '\0';
+      int e = mkdir_p(buf, mode);
+      *slash = '/';
+      if (e)
+        return e;
+      if (mkdir(buf, mode) == 0)
+        return 0;
+    }
   }
-  if (mkdir(buf, mode) < 0 && errno != EEXIST)
+  if (errno != EEXIST)
     return -errno;
   struct stat st;
   if (stat(buf, &st) < 0)
     return -errno;
   return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+int ps_mkdir_p(const char *path, unsigned mode)
+{
+  char buf[PATH_MAX];
+  size_t n = strlen(path);
+  if (n >= sizeof(buf))
+    return -ENAMETOOLONG;
+  memcpy(buf, path, n + 1);
+  while (n > 1 && buf[n - 1] == '/') /* "a/b/" is "a/b" */
+    buf[--n] = '\0';
+  return mkdir_p(buf, mode);
 }
 
 char *ps_exe_dir(void)

@@ -1,5 +1,6 @@
 /* test-util.c - the harness helpers: atomic writes, mkdir -p, probe environment. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -43,6 +44,21 @@ Test(util, mkdir_p_creates_nested)
   cr_assert(S_ISDIR(st.st_mode));
   cr_assert_eq(ps_mkdir_p(path, 0755), 0, "mkdir -p of an existing folder succeeds");
   free(path);
+  path = ps_xasprintf("%s/a/d//e/", dir); /* a trailing slash, a doubled one */
+  cr_assert_eq(ps_mkdir_p(path, 0755), 0);
+  free(path);
+  path = ps_xasprintf("%s/a/d/e", dir);
+  cr_assert_eq(stat(path, &st), 0);
+  cr_assert(S_ISDIR(st.st_mode));
+  free(path);
+  char *file = ps_xasprintf("%s/a/file", dir);
+  cr_assert_eq(ps_write_file_atomic(file, "x", 1), 0);
+  cr_assert_eq(ps_mkdir_p(file, 0755), -ENOTDIR, "a file where the folder should be");
+  path = ps_xasprintf("%s/sub/x", file);
+  cr_assert_eq(ps_mkdir_p(path, 0755), -ENOTDIR, "a file in the way of the parents");
+  free(path);
+  free(file);
+  cr_assert_eq(ps_mkdir_p("/proc/perfsweep-no/x", 0755), -ENOENT, "cannot be created: the error");
 }
 
 Test(util, probe_env_sets_variables_and_keeps_user_preload)
