@@ -62,6 +62,10 @@ static void *arena_alloc(size_t n)
   if (at + need > sizeof arena)
     return NULL;
   *(size_t *)(arena + at) = n;
+  /* marked for good in sample mode's filter: its free fast path then never hands the block to
+   * the real free (free() tests the filter before in_arena) */
+  __atomic_store_n(&ps_sample_filter[ps_sample_filter_of((uintptr_t)(arena + at + 16))], 255,
+                   __ATOMIC_RELAXED);
   return arena + at + 16;
 }
 
@@ -233,11 +237,16 @@ __attribute__((noinline)) static void free_slow(void *p)
 
 EXPORT void free(void *p)
 {
+  /* sample mode's common case first, a jump to the real free: not a live sampled block. The
+   * filter says "maybe" for every block of the start-up arena (arena_alloc marks them) */
+  if (ps_alloc_mode == 2 && !ps_sample_maybe((uintptr_t)p)) {
+    real_free(p);
+    return;
+  }
   if (!p || in_arena(p))
     return;
-  if ((ps_alloc_mode == 2 && !ps_sample_maybe((uintptr_t)p)) ||
-      (ps_alloc_mode == 0 && init_state == 2 && real_free)) {
-    real_free(p); /* not a sampled block, or tracing off: a jump to the real free */
+  if (ps_alloc_mode == 0 && init_state == 2 && real_free) {
+    real_free(p); /* tracing off */
     return;
   }
   free_slow(p);

@@ -10,9 +10,11 @@
 #define PS_SAMPLE_FILTER (1u << 16)
 extern uint8_t ps_sample_filter[PS_SAMPLE_FILTER];
 
+/* Blocks are 16-byte aligned: bits 4..19 of the address, so the filter aliases blocks 1 MiB
+ * apart only (a few live sampled blocks: a false "maybe" is rare, and costs a lookup). */
 static inline uint32_t ps_sample_filter_of(uintptr_t p)
 {
-  return (uint32_t)((p >> 4) * 0xff51afd7ed558ccdull >> 48) & (PS_SAMPLE_FILTER - 1);
+  return (uint32_t)(p >> 4) & (PS_SAMPLE_FILTER - 1);
 }
 
 /* 0 when ptr is certainly not a live sampled block (its free need not be recorded). */
