@@ -13,16 +13,21 @@
 /* 0 off (pass-through), 1 exact, 2 sample. Set once by ps_alloc_init. */
 extern int ps_alloc_mode;
 
-/* Sample mode's per-thread byte countdown to the next sample (0 = not drawn yet). */
+/* Sample mode's per-thread byte countdown to the next sample (0 = not drawn yet). It is also
+ * what makes malloc's fast path need no test of the mode: it stays 0 in exact mode and before
+ * the start (every malloc takes the recording way), and with tracing off the shim sets it to
+ * PS_ALLOC_LEFT_OFF (no allocation ever reaches 0 from there). */
 extern __thread int64_t ps_alloc_t_left __attribute__((tls_model("initial-exec")));
+#define PS_ALLOC_LEFT_OFF ((int64_t)1 << 62)
 
-/* Sample mode fast path, inlined into the shim: 1 when an allocation of size bytes is not
- * sampled (it only counts down); 0 when ps_alloc_on_alloc must decide. */
+/* The fast path, inlined into the shim: 1 when an allocation of size bytes is not sampled (it
+ * only counts down); 0 when the caller must decide. The countdown is never negative, so one
+ * unsigned comparison covers every size. */
 static inline int ps_alloc_skip_sample(size_t size)
 {
-  int64_t left = ps_alloc_t_left - (int64_t)size;
-  if (__builtin_expect(left > 0, 1)) {
-    ps_alloc_t_left = left;
+  uint64_t left = (uint64_t)ps_alloc_t_left;
+  if (__builtin_expect(size < left, 1)) {
+    ps_alloc_t_left = (int64_t)(left - size);
     return 1;
   }
   return 0;

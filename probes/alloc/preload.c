@@ -124,6 +124,8 @@ static void init_now(void)
   ENSURE(real_malloc);
   t_guard = 1;
   ps_alloc_init();
+  if (ps_alloc_mode != 1 && real_free)
+    ps_free_filter_use_samples(); /* free's fast path: on for sample mode and tracing off */
   const char *m = getenv("PERFSWEEP_ALLOC_MMAP");
   trace_mmap = m && m[0] == '1';
   t_guard = 0;
@@ -185,6 +187,10 @@ __attribute__((noinline)) static void *malloc_slow(size_t n)
     if (__builtin_expect(done, 1))
       return p; /* the common case, recorded inline (alloc-fast.h) */
   }
+  if (ps_alloc_mode == 0 && init_state == 2) {
+    ps_alloc_t_left = PS_ALLOC_LEFT_OFF; /* tracing off: this thread's next mallocs go fast */
+    return p;
+  }
   if (p)
     RECORD(ps_alloc_on_alloc(PS_FN_MALLOC, n, p, ip0_, sp0_));
   return p;
@@ -192,11 +198,11 @@ __attribute__((noinline)) static void *malloc_slow(size_t n)
 
 EXPORT void *malloc(size_t n)
 {
-  /* fast paths: straight to the real allocator (a jump), no frame of ours */
-  if (ps_alloc_mode == 2 && ps_alloc_skip_sample(n))
-    return real_malloc(n); /* sample mode, not sampled: only the countdown */
-  if (ps_alloc_mode == 0 && init_state == 2 && real_malloc)
-    return real_malloc(n); /* tracing off */
+  /* the fast path, straight to the real allocator (a jump), no frame of ours and no test of
+   * the mode: sample mode's countdown, which exact mode keeps at 0 and tracing off far above
+   * any size (alloc-core.h) */
+  if (ps_alloc_skip_sample(n))
+    return real_malloc(n);
   return malloc_slow(n);
 }
 
@@ -237,18 +243,16 @@ __attribute__((noinline)) static void free_slow(void *p)
 
 EXPORT void free(void *p)
 {
-  /* sample mode's common case first, a jump to the real free: not a live sampled block. The
-   * filter says "maybe" for every block of the start-up arena (arena_alloc marks them) */
-  if (ps_alloc_mode == 2 && !ps_sample_maybe((uintptr_t)p)) {
+  /* the fast path, a jump to the real free with no test of the mode: in sample mode and with
+   * tracing off, a block that is not a live sampled one; the filter says "maybe" for every block
+   * of the start-up arena (arena_alloc marks them), and for every block in exact mode and until
+   * the start (sample-set.h) */
+  if (!ps_free_maybe((uintptr_t)p)) {
     real_free(p);
     return;
   }
   if (!p || in_arena(p))
     return;
-  if (ps_alloc_mode == 0 && init_state == 2 && real_free) {
-    real_free(p); /* tracing off */
-    return;
-  }
   free_slow(p);
 }
 

@@ -15,6 +15,8 @@ static uint32_t live;
 /* A counting filter (64 Ki one-byte counters, 64 KiB: stays in cache) in front of the big table:
  * most frees are of unsampled blocks and end at one cached byte instead of a cache miss. */
 uint8_t ps_sample_filter[PS_SAMPLE_FILTER];
+static const uint8_t all_maybe[PS_SAMPLE_FILTER] = {[0 ... PS_SAMPLE_FILTER - 1] = 1};
+const uint8_t *ps_free_filter = all_maybe;
 #define filter ps_sample_filter
 #define filter_of ps_sample_filter_of
 
@@ -72,4 +74,9 @@ int ps_sample_set_take(uintptr_t ptr)
     }
   }
   return 0;
+}
+
+void ps_free_filter_use_samples(void)
+{
+  __atomic_store_n(&ps_free_filter, (const uint8_t *)ps_sample_filter, __ATOMIC_RELEASE);
 }

@@ -23,6 +23,21 @@ static inline int ps_sample_maybe(uintptr_t ptr)
   return __atomic_load_n(&ps_sample_filter[ps_sample_filter_of(ptr)], __ATOMIC_RELAXED) != 0;
 }
 
+/* The table free's fast path reads (preload.c), so that it needs no test of the mode: until
+ * ps_free_filter_use_samples, and for good in exact mode, a table of "maybe" everywhere (every
+ * free takes the recording way); in sample mode and with tracing off, ps_sample_filter. */
+extern const uint8_t *ps_free_filter;
+
+/* 0 when the free of ptr can go straight to the real free. */
+static inline int ps_free_maybe(uintptr_t ptr)
+{
+  const uint8_t *f = __atomic_load_n(&ps_free_filter, __ATOMIC_RELAXED);
+  return __atomic_load_n(&f[ps_sample_filter_of(ptr)], __ATOMIC_RELAXED) != 0;
+}
+
+/* Points ps_free_filter at ps_sample_filter (the real free must be resolved by then). */
+void ps_free_filter_use_samples(void);
+
 /* Maps the set. Returns 0 or a negative errno. */
 int ps_sample_set_init(void);
 /* Adds ptr. Returns 0, or -1 when the set is full (the block's free will not be recorded). */

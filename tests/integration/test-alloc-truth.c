@@ -210,7 +210,31 @@ Test(alloc, sample_mode_estimate_within_ci)
   json_t *ci = json_object_get(a, "bytes_ci95");
   cr_expect(json_array_size(ci) == 2, "bytes_ci95 present in sample mode");
   cr_expect_str_eq(json_string_value(json_object_get(a, "mode")), "sample");
+  cr_expect_eq(site_sum(a, "bench_alloc", "leaked_blocks"), 0,
+               "every sampled block's free was recorded (the program frees them all)");
   json_decref(a);
+}
+
+/* Preloaded with tracing off (PERFSWEEP_ALLOC=off, or unset): the program runs as without the
+ * probe (8 threads freeing each other's blocks, a realloc chain, the aligned variants) and no
+ * trace is written. */
+Test(alloc, off_mode_passes_through)
+{
+  static const char *modes[] = {"PERFSWEEP_ALLOC=off", "PERFSWEEP_ALLOC="};
+  for (size_t m = 0; m < 2; m++) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s/off && cd %s/off && for w in threads realloc aligned bench; do "
+             "%s PERFSWEEP_TRACE_DIR=%s/off LD_PRELOAD=%s/../lib/libperfsweep-alloc.so "
+             "%s/alloc-truth $w $( [ $w = bench ] && echo 20000 ) >/dev/null || exit 9; done; "
+             "ls %s/off | wc -l",
+             tmpdir, tmpdir, modes[m], tmpdir, BIN, BIN, tmpdir);
+    int rc;
+    char *out = run(cmd, &rc);
+    cr_assert_eq(rc, 0, "%s: a program failed under the probe with tracing off", modes[m]);
+    cr_expect_eq(atoi(out), 0, "%s: no trace written, found %s", modes[m], out);
+    free(out);
+  }
 }
 
 Test(alloc, same_count_as_heaptrack)
