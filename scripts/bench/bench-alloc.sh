@@ -7,8 +7,9 @@
 #   perfsweep analyze of that .pst.zst vs heaptrack_print of heaptrack's .zst
 # Usage: scripts/bench/bench-alloc.sh [BUILD_DIR] [RUNS] [N_PER_THREAD]
 #   (defaults: build, 5, 5000000 -> 2 threads x 5 M = 10 M allocations)
-#   BASE_LIB=/path/libperfsweep-alloc.so (e.g. a copy from an older build): also records exact mode
-#   with that library in the same rounds and prints this build's exact recording time over it (A/B).
+#   BASE_LIB=/path/libperfsweep-alloc.so (e.g. a copy from an older build): also records exact and
+#   sample mode with that library in the same rounds and prints this build's recording times over
+#   its (A/B).
 #   BASE_PS=/path/perfsweep (e.g. an older build's): also runs its `profile --alloc` in the same
 #   rounds and prints this build's end-to-end time over it (A/B).
 set -euo pipefail
@@ -37,7 +38,7 @@ ratio() { echo "scale=3; $1 / $2" | bc -l; }
 # bench_workload NAME CMD...: runs every variant RUNS times, alternating, then prints the table.
 bench_workload() {
   local name=$1; shift
-  local -a U=() E=() S=() P=() H=() HP=() A=() SZ=() HSZ=() EB=() PB=()
+  local -a U=() E=() S=() P=() H=() HP=() A=() SZ=() HSZ=() EB=() SB=() PB=()
   echo "== $name: $*"
   echo "  load before: $(uptime)"
   for ((r = 1; r <= runs; r++)); do
@@ -55,6 +56,11 @@ bench_workload() {
     mkdir -p "$work/s"
     t=$(now); PERFSWEEP_TRACE_DIR=$work/s PERFSWEEP_ALLOC=sample LD_PRELOAD=$lib "$@" >/dev/null 2>&1
     S+=("$(elapsed "$t")")
+    if [[ -n ${BASE_LIB:-} ]]; then
+      mkdir -p "$work/sb"
+      t=$(now); PERFSWEEP_TRACE_DIR=$work/sb PERFSWEEP_ALLOC=sample LD_PRELOAD=$BASE_LIB "$@" >/dev/null 2>&1
+      SB+=("$(elapsed "$t")")
+    fi
     # record + analysis + zstd compression of the trace (what stays on disk, like heaptrack's .zst)
     t=$(now); "$ps" profile --alloc -o "$work/p" -- "$@" >/dev/null 2>&1 || true; P+=("$(elapsed "$t")")
     SZ+=("$(cat "$work"/p/alloc.*.pst.zst | wc -c)")
@@ -85,6 +91,10 @@ bench_workload() {
     eb=$(median "${EB[@]}")
     printf '  exact recording, BASE_LIB %.3f s: this build / BASE_LIB %6.3fx, BASE_LIB / untraced %6.2fx\n' \
       "$eb" "$(ratio "$e" "$eb")" "$(ratio "$eb" "$u")"
+    local sb
+    sb=$(median "${SB[@]}")
+    printf '  sample recording, BASE_LIB %.3f s: this build / BASE_LIB %6.3fx, BASE_LIB / untraced %6.3fx\n' \
+      "$sb" "$(ratio "$s" "$sb")" "$(ratio "$sb" "$u")"
   fi
   if [[ -n ${BASE_PS:-} ]]; then
     local pb

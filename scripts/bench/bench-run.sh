@@ -12,12 +12,12 @@
 # BASE=OTHER_BUILD_DIR adds that build's perfsweep to the own-CPU rounds of `true` (A B C A B C)
 # and prints its figures and the ratio of this build to it.
 # Usage: [TMPDIR=DIR] [BASE=DIR] scripts/bench/bench-run.sh [BUILD_DIR]   (default build/; outputs
-# under TMPDIR, default /tmp)
+# under TMPDIR, default /tmp, where the tools also run)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$root/build}
+build=$(cd "${1:-$root/build}" && pwd)
 ps=$build/bin/perfsweep
-base_ps=${BASE:+$BASE/bin/perfsweep}
+base_ps=${BASE:+$(cd "$BASE" && pwd)/bin/perfsweep}
 [ -z "$base_ps" ] || [ -x "$base_ps" ] || { echo "bench-run.sh: $base_ps is missing" >&2; exit 4; }
 reps=${REPS:-5}
 runs=${RUNS:-30}
@@ -25,6 +25,10 @@ command -v hyperfine >/dev/null || { echo "bench-run.sh: hyperfine is not instal
 [ -x "$ps" ] || { echo "bench-run.sh: $ps is missing; build first (scripts/build.sh $build)" >&2; exit 4; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-run-XXXXXX") # TMPDIR=/dev/shm: outputs on tmpfs
 trap 'rm -rf "$tmp"' EXIT
+# the tools run in the temporary folder, outside any git work tree, so the figures do not depend
+# on where the script is started: inside a work tree perfsweep also starts git once per sweep
+# (the results' git_commit), a fixed cost that hyperfine has no counterpart for
+cd "$tmp"
 
 now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"%.9f\\n\", $1 }"; } # arithmetic without bc
