@@ -101,7 +101,7 @@ static int maybe_in_git_tree(void)
     return 1; /* cannot tell: let git decide */
   for (;;) {
     size_t n = strlen(dir);
-    memcpy(dir + n, n > 1 ? "/.git" : ".git", sizeof("/.git"));
+    strcpy(dir + n, n > 1 ? "/.git" : ".git"); /* "/" + ".git" at the root */
     if (access(dir, F_OK) == 0)
       return 1;
     dir[n] = '\0';
