@@ -548,11 +548,73 @@ static inline int pk_get_canon(const uint8_t **p, const uint8_t *end, uint64_t *
   return n == 1 || (last && (n < PS_VARINT_MAX || last == 1)) ? 0 : -1;
 }
 
+/* A varint of 1 to 3 bytes at q in shortest form (q has 3 bytes): its length, with *v; 0 for
+ * anything else (longer, or not in shortest form: pk_get_canon decides those). */
+static inline unsigned pk__canon3(const uint8_t *q, uint64_t *v)
+{
+  uint64_t b0 = q[0], b1 = q[1], b2 = q[2];
+  if (b0 < 0x80) {
+    *v = b0;
+    return 1;
+  }
+  if (b1 < 0x80) {
+    *v = (b0 & 0x7f) | b1 << 7;
+    return b1 ? 2 : 0;
+  }
+  *v = (b0 & 0x7f) | (b1 & 0x7f) << 7 | b2 << 14;
+  return b2 && b2 < 0x80 ? 3 : 0;
+}
+
+/* The pointer delta d of an aptr field v and 1 when ps_aptr_encode(d) == v (the field is what a
+ * writer writes), else 0. Same verdict as decoding and encoding again: with x = unzigzag(v >> 1),
+ * an odd v decodes to x and encodes back to v exactly when x & 15 != 0 (else to an even value);
+ * an even v decodes to x << 4, whose arithmetic shift right by 4 gives x back exactly when x fits
+ * in 60 signed bits, and then encodes to zigzag(x) << 1 = v; when it does not fit, the shift
+ * gives an x' that differs from x in bits 60..63, and zigzag(x') << 1 differs from v (bits 0..60
+ * differ when the signs differ; when they agree, bit 62 of x would have to be the only one that
+ * differs, which makes bit 63 of zigzag(x) = v >> 1 set: impossible). Tested against
+ * ps_aptr_encode(ps_aptr_decode(v)) == v in tests/unit/test-trace-pack.c. */
+static inline int pk__aptr_canon(uint64_t v, uint64_t *d)
+{
+  uint64_t x = (uint64_t)ps_unzigzag(v >> 1);
+  if (v & 1) {
+    *d = x;
+    return (x & 15) != 0;
+  }
+  *d = x << 4;
+  return x + (1ull << 59) < (1ull << 60);
+}
+
 /* Decodes the hot record at [p, end) against running pointer last_ptr. Returns its length, or 0
- * when it is truncated or pk_hot_write would not re-create it byte for byte. */
+ * when it is truncated or pk_hot_write would not re-create it byte for byte. Compact records whose
+ * fields are all varints of 1 to 3 bytes (nearly all) take a shorter path with one bound check;
+ * it accepts exactly what the general path below accepts, and leaves the rest to it. */
 static inline size_t pk_hot_parse(const uint8_t *p, const uint8_t *end, uint64_t last_ptr,
                                   struct pk_hot *h)
 {
+  if (__builtin_expect(end - p >= 10, 1) && p[0] < 0xf0) { /* seq delta < 15: in the type byte */
+    unsigned tb = p[0], n, t;
+    uint64_t z, d;
+    if ((tb & 15) == PS_REC_MALLOC_C) {
+      if ((n = pk__canon3(p + 1, &h->size)) && (t = pk__canon3(p + 1 + n, &z)) &&
+          pk__aptr_canon(z, &d) && (n += t, t = pk__canon3(p + 1 + n, &h->stack))) {
+        h->type = PS_REC_MALLOC_C;
+        h->fn = 0;
+        h->seq_delta = tb >> 4;
+        h->ptr = last_ptr + d;
+        return 1 + n + t;
+      }
+    } else if ((tb & 15) == PS_REC_FREE_C) {
+      if ((n = pk__canon3(p + 1, &z)) && pk__aptr_canon(z, &d)) {
+        h->type = PS_REC_FREE_C;
+        h->fn = 0;
+        h->seq_delta = tb >> 4;
+        h->size = h->stack = 0;
+        h->ptr = last_ptr + d;
+        return 1 + n;
+      }
+    }
+  }
   const uint8_t *q = p;
   if (q >= end)
     return 0;

@@ -21,12 +21,15 @@
 typedef int (*ps_pack_sink)(void *ctx, const void *buf, size_t len);
 
 /* Packs the raw trace bytes raw[0..len) (any bytes: a damaged or truncated trace, or no trace at
- * all, is packed too, only less compactly) and writes the packed stream to sink. verify 1: each
- * packed record is decoded again against the model it was encoded with and compared with the
- * parsed record (the encoding is then exact by induction: both sides apply the same updates to
- * the same values; framing and verbatim bytes are copies); verify 2: the whole packed stream is
- * unpacked again in a second thread and compared byte for byte with raw. A difference returns
- * -EPROTO (nothing is wrong with the input; the caller should store the raw bytes instead).
+ * all, is packed too, only less compactly) and writes the packed stream to sink. verify 1: the
+ * bytes of each packed record are read back with the unpacker's own reader and compared, field
+ * by field, with what the packer encoded, and every stream must be read exactly to its end; the
+ * model lookups that turn the fields into values are those the encoder itself compared against
+ * the record (trace-pack-write.c, "the per-record check", says why each is exact). The encoding
+ * is then exact by induction: both sides apply the same updates to the same values; framing and
+ * verbatim bytes are copies. verify 2: the whole packed stream is unpacked again in a second
+ * thread and compared byte for byte with raw. A difference returns -EPROTO (nothing is wrong with
+ * the input; the caller should store the raw bytes instead).
  * Returns 0, -EPROTO, or the sink's negative errno. Memory: one block of streams (a few MiB) plus
  * the tables of live blocks and (size, stack) pairs, both capped. */
 int ps_trace_pack(const uint8_t *raw, size_t len, int verify, ps_pack_sink sink, void *ctx);
@@ -35,6 +38,12 @@ int ps_trace_pack(const uint8_t *raw, size_t len, int verify, ps_pack_sink sink,
  * write the older versions with it to check that they stay readable. */
 int pk_pack_version(const uint8_t *raw, size_t len, int verify, unsigned version,
                     ps_pack_sink sink, void *ctx);
+
+/* Tests only: when >= 0, the per-record check of verify 1 flips the low bit of the first byte of
+ * stream pk_check_fault (enum pk_stream, trace-pack-model.h) that it reads back, once, as a
+ * packer that wrote a wrong byte would (then sets it to -1); the packer must then return -EPROTO.
+ * -1 (the default): nothing. */
+extern int pk_check_fault;
 
 /* 1 when buf (len bytes) starts with PS_PACK_MAGIC. */
 int ps_trace_is_packed(const void *buf, size_t len);

@@ -2,7 +2,9 @@
  * gives back the raw bytes exactly, for real traces of the probes (alloc-truth scenarios, the CPU
  * probe) and for synthetic edge cases (empty, truncated, unknown record types, huge values,
  * non-canonical numbers, padding, garbage); a packed stream cut anywhere unpacks to a prefix of
- * the raw bytes; damaged packed data is refused, never turned into different bytes.
+ * the raw bytes; damaged packed data is refused, never turned into different bytes; the packer's
+ * per-record check refuses a packed record whose bytes do not read back as written; the record
+ * parser's shortcuts accept exactly what its general rules accept.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -13,6 +15,7 @@
 #include <zstd.h>
 
 #include "test-trace-build.h"
+#include "trace-pack-model.h"
 #include "trace-pack.h"
 #include "util.h"
 
@@ -619,4 +622,143 @@ Test(trace_pack, version_4_still_unpacked)
     }
   closedir(d);
   cr_expect_gt(n, 0, "the bench wrote a trace");
+}
+
+/* ---- the per-record check and the record parser ---- */
+
+/* A wrong byte in any stream a packed record is read from is caught by the per-record check
+ * (verify 1): the packer returns -EPROTO and the caller stores the trace unpacked. */
+Test(trace_pack, check_refuses_a_record_that_does_not_read_back)
+{
+  size_t len;
+  uint8_t *raw = synthetic(&len);
+  static const int must[] = {PK_OP, PK_MOP, PK_FOP, PK_SEQ, PK_ILO, PK_IHI, PK_FLO, PK_FHI,
+                             PK_AFN};
+  int caught = 0;
+  for (int i = 0; i < PK_NSTREAMS; i++) {
+    struct mem packed = {0};
+    pk_check_fault = i;
+    int err = ps_trace_pack(raw, len, 1, mem_sink, &packed);
+    int used = pk_check_fault < 0; /* the check read a byte of that stream */
+    pk_check_fault = -1;
+    free(packed.p);
+    for (size_t j = 0; j < sizeof must / sizeof *must; j++)
+      if (must[j] == i)
+        cr_expect(used, "the synthetic trace's records read stream %d", i);
+    if (used) {
+      cr_expect_eq(err, -EPROTO, "a flipped byte in stream %d: the pack is refused", i);
+      caught++;
+    } else {
+      cr_expect_eq(err, 0, "stream %d unused: the pack is fine", i);
+    }
+  }
+  cr_expect_geq(caught, 9);
+  struct mem packed = {0};
+  cr_expect_eq(ps_trace_pack(raw, len, 1, mem_sink, &packed), 0, "no fault: packed");
+  free(packed.p);
+  free(raw);
+}
+
+static uint64_t xs(uint64_t *x)
+{
+  *x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+  return *x;
+}
+
+/* pk_hot_parse's test of an aptr field is decoding and encoding it again. */
+Test(trace_pack, aptr_fields_accepted_as_encode_of_decode)
+{
+  uint64_t x = 0x2545f4914f6cdd1dull;
+  for (int i = 0; i < 2000000; i++) {
+    uint64_t v;
+    if (i < 70000)
+      v = (uint64_t)i;
+    else if (i < 80000)
+      v = UINT64_MAX - (uint64_t)(i - 70000);
+    else if (i < 81440) /* around every power of two from 2^56 (the 60-bit edges), both signs */
+      v = ((uint64_t)1 << (56 + (i - 80000) / 180 % 8)) + (uint64_t)((i - 80000) % 90) - 45 +
+          ((i - 80000) / 90 % 2 ? 1ull << 63 : 0);
+    else if (i < 1000000)
+      v = ps_aptr_encode(xs(&x) >> (i % 64)); /* what writers write */
+    else
+      v = xs(&x) >> (i % 64);
+    uint64_t d, ref = ps_aptr_decode(v);
+    int ok = pk__aptr_canon(v, &d), want = ps_aptr_encode(ref) == v;
+    cr_assert_eq(ok, want, "aptr field %#llx: accepted %d, encode(decode) %d",
+                 (unsigned long long)v, ok, want);
+    if (ok)
+      cr_assert_eq(d, ref, "aptr field %#llx decodes the same", (unsigned long long)v);
+  }
+}
+
+/* The rules of pk_hot_parse written plainly: fields read with ps_get_varint, each must be what
+ * ps_put_varint writes for its value, the pointer what the record's own coding writes. */
+static size_t ref_parse(const uint8_t *p, const uint8_t *end, uint64_t last_ptr, struct pk_hot *h)
+{
+  const uint8_t *q = p;
+  uint64_t v[4];
+  int nf = 0;
+  if (q >= end)
+    return 0;
+  unsigned tb = *q++, type = tb & 15;
+  int compact = type == PS_REC_MALLOC_C || type == PS_REC_FREE_C;
+  int alloc = type == PS_REC_MALLOC_C || type == PS_REC_ALLOC || type == PS_REC_ALLOCS;
+  int fields = 1 + 2 * alloc + !(compact && tb >> 4 < 15); /* [seq] [size] ptr [stack] */
+  for (; nf < fields; nf++) {
+    const uint8_t *s = q;
+    uint8_t tmp[PS_VARINT_MAX];
+    if (ps_get_varint(&q, end, &v[nf]))
+      return 0;
+    size_t n = (size_t)(ps_put_varint(tmp, v[nf]) - tmp);
+    if (n != (size_t)(q - s) || memcmp(tmp, s, n)) /* not in shortest form */
+      return 0;
+  }
+  int k = 0;
+  h->type = type;
+  h->fn = compact ? 0 : tb >> 4;
+  h->seq_delta = compact && tb >> 4 < 15 ? tb >> 4 : v[k++];
+  if (compact && tb >> 4 == 15 && h->seq_delta < 15)
+    return 0;
+  h->size = alloc ? v[k++] : 0;
+  uint64_t z = v[k++], d = pk_lit_decode(type, z);
+  if (pk_lit_encode(type, d) != z)
+    return 0;
+  h->ptr = last_ptr + d;
+  h->stack = alloc ? v[k++] : 0;
+  return (size_t)(q - p);
+}
+
+/* Random compact and full records, shortest and overlong varints, cut anywhere: pk_hot_parse
+ * (with its shortcut for compact records of short fields) agrees with ref_parse. */
+Test(trace_pack, hot_records_parsed_by_the_plain_rules)
+{
+  static const unsigned types[] = {PS_REC_MALLOC_C, PS_REC_FREE_C, PS_REC_ALLOC, PS_REC_ALLOCS,
+                                   PS_REC_FREE};
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (int i = 0; i < 400000; i++) {
+    uint8_t buf[64];
+    size_t n = 0;
+    unsigned type = types[xs(&x) % 5];
+    buf[n++] = (uint8_t)(type | (xs(&x) % 16) << 4);
+    for (int f = 0; f < 4; f++) {
+      uint64_t r = xs(&x), v = r >> (r % 64);
+      if (f == 1 && r % 3 == 0) /* a pointer field as writers write it, mostly */
+        v = pk_lit_encode(type, (r % 5 ? r >> 40 : r) * 16 + (r % 7 == 0));
+      n = (size_t)(ps_put_varint(buf + n, v) - buf);
+      if (r % 11 == 0) { /* overlong: one more byte that adds nothing */
+        buf[n - 1] |= 0x80;
+        buf[n++] = 0;
+      }
+    }
+    size_t cut = xs(&x) % 3 ? sizeof buf : 1 + xs(&x) % n;
+    struct pk_hot a = {0}, b = {0};
+    uint64_t last = xs(&x);
+    size_t na = pk_hot_parse(buf, buf + cut, last, &a), nb = ref_parse(buf, buf + cut, last, &b);
+    cr_assert_eq(na, nb, "record %d (type %u, %zu of %zu bytes): length %zu, plainly %zu", i,
+                 type, cut, n, na, nb);
+    if (na)
+      cr_assert(a.type == b.type && a.fn == b.fn && a.seq_delta == b.seq_delta &&
+                    a.size == b.size && a.ptr == b.ptr && a.stack == b.stack,
+                "record %d: the same values", i);
+  }
 }
