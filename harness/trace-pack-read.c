@@ -17,6 +17,7 @@
 #include "util.h"
 
 #define PK_MAX_BLOCK_BYTES (256u << 20) /* larger blocks are corrupt (the packer writes ~1 MiB) */
+#define PK_HOT_MAX (4 * PS_VARINT_MAX + 1) /* raw bytes of a hot record at most (pk_hot_write) */
 
 struct ps_unpack {
   ps_pack_sink sink;
@@ -73,8 +74,9 @@ static int in_varint(struct ps_unpack *u, size_t *off, uint64_t *v)
   return end - (u->in.p + *off) >= PS_VARINT_MAX ? -1 : 0;
 }
 
-/* One record of a chunk; appends its raw bytes to u->out. 1 record, 2 the rest of the chunk
- * verbatim, negative: corrupt. */
+/* One record of a chunk; appends its raw bytes to u->out. 1 an allocation or free (at most
+ * PK_HOT_MAX bytes, written into room the caller reserved), 3 another record (verbatim: its own
+ * room), 2 the rest of the chunk verbatim, negative: corrupt. */
 static int unpack_record(struct ps_unpack *u, struct pk_rd *rd)
 {
   struct pk_model *m = &u->m;
@@ -109,7 +111,7 @@ static int unpack_record(struct ps_unpack *u, struct pk_rd *rd)
     if (kind == PK_K_VERB && pk_other_apply(m, s, s + n) != n)
       return corrupt(u, "a verbatim record does not parse");
     pk_put_bytes(&u->out, s, n);
-    return kind == PK_K_VERB ? 1 : 2;
+    return kind == PK_K_VERB ? 3 : 2;
   default:
     return corrupt(u, "an unknown op %u inside a chunk", kind);
   }
@@ -137,16 +139,18 @@ static int unpack_chunk(struct ps_unpack *u, struct pk_rd *rd)
   pk_seq_chunk(m, c.first_seq);
   pk_put_bytes(&u->out, &c, sizeof c);
   size_t start = u->out.len;
-  /* a record writes at most 4 * PS_VARINT_MAX + 1 bytes (hot) or reserves its own room */
-  pk_buf_reserve(&u->out, plen + 4 * PS_VARINT_MAX + 1);
+  /* room for the whole payload and one more hot record: a hot record starts below
+   * start + plen (the loop's test) and writes at most PK_HOT_MAX bytes; a verbatim record
+   * reserves its own room, after which this room is reserved again */
+  pk_buf_reserve(&u->out, plen + PK_HOT_MAX);
   while (u->out.len - start < plen) {
     int r = unpack_record(u, rd);
     if (r < 0)
       return r;
     if (r == 2)
       break;
-    if (u->out.len + 4 * PS_VARINT_MAX + 1 > u->out.cap)
-      pk_buf_reserve(&u->out, 4 * PS_VARINT_MAX + 1);
+    if (r == 3 && u->out.len - start < plen)
+      pk_buf_reserve(&u->out, plen - (u->out.len - start) + PK_HOT_MAX);
   }
   for (int i = 0; i < PK_NSTREAMS; i++)
     if (rd[i].bad)
