@@ -206,6 +206,7 @@ int capacity_usl_fit(const double *n_in, const double *x_in, size_t count, struc
   double best[3], bsse = INFINITY;
   double starts[4][3];
   linear_start(n, x, m, g, starts[0]);
+  memcpy(best, starts[0], sizeof(best)); /* kept should every fit come out NaN */
   double s1[3] = {0, 0, g}, s2[3] = {0.1, 0.01, g}, s3[3] = {0.5, 0.1, g * 1.5};
   memcpy(starts[1], s1, sizeof(s1));
   memcpy(starts[2], s2, sizeof(s2));

@@ -657,7 +657,7 @@ int chart_sweep_write(const struct report_data *d, const struct capacity_plan *p
     struct chart *ch = &set->c[idx[k]];
     ch->ok = ok[k];
     if (!ok[k])
-      snprintf(ch->why, sizeof(ch->why), "%s", why[k]);
+      snprintf(ch->why, sizeof(ch->why), "%.*s", (int)sizeof(ch->why) - 1, why[k]);
     drawn += ok[k];
   }
   free(c.dir);

@@ -101,7 +101,10 @@ void pg_stats_record(struct pg_stats *st, enum pg_query_kind kind, const char *s
   lat_push(&st->lat[kind], ms);
   if (st->slow_threshold_ms >= 0 && ms >= st->slow_threshold_ms) {
     st->slow_count++;
-    slow_keep(st, stmt ? strndup(stmt, 200) : NULL, ms);
+    char *text = NULL; /* its first 200 bytes */
+    if (stmt && asprintf(&text, "%.200s", stmt) < 0)
+      text = NULL;
+    slow_keep(st, text, ms);
   }
 }
 
