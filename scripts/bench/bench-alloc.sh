@@ -31,6 +31,9 @@ work=$(mktemp -d /tmp/bench-alloc.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 now() { date +%s.%N; }
+# before each timed command, outside its time: the dirty pages of the traces written so far go to
+# disk, so that no variant pays for the writeback of the one before it (an exact trace is ~85 MB)
+settle() { sync; }
 elapsed() { echo "$(now) - $1" | bc -l; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 ratio() { echo "scale=3; $1 / $2" | bc -l; }
@@ -44,38 +47,38 @@ bench_workload() {
   for ((r = 1; r <= runs; r++)); do
     rm -rf "$work"/*
     local t
-    t=$(now); "$@" >/dev/null 2>&1; U+=("$(elapsed "$t")")
+    settle; t=$(now); "$@" >/dev/null 2>&1; U+=("$(elapsed "$t")")
     mkdir -p "$work/e"
-    t=$(now); PERFSWEEP_TRACE_DIR=$work/e PERFSWEEP_ALLOC=exact LD_PRELOAD=$lib "$@" >/dev/null 2>&1
+    settle; t=$(now); PERFSWEEP_TRACE_DIR=$work/e PERFSWEEP_ALLOC=exact LD_PRELOAD=$lib "$@" >/dev/null 2>&1
     E+=("$(elapsed "$t")")
     if [[ -n ${BASE_LIB:-} ]]; then
       mkdir -p "$work/b"
-      t=$(now); PERFSWEEP_TRACE_DIR=$work/b PERFSWEEP_ALLOC=exact LD_PRELOAD=$BASE_LIB "$@" >/dev/null 2>&1
+      settle; t=$(now); PERFSWEEP_TRACE_DIR=$work/b PERFSWEEP_ALLOC=exact LD_PRELOAD=$BASE_LIB "$@" >/dev/null 2>&1
       EB+=("$(elapsed "$t")")
     fi
     mkdir -p "$work/s"
-    t=$(now); PERFSWEEP_TRACE_DIR=$work/s PERFSWEEP_ALLOC=sample LD_PRELOAD=$lib "$@" >/dev/null 2>&1
+    settle; t=$(now); PERFSWEEP_TRACE_DIR=$work/s PERFSWEEP_ALLOC=sample LD_PRELOAD=$lib "$@" >/dev/null 2>&1
     S+=("$(elapsed "$t")")
     if [[ -n ${BASE_LIB:-} ]]; then
       mkdir -p "$work/sb"
-      t=$(now); PERFSWEEP_TRACE_DIR=$work/sb PERFSWEEP_ALLOC=sample LD_PRELOAD=$BASE_LIB "$@" >/dev/null 2>&1
+      settle; t=$(now); PERFSWEEP_TRACE_DIR=$work/sb PERFSWEEP_ALLOC=sample LD_PRELOAD=$BASE_LIB "$@" >/dev/null 2>&1
       SB+=("$(elapsed "$t")")
     fi
     # record + analysis + zstd compression of the trace (what stays on disk, like heaptrack's .zst)
-    t=$(now); "$ps" profile --alloc -o "$work/p" -- "$@" >/dev/null 2>&1 || true; P+=("$(elapsed "$t")")
+    settle; t=$(now); "$ps" profile --alloc -o "$work/p" -- "$@" >/dev/null 2>&1 || true; P+=("$(elapsed "$t")")
     SZ+=("$(cat "$work"/p/alloc.*.pst.zst | wc -c)")
     if [[ -n ${BASE_PS:-} ]]; then
-      t=$(now); "$BASE_PS" profile --alloc -o "$work/pb" -- "$@" >/dev/null 2>&1 || true
+      settle; t=$(now); "$BASE_PS" profile --alloc -o "$work/pb" -- "$@" >/dev/null 2>&1 || true
       PB+=("$(elapsed "$t")")
     fi
     # analysis of the compressed trace, as heaptrack_print reads its .zst
-    t=$(now); "$ps" analyze --json "$work"/p/alloc.*.pst.zst >/dev/null 2>&1; A+=("$(elapsed "$t")")
+    settle; t=$(now); "$ps" analyze --json "$work"/p/alloc.*.pst.zst >/dev/null 2>&1; A+=("$(elapsed "$t")")
     if ((have_ht)); then
-      t=$(now); (cd "$work" && heaptrack -o "$work/ht" "$@" >/dev/null 2>&1) || true; H+=("$(elapsed "$t")")
+      settle; t=$(now); (cd "$work" && heaptrack -o "$work/ht" "$@" >/dev/null 2>&1) || true; H+=("$(elapsed "$t")")
       local zst
       zst=$(ls "$work"/ht*.zst 2>/dev/null | head -1)
       HSZ+=("$(wc -c <"$zst")")
-      t=$(now); heaptrack_print -f "$zst" >/dev/null 2>&1; HP+=("$(elapsed "$t")")
+      settle; t=$(now); heaptrack_print -f "$zst" >/dev/null 2>&1; HP+=("$(elapsed "$t")")
     fi
   done
   local u e s p a sz
