@@ -257,8 +257,9 @@ static void close_io(int fd)
     close(fd);
 }
 
-/* Set by ps_launch_wait_by_signal: SIGCHLD is blocked in the launching thread. */
-static int wait_by_signal;
+/* Set by ps_launch_wait_by_signal in the thread that blocked SIGCHLD: only its launches wait
+ * by signal. */
+static __thread int wait_by_signal;
 
 int ps_launch_wait_by_signal(sigset_t *old)
 {
