@@ -53,21 +53,7 @@ static inline __attribute__((always_inline)) uint8_t pk__rb(struct pk_rd *r, int
 
 static inline __attribute__((always_inline)) uint64_t pk__rv(struct pk_rd *r, int own)
 {
-  if (!own)
-    return pk_get_varint(r);
-  const uint8_t *q = r->p;
-  if (q[0] < 0x80) {
-    r->p = q + 1;
-    return q[0];
-  }
-  if (q[1] < 0x80) {
-    r->p = q + 2;
-    return (q[0] & 0x7fu) | (uint64_t)q[1] << 7;
-  }
-  uint64_t v = 0;
-  if (ps_get_varint(&r->p, q + PS_VARINT_MAX, &v))
-    r->bad = 1;
-  return v;
+  return pk_get_varint_to(r, own ? r->p + PS_VARINT_MAX : r->end);
 }
 
 static inline __attribute__((always_inline)) uint32_t pk__get_info(struct pk_rd *lo,

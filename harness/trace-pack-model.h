@@ -166,10 +166,11 @@ static inline uint8_t pk_get_byte(struct pk_rd *r)
   r->bad = 1;
   return 0;
 }
-static inline uint64_t pk_get_varint(struct pk_rd *r)
+/* A varint of r that ends before end (r->end, or further when the bytes are known readable). */
+static inline uint64_t pk_get_varint_to(struct pk_rd *r, const uint8_t *end)
 {
   const uint8_t *q = r->p;
-  if (__builtin_expect(r->end - q >= 2, 1)) { /* 1 and 2 bytes unrolled (the same values) */
+  if (__builtin_expect(end - q >= 2, 1)) { /* 1 and 2 bytes unrolled (the same values) */
     if (q[0] < 0x80) {
       r->p = q + 1;
       return q[0];
@@ -180,10 +181,11 @@ static inline uint64_t pk_get_varint(struct pk_rd *r)
     }
   }
   uint64_t v = 0;
-  if (__builtin_expect(ps_get_varint(&r->p, r->end, &v), 0))
+  if (__builtin_expect(ps_get_varint(&r->p, end, &v), 0))
     r->bad = 1;
   return v;
 }
+static inline uint64_t pk_get_varint(struct pk_rd *r) { return pk_get_varint_to(r, r->end); }
 const uint8_t *pk_get_bytes(struct pk_rd *r, size_t n);
 
 /* ---- model ---- */
