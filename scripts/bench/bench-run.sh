@@ -6,7 +6,8 @@
 #   1b. the marginal own CPU per run of `true`: (CPU of 230 runs - CPU of 30 runs) / 200, which
 #      leaves out each tool's fixed start-up (dynamic loading, metadata, final statistics setup),
 #   2. accuracy on `sleep 0.05` (measured median vs 50 ms, beside `sleep 0`: what starting and
-#      ending the sleep program costs by itself on this machine),
+#      ending the sleep program costs by itself on this machine), and for every command the floor:
+#      what the least possible tool measures (scripts/bench/spawn-floor.c, in the same rounds),
 #   3. the seconds a 3x3 sweep of the tiny features workload with profiling takes.
 # Alternates A B A B, REPS rounds (default 5), prints medians and ratios against hyperfine.
 # BASE=OTHER_BUILD_DIR adds that build's perfsweep to the own-CPU rounds of `true` (A B C A B C)
@@ -52,11 +53,18 @@ ps_median() {
     $w=="false" && $s=="ok" {print $t}' | median
 }
 
+# the floor: what the least possible tool (clock, posix_spawn, blocking waitpid, clock) measures
+floor_bin=$tmp/spawn-floor
+cc -O2 -o "$floor_bin" "$root/scripts/bench/spawn-floor.c" 2>/dev/null || floor_bin=
+
 bench_cmd() { # $1 label, $2... command words
   local label=$1; shift
   : >"$tmp/ps-med"; : >"$tmp/hf-med"; : >"$tmp/ps-per"; : >"$tmp/hf-per"; : >"$tmp/ps-cpu"; : >"$tmp/hf-cpu"
-  : >"$tmp/base-cpu"
+  : >"$tmp/base-cpu"; : >"$tmp/floor-med"
   for ((i = 0; i < reps; i++)); do
+    if [ -n "$floor_bin" ]; then
+      "$floor_bin" "$runs" "$(type -P "$1")" "${@:2}" >>"$tmp/floor-med"
+    fi
     if [ -n "$base_ps" ] && [ "$label" = true ]; then
       self_cpu "$tmp/base-cpu" $((runs + 3)) "$base_ps" run -q --runs "$runs" --warmup 3 --profile none \
         --seed "$i" -o "$tmp/base-$label-$i" -- "$@" >/dev/null
@@ -78,6 +86,12 @@ bench_cmd() { # $1 label, $2... command words
   pp=$(median <"$tmp/ps-per"); hp=$(median <"$tmp/hf-per")
   printf '%-12s measured median: perfsweep %.3f ms, hyperfine %.3f ms, ratio %.3f\n' "$label" \
     "$(calc "$pm*1000")" "$(calc "$hm*1000")" "$(calc "$pm/$hm")"
+  if [ -s "$tmp/floor-med" ]; then
+    local fm
+    fm=$(median <"$tmp/floor-med")
+    printf '%-12s the floor (scripts/bench/spawn-floor.c: clock, posix_spawn, waitpid, clock): %.3f ms; perfsweep - floor %+.3f ms\n' \
+      "$label" "$(calc "$fm*1000")" "$(calc "($pm-$fm)*1000")"
+  fi
   printf '%-12s tool wall per run: perfsweep %.3f ms, hyperfine %.3f ms, ratio %.3f\n' "$label" \
     "$(calc "$pp*1000")" "$(calc "$hp*1000")" "$(calc "$pp/$hp")"
   if [ $have_perf = 1 ]; then
