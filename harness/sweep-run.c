@@ -298,54 +298,33 @@ static char *run_error(const struct ps_launch_result *r, const struct ps_plan *p
   return msg;
 }
 
-/* The run object of the profiled run (timed runs are records: sweep-record.c). */
-static json_t *run_json(const struct ps_launch_result *r, unsigned index, int warmup,
-                        const struct ps_plan *p, const char *metrics, const char *errpath)
+/* The record of a finished run (sweep-record.c): its status, error sentence and the workload's
+ * stage metrics (the metrics file is then removed: the next run of the cell starts without it). */
+static void run_record(struct ps_run_rec *rec, const struct ps_launch_result *r, unsigned index,
+                       int warmup, const struct ps_plan *p, const char *metrics,
+                       const char *errpath)
 {
   const char *status = status_of(r);
-  json_t *o = json_pack("{sIsbss}", "index", (json_int_t)index, "warmup", warmup, "status", status);
-  json_object_set_new(o, "exit_code", r->started && !r->signal ? json_integer(r->exit_code)
-                                                                : json_null());
-  json_object_set_new(o, "signal", r->signal ? json_integer(r->signal) : json_null());
-  json_object_set_new(o, "timed_out", json_boolean(r->timed_out));
-  if (strcmp(status, "ok")) {
-    char *msg = run_error(r, p, errpath), *clean = ps_utf8_clean(msg);
-    json_object_set_new(o, "error", json_string(clean)); /* NULL (no key) if not UTF-8 */
-    free(clean);
-    free(msg);
-  } else {
-    json_object_set_new(o, "error", json_null());
-  }
-  json_object_set_new(o, "wall", json_real(r->wall));
-  json_object_set_new(o, "user", json_real(r->user));
-  json_object_set_new(o, "sys", json_real(r->sys));
-  json_object_set_new(o, "cpu", json_real(r->cpu));
-  json_object_set_new(o, "max_rss_kb", json_integer(r->max_rss_kb));
-  json_object_set_new(o, "max_rss_exact", json_boolean(r->max_rss_exact));
-  json_object_set_new(o, "minor_faults", json_integer(r->minor_faults));
-  json_object_set_new(o, "major_faults", json_integer(r->major_faults));
-  json_object_set_new(o, "voluntary_cs", json_integer(r->voluntary_cs));
-  json_object_set_new(o, "involuntary_cs", json_integer(r->involuntary_cs));
-  json_object_set_new(o, "mem", json_pack("{sososo}", "avg_rss_kb", ps_json_num(r->avg_rss_kb),
-                                          "peak_rss_kb", ps_json_num(r->peak_rss_kb),
-                                          "growth_kb_per_s", ps_json_num(r->growth_kb_per_s)));
-  json_object_set_new(o, "cpu_pct", json_pack("{sososo}", "avg", ps_json_num(r->avg_cpu_pct),
-                                               "peak", ps_json_num(r->peak_cpu_pct),
-                                               "cores_used", ps_json_num(r->cores_used)));
-  json_object_set_new(o, "samples", json_integer((json_int_t)r->samples));
+  char *error = strcmp(status, "ok") ? run_error(r, p, errpath) : NULL;
   long long records = -1;
   int skipped = 0;
   json_t *stages = metrics ? ps_metrics_read(metrics, &records, &skipped) : NULL;
   if (stages)
-    unlink(metrics); /* the next run of the cell starts from an absent file */
-  json_object_set_new(o, "records", records >= 0 ? json_integer(records) : json_null());
-  json_object_set_new(o, "throughput", records >= 0 && r->wall > 0
-                                           ? json_real((double)records / r->wall)
-                                           : json_null());
-  json_object_set_new(o, "stages", stages ? stages : json_array());
-  if (skipped)
-    json_object_set_new(o, "metrics_lines_skipped", json_integer(skipped));
-  return o;
+    unlink(metrics);
+  ps_run_rec_make(rec, r, index, warmup, status, error, stages, records, skipped);
+  free(error);
+}
+
+/* The run object of the profiled run: the same text as a timed run's, parsed so that its
+ * timeline can be added. */
+static json_t *run_json(const struct ps_launch_result *r, const struct ps_plan *p,
+                        const char *metrics, const char *errpath)
+{
+  struct ps_run_rec rec;
+  run_record(&rec, r, 0, 0, p, metrics, errpath);
+  json_t *o = json_loadb(rec.text, rec.len, 0, NULL);
+  ps_run_rec_release(&rec);
+  return o ? o : json_object();
 }
 
 struct ctx {
@@ -402,19 +381,9 @@ static int do_run(struct ctx *x, size_t cell, unsigned index, int warmup)
     rc = -1;
   } else {
     const char *status = status_of(&r);
-    char *error = NULL;
-    if (strcmp(status, "ok")) {
-      x->failed++;
-      error = run_error(&r, p, x->errpath);
-    }
-    long long records = -1;
-    int skipped = 0;
-    json_t *stages = metrics ? ps_metrics_read(metrics, &records, &skipped) : NULL;
-    if (stages)
-      unlink(metrics); /* the next run of the cell starts from an absent file */
     struct ps_run_rec rec;
-    ps_run_rec_make(&rec, &r, index, warmup, status, error, stages, records, skipped);
-    free(error);
+    run_record(&rec, &r, index, warmup, p, metrics, x->errpath);
+    x->failed += !rec.ok;
     int wr = journal_append(&x->journal, cell, rec.text, rec.len);
     if (wr < 0) {
       ps_error("cannot append to %s/%s: %s; the sweep stops here (what finished is kept)",
@@ -573,7 +542,7 @@ static int do_profile(struct ctx *x, size_t cell)
     if (r.interrupted) {
       rc = -1;
     } else {
-      json_t *run = run_json(&r, 0, 0, p, metrics, errpath);
+      json_t *run = run_json(&r, p, metrics, errpath);
       json_object_set_new(run, "timeline", timeline_json(&r.timeline, p->poll_interval));
       json_object_set_new(prof, "run", run);
       json_t *js = jemalloc ? jemalloc_stats(errpath) : NULL;
