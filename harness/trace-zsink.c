@@ -37,7 +37,8 @@ int ps_zsink_push(struct ps_zsink *z, const void *buf, size_t len, ZSTD_EndDirec
 
 /* ---- in a thread ---- */
 
-#define BATCH_BYTES (1u << 20)
+#define BATCH_BYTES PS_ZSINK_BATCH_BYTES
+#define MAX_QUEUED PS_ZSINK_MAX_QUEUED
 
 struct batch {
   struct batch *next;
@@ -55,6 +56,7 @@ struct ps_zsink_async {
   struct batch *fill;          /* the batch the packer fills */
   struct batch *head, **tail;  /* handed over, in order, not yet pushed */
   struct batch *spare;         /* pushed batches, for reuse */
+  int queued;                  /* batches in head..tail */
   int busy;                    /* the thread is pushing a batch */
   int done;                    /* no batch will follow */
   int err;                     /* the thread's first error */
@@ -78,7 +80,7 @@ static void *zsink_thread(void *arg)
   struct ps_zsink_async *a = arg;
   /* the lowest priority, for this thread only (Linux: a thread id is a PRIO_PROCESS who): it
    * takes a core only when neither the packer nor the analysis beside it wants one, and the
-   * packer never waits for it (the queue is not bounded: at most the packed trace) */
+   * packer waits for it only when MAX_QUEUED batches are waiting) */
   setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
   pthread_mutex_lock(&a->mu);
   for (;;) {
@@ -90,6 +92,7 @@ static void *zsink_thread(void *arg)
     a->head = b->next;
     if (!a->head)
       a->tail = &a->head;
+    a->queued--;
     a->busy = 1;
     int failed = a->err;
     pthread_mutex_unlock(&a->mu);
@@ -130,8 +133,11 @@ struct ps_zsink_async *ps_zsink_async_start(struct ps_zsink *z)
 static int hand_over(struct ps_zsink_async *a)
 {
   pthread_mutex_lock(&a->mu);
+  while (a->queued >= MAX_QUEUED && !a->err)
+    pthread_cond_wait(&a->cv, &a->mu);
   int err = a->err;
   if (!err && a->fill->n) {
+    a->queued++;
     a->fill->next = NULL;
     *a->tail = a->fill;
     a->tail = &a->fill->next;
@@ -187,6 +193,7 @@ int ps_zsink_async_finish(struct ps_zsink_async *a, int discard)
       a->spare = a->head;
       a->head = NULL;
       a->tail = &a->head;
+      a->queued = 0;
     }
   } else if (a->fill->n) {
     pthread_mutex_unlock(&a->mu);

@@ -29,12 +29,19 @@ static inline ZSTD_EndDirective ps_zsink_mode(size_t len)
   return len >= PS_ZSINK_FLUSH_MIN ? ZSTD_e_flush : ZSTD_e_continue;
 }
 
+/* The thread's batches, and the most batches handed over and not yet pushed: beyond them the
+ * packer waits, so memory stays bounded whatever the trace's size (unbounded, the queue held
+ * ~200 MB while a 100 M-event trace was compressed). */
+#define PS_ZSINK_BATCH_BYTES (1u << 20)
+#define PS_ZSINK_MAX_QUEUED 32
+
 /* Starts a thread that pushes into z what ps_zsink_async_write gathers: pieces are copied into
  * batches of about 1 MiB, queued whole, and pushed in order with ps_zsink_mode of each piece, so
  * the frame is byte for byte what ps_zsink_push would write. The thread runs at the lowest
- * priority (nice 19, that thread only) and the queue is not bounded (at most the packed trace): it
- * uses a core only when the packer and the analysis beside it leave one idle, and never holds the
- * packer up. NULL when no thread could be started (the caller then pushes itself). */
+ * priority (nice 19, that thread only): it uses a core only when the packer and the analysis
+ * beside it leave one idle. The packer goes on without waiting until PS_ZSINK_MAX_QUEUED batches
+ * are queued, then waits for the thread. NULL when no thread could be started (the caller then
+ * pushes itself). */
 struct ps_zsink_async *ps_zsink_async_start(struct ps_zsink *z);
 /* A ps_pack_sink (ctx: the ps_zsink_async): 0, or the thread's first error. */
 int ps_zsink_async_write(void *ctx, const void *buf, size_t len);

@@ -1,6 +1,6 @@
 /* test-trace-zsink.c - zstd in a thread of its own (trace-zsink.c) writes byte for byte the frame
- * the synchronous sink writes, through many batches, a long queue and the reuse of its batches,
- * and a discarded run stops cleanly.
+ * the synchronous sink writes, through many batches, a long queue and the reuse of its batches;
+ * the queue is bounded (the writer waits for the thread); a discarded run stops cleanly.
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -166,6 +166,82 @@ Test(trace_zsink, long_queue_writes_the_same_frame)
   free(sync);
   free(buf1);
   free(len1);
+  free(buf);
+  free(len);
+}
+
+/* Hands every piece to the zstd thread from a thread of its own, counting the bytes accepted. */
+struct feeder {
+  struct ps_zsink_async *a;
+  const uint8_t *buf;
+  const size_t *len;
+  size_t n, accepted;
+  int done;
+};
+
+static void *feed_run(void *arg)
+{
+  struct feeder *f = arg;
+  size_t at = 0;
+  for (size_t i = 0; i < f->n; i++) {
+    cr_assert_eq(ps_zsink_async_write(f->a, f->buf + at, f->len[i]), 0, "piece %zu", i);
+    at += f->len[i];
+    __atomic_store_n(&f->accepted, at, __ATOMIC_RELAXED);
+  }
+  __atomic_store_n(&f->done, 1, __ATOMIC_RELEASE);
+  return NULL;
+}
+
+/* The thread's output goes to a pipe nobody reads yet: the writer must stop after about
+ * PS_ZSINK_MAX_QUEUED batches instead of queueing the whole input (48 MB) in memory. Then the
+ * pipe is drained, and the frame is still the synchronous one. No time is asserted: the test
+ * waits until the writer is done (a failure) or has not moved for a while. */
+Test(trace_zsink, queue_is_bounded_and_the_writer_waits, .timeout = 120)
+{
+  size_t *len, total, n = 12000;
+  uint8_t *buf = pieces(n, &len, &total);
+  size_t bound = (PS_ZSINK_MAX_QUEUED + 3) * (size_t)PS_ZSINK_BATCH_BYTES; /* + being pushed,
+                                                                            * filling, a piece */
+  cr_assert_gt(total, bound + (8u << 20), "input well beyond the bound");
+  size_t s1;
+  uint8_t *sync = frame(0, 0, buf, len, n, &s1);
+  int pfd[2];
+  cr_assert_eq(pipe(pfd), 0);
+  struct ps_zsink z = {ZSTD_createCCtx(), pfd[1], NULL, ZSTD_CStreamOutSize(), "test"};
+  z.out = ps_xmalloc(z.cap);
+  ZSTD_CCtx_setParameter(z.cc, ZSTD_c_compressionLevel, 1);
+  struct feeder f = {ps_zsink_async_start(&z), buf, len, n, 0, 0};
+  cr_assert_not_null(f.a);
+  pthread_t th;
+  cr_assert_eq(pthread_create(&th, NULL, feed_run, &f), 0);
+  size_t seen = (size_t)-1;
+  int still = 0;
+  while (!__atomic_load_n(&f.done, __ATOMIC_ACQUIRE) && still < 10) {
+    size_t now = __atomic_load_n(&f.accepted, __ATOMIC_RELAXED);
+    still = now == seen ? still + 1 : 0;
+    seen = now;
+    usleep(20000);
+  }
+  cr_assert_not(__atomic_load_n(&f.done, __ATOMIC_ACQUIRE),
+                "the writer queued all %zu bytes while the output was blocked", total);
+  cr_assert_leq(seen, bound, "%zu bytes accepted while the output was blocked (bound %zu)", seen,
+                bound);
+  struct drain d = {pfd[0], NULL, 0, 0};
+  pthread_t dt;
+  cr_assert_eq(pthread_create(&dt, NULL, drain_run, &d), 0);
+  pthread_join(th, NULL);
+  cr_assert_eq(f.accepted, total);
+  cr_assert_eq(ps_zsink_async_finish(f.a, 0), 0);
+  cr_assert_eq(ps_zsink_push(&z, NULL, 0, ZSTD_e_end), 0);
+  close(pfd[1]);
+  pthread_join(dt, NULL);
+  close(pfd[0]);
+  cr_assert_eq(d.len, s1, "frame sizes %zu vs %zu", d.len, s1);
+  cr_assert_eq(memcmp(d.p, sync, s1), 0, "the frames differ");
+  ZSTD_freeCCtx(z.cc);
+  free(z.out);
+  free(d.p);
+  free(sync);
   free(buf);
   free(len);
 }
