@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # bench-alloc-order.sh - what the process-wide event order costs the exact recording: this build's
-# probe against the same probe with the global sequence counter (one `lock xadd` per event, shared
-# by all threads) replaced by a per-thread counter. That variant is NOT exact (events of different
-# threads no longer merge in order): it exists here only to measure the counter. It is built from
-# `git archive HEAD` in a temporary folder; nothing of the checkout changes.
-# Alternates untraced / exact / exact-without-order for RUNS rounds on `alloc-truth bench N` and
-# prints medians of wall and task-clock (all threads) with ratios, and `uptime`.
+# probe (one `lock xadd` per event on a counter shared by all threads) against the same probe with
+# that sequence number taken otherwise:
+#   local   a per-thread counter: NO order between threads (not exact; the floor of the recording)
+#   rdtsc   the time-stamp counter: a real-time order without a shared write, but not a causal one
+#           (the CPU may read it before the load that handed the block over has completed)
+#   fenced  lfence; rdtsc: the cheapest real-time order that is causal
+# The variants are built from `git archive HEAD` in a temporary folder (nothing of the checkout
+# changes) and exist only to measure; none is exact but the first column.
+# Alternates untraced / exact / the variants for RUNS rounds on `alloc-truth bench N` and prints
+# medians of wall and task-clock (all threads) with ratios, `uptime`, the per-event budget of the
+# 2x target, and what each ordering primitive costs alone (scripts/bench/order-cost.c).
 # Usage: scripts/bench/bench-alloc-order.sh [BUILD_DIR] [RUNS] [N_PER_THREAD]  (build, 7, 5000000)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,16 +26,30 @@ command -v perf >/dev/null || { echo "bench-alloc-order: perf is missing (apt-ge
 work=$(mktemp -d /tmp/bench-alloc-order.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-echo "bench-alloc-order: building the unordered variant in $work (git archive HEAD)"
-mkdir "$work/src"
-(cd "$root" && git archive HEAD) | tar -x -C "$work/src"
-hdr=$work/src/probes/common/trace-writer.h
-grep -q '__atomic_fetch_add(&ps_tw_seq\[0\], 1, __ATOMIC_RELAXED)' "$hdr" ||
-  { echo "bench-alloc-order: ps_tw_next_seq changed; update this script" >&2; exit 4; }
-sed -i 's|return __atomic_fetch_add(&ps_tw_seq\[0\], 1, __ATOMIC_RELAXED);|static __thread uint64_t local_seq; return local_seq++;|' "$hdr"
-cmake -S "$work/src" -B "$work/b" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$work/b" --target perfsweep-alloc -j"$(nproc)" -- -s >/dev/null
-unordered=$work/b/lib/libperfsweep-alloc.so
+echo "bench-alloc-order: building the variants in $work (git archive HEAD)"
+seq_expr='return __atomic_fetch_add(&ps_tw_seq\[0\], 1, __ATOMIC_RELAXED);'
+declare -A body=(
+  [local]='return ps_tw_local_seq++;'
+  [rdtsc]='return __builtin_ia32_rdtsc();'
+  [fenced]='__builtin_ia32_lfence(); return __builtin_ia32_rdtsc();'
+)
+variants=(local rdtsc fenced)
+declare -A vlib
+for v in "${variants[@]}"; do
+  mkdir "$work/src-$v"
+  (cd "$root" && git archive HEAD) | tar -x -C "$work/src-$v"
+  hdr=$work/src-$v/probes/common/trace-writer.h
+  grep -q "$seq_expr" "$hdr" || { echo "bench-alloc-order: ps_tw_next_seq changed; update this script" >&2; exit 4; }
+  sed -i "s|$seq_expr|${body[$v]}|" "$hdr"
+  if [[ $v == local ]]; then # one counter per thread, shared by every file of the probe
+    sed -i 's|^static inline uint64_t ps_tw_next_seq(void)$|extern PS_TW_HIDDEN __thread uint64_t ps_tw_local_seq;\n&|' "$hdr"
+    echo '__thread uint64_t ps_tw_local_seq;' >>"$work/src-$v/probes/common/trace-writer.c"
+  fi
+  cmake -S "$work/src-$v" -B "$work/b-$v" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$work/b-$v" --target perfsweep-alloc -j"$(nproc)" -- -s >/dev/null
+  vlib[$v]=$work/b-$v/lib/libperfsweep-alloc.so
+done
+cc -O2 -o "$work/order-cost" "$root/scripts/bench/order-cost.c" -lpthread
 
 # measure VARIANT: prints "wall cpu" (seconds) of one run
 measure() {
@@ -46,18 +65,28 @@ measure() {
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 echo "  load before: $(uptime)"
-declare -a UW UC EW EC OW OC
+declare -A W C
 for ((r = 1; r <= runs; r++)); do
-  read -r w c < <(measure untraced); UW+=("$w"); UC+=("$c")
-  read -r w c < <(measure exact "$lib"); EW+=("$w"); EC+=("$c")
-  read -r w c < <(measure exact "$unordered"); OW+=("$w"); OC+=("$c")
+  read -r w c < <(measure untraced); W[untraced]+="$w "; C[untraced]+="$c "
+  read -r w c < <(measure exact "$lib"); W[exact]+="$w "; C[exact]+="$c "
+  for v in "${variants[@]}"; do
+    read -r w c < <(measure exact "${vlib[$v]}"); W[$v]+="$w "; C[$v]+="$c "
+  done
 done
 echo "  load after:  $(uptime)"
-uw=$(median "${UW[@]}"); uc=$(median "${UC[@]}")
-ew=$(median "${EW[@]}"); ec=$(median "${EC[@]}")
-ow=$(median "${OW[@]}"); oc=$(median "${OC[@]}")
-printf '  medians of %d runs: untraced %.3f s wall %.3f s cpu; exact %.3f / %.3f; exact without the order %.3f / %.3f\n' \
-  "$runs" "$uw" "$uc" "$ew" "$ec" "$ow" "$oc"
-printf '  exact / untraced: %.2fx wall, %.2fx cpu;  without the order / untraced: %.2fx wall, %.2fx cpu\n' \
-  "$(echo "$ew / $uw" | bc -l)" "$(echo "$ec / $uc" | bc -l)" "$(echo "$ow / $uw" | bc -l)" "$(echo "$oc / $uc" | bc -l)"
-printf '  the order'"'"'s share of the exact recording: %.0f%% of its wall time\n' "$(echo "100 * ($ew - $ow) / $ew" | bc -l)"
+# shellcheck disable=SC2086
+uw=$(median ${W[untraced]}); uc=$(median ${C[untraced]})
+printf '  medians of %d runs (wall s, cpu s, ratio to untraced wall, cpu):\n' "$runs"
+printf '    %-9s %.3f %.3f\n' untraced "$uw" "$uc"
+for v in exact "${variants[@]}"; do
+  # shellcheck disable=SC2086
+  w=$(median ${W[$v]}); c=$(median ${C[$v]})
+  printf '    %-9s %.3f %.3f   %.2fx %.2fx\n' "$v" "$w" "$c" "$(echo "$w / $uw" | bc -l)" "$(echo "$c / $uc" | bc -l)"
+done
+# shellcheck disable=SC2086
+ew=$(median ${W[exact]}); lw=$(median ${W[local]})
+printf '  the order'"'"'s share of the exact recording: %.0f%% of its wall time\n' "$(echo "100 * ($ew - $lw) / $ew" | bc -l)"
+printf '  the 2x budget: the untraced run'"'"'s time per event and thread, %.1f ns (%d events per thread)\n' \
+  "$(echo "$uw * 1000000000 / (2 * $n)" | bc -l)" "$((2 * n))"
+echo "  each ordering primitive alone (scripts/bench/order-cost.c):"
+"$work/order-cost" 5

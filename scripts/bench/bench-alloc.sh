@@ -3,6 +3,7 @@
 # Alternates the variants (A B C ... A B C ...) for RUNS rounds and prints medians and ratios:
 #   exact record+analysis vs heaptrack record+heaptrack_print (target <= 1/3)
 #   exact recording vs untraced (target <= 2x)      sample recording vs untraced (target <= 1.05x)
+#   the library loaded with tracing off vs untraced (the interposition alone: sample mode's floor)
 #   trace size (profile, compressed by default: alloc.*.pst.zst) vs heaptrack's .zst (target <= 1x)
 #   perfsweep analyze of that .pst.zst vs heaptrack_print of heaptrack's .zst
 # Usage: scripts/bench/bench-alloc.sh [BUILD_DIR] [RUNS] [N_PER_THREAD]
@@ -41,7 +42,7 @@ ratio() { echo "scale=3; $1 / $2" | bc -l; }
 # bench_workload NAME CMD...: runs every variant RUNS times, alternating, then prints the table.
 bench_workload() {
   local name=$1; shift
-  local -a U=() E=() S=() P=() H=() HP=() A=() SZ=() HSZ=() EB=() SB=() PB=()
+  local -a U=() E=() S=() O=() P=() H=() HP=() A=() SZ=() HSZ=() EB=() SB=() PB=()
   echo "== $name: $*"
   echo "  load before: $(uptime)"
   for ((r = 1; r <= runs; r++)); do
@@ -64,6 +65,8 @@ bench_workload() {
       settle; t=$(now); PERFSWEEP_TRACE_DIR=$work/sb PERFSWEEP_ALLOC=sample LD_PRELOAD=$BASE_LIB "$@" >/dev/null 2>&1
       SB+=("$(elapsed "$t")")
     fi
+    # the interposition alone (the library loaded, tracing off): sample mode's floor
+    settle; t=$(now); PERFSWEEP_ALLOC=off LD_PRELOAD=$lib "$@" >/dev/null 2>&1; O+=("$(elapsed "$t")")
     # record + analysis + zstd compression of the trace (what stays on disk, like heaptrack's .zst)
     settle; t=$(now); "$ps" profile --alloc -o "$work/p" -- "$@" >/dev/null 2>&1 || true; P+=("$(elapsed "$t")")
     SZ+=("$(cat "$work"/p/alloc.*.pst.zst | wc -c)")
@@ -89,6 +92,10 @@ bench_workload() {
     "$runs" "$u" "$e" "$s" "$p" "$a"
   printf '  exact recording / untraced        %6.2fx   (target <= 2x)\n' "$(ratio "$e" "$u")"
   printf '  sample recording / untraced       %6.3fx   (target <= 1.05x)\n' "$(ratio "$s" "$u")"
+  local o
+  o=$(median "${O[@]}")
+  printf '  tracing off / untraced            %6.3fx   (the interposition alone, %.3f s: sample mode'"'"'s floor)\n' \
+    "$(ratio "$o" "$u")" "$o"
   if [[ -n ${BASE_LIB:-} ]]; then
     local eb
     eb=$(median "${EB[@]}")
