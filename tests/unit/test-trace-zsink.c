@@ -114,6 +114,33 @@ static void *drain_run(void *arg)
   return NULL;
 }
 
+/* A sink writing into a new pipe pfd (level 1, like the trace compressor). */
+static struct ps_zsink pipe_sink(int pfd[2])
+{
+  cr_assert_eq(pipe(pfd), 0);
+  struct ps_zsink z = {ZSTD_createCCtx(), pfd[1], NULL, ZSTD_CStreamOutSize(), "test"};
+  z.out = ps_xmalloc(z.cap);
+  ZSTD_CCtx_setParameter(z.cc, ZSTD_c_compressionLevel, 1);
+  return z;
+}
+
+/* Ends the frame of a (into z's pipe pfd, drained into d by thread dt) and checks that it is the
+ * want_len bytes of want; frees z's context and what d read. */
+static void end_piped(struct ps_zsink *z, struct ps_zsink_async *a, int pfd[2], pthread_t dt,
+                      struct drain *d, const uint8_t *want, size_t want_len)
+{
+  cr_assert_eq(ps_zsink_async_finish(a, 0), 0);
+  cr_assert_eq(ps_zsink_push(z, NULL, 0, ZSTD_e_end), 0);
+  close(pfd[1]);
+  pthread_join(dt, NULL);
+  close(pfd[0]);
+  cr_assert_eq(d->len, want_len, "frame sizes %zu vs %zu", d->len, want_len);
+  cr_assert_eq(memcmp(d->p, want, want_len), 0, "the frames differ");
+  ZSTD_freeCCtx(z->cc);
+  free(z->out);
+  free(d->p);
+}
+
 /* The thread's output goes to a pipe nobody reads until every piece is handed over: the thread
  * blocks on it, so the queue grows to many batches and the spare ones are reused after. */
 Test(trace_zsink, long_queue_writes_the_same_frame)
@@ -131,10 +158,7 @@ Test(trace_zsink, long_queue_writes_the_same_frame)
   uint8_t *sync = frame(0, 0, buf1, len1, n1, &s1);
   cr_assert_gt(s1, 256u << 10, "more output than a pipe holds");
   int pfd[2];
-  cr_assert_eq(pipe(pfd), 0);
-  struct ps_zsink z = {ZSTD_createCCtx(), pfd[1], NULL, ZSTD_CStreamOutSize(), "test"};
-  z.out = ps_xmalloc(z.cap);
-  ZSTD_CCtx_setParameter(z.cc, ZSTD_c_compressionLevel, 1);
+  struct ps_zsink z = pipe_sink(pfd);
   struct ps_zsink_async *a = ps_zsink_async_start(&z);
   cr_assert_not_null(a);
   size_t at = 0;
@@ -153,16 +177,7 @@ Test(trace_zsink, long_queue_writes_the_same_frame)
     usleep(20000);
   }
   cr_assert_eq(ps_zsink_async_write(a, buf, len[0]), 0, "one more piece after the drain");
-  cr_assert_eq(ps_zsink_async_finish(a, 0), 0);
-  cr_assert_eq(ps_zsink_push(&z, NULL, 0, ZSTD_e_end), 0);
-  close(pfd[1]);
-  pthread_join(th, NULL);
-  close(pfd[0]);
-  cr_assert_eq(d.len, s1, "frame sizes %zu vs %zu", d.len, s1);
-  cr_assert_eq(memcmp(d.p, sync, s1), 0, "the frames differ");
-  ZSTD_freeCCtx(z.cc);
-  free(z.out);
-  free(d.p);
+  end_piped(&z, a, pfd, th, &d, sync, s1);
   free(sync);
   free(buf1);
   free(len1);
@@ -206,10 +221,7 @@ Test(trace_zsink, queue_is_bounded_and_the_writer_waits, .timeout = 120)
   size_t s1;
   uint8_t *sync = frame(0, 0, buf, len, n, &s1);
   int pfd[2];
-  cr_assert_eq(pipe(pfd), 0);
-  struct ps_zsink z = {ZSTD_createCCtx(), pfd[1], NULL, ZSTD_CStreamOutSize(), "test"};
-  z.out = ps_xmalloc(z.cap);
-  ZSTD_CCtx_setParameter(z.cc, ZSTD_c_compressionLevel, 1);
+  struct ps_zsink z = pipe_sink(pfd);
   struct feeder f = {ps_zsink_async_start(&z), buf, len, n, 0, 0};
   cr_assert_not_null(f.a);
   pthread_t th;
@@ -231,16 +243,7 @@ Test(trace_zsink, queue_is_bounded_and_the_writer_waits, .timeout = 120)
   cr_assert_eq(pthread_create(&dt, NULL, drain_run, &d), 0);
   pthread_join(th, NULL);
   cr_assert_eq(f.accepted, total);
-  cr_assert_eq(ps_zsink_async_finish(f.a, 0), 0);
-  cr_assert_eq(ps_zsink_push(&z, NULL, 0, ZSTD_e_end), 0);
-  close(pfd[1]);
-  pthread_join(dt, NULL);
-  close(pfd[0]);
-  cr_assert_eq(d.len, s1, "frame sizes %zu vs %zu", d.len, s1);
-  cr_assert_eq(memcmp(d.p, sync, s1), 0, "the frames differ");
-  ZSTD_freeCCtx(z.cc);
-  free(z.out);
-  free(d.p);
+  end_piped(&z, f.a, pfd, dt, &d, sync, s1);
   free(sync);
   free(buf);
   free(len);
