@@ -116,6 +116,12 @@ void ps_alloc_on_exec(void)
     ps_tw_shutdown();
 }
 
+void ps_alloc_on_thread_boundary(void)
+{
+  if (ps_alloc_mode)
+    ps_tw_flush_self();
+}
+
 /* ---- sample mode ---- */
 
 static double uniform01(void)

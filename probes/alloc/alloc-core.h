@@ -50,5 +50,8 @@ void ps_alloc_on_realloc(unsigned fn, void *old, size_t size, void *ret, uint64_
 void ps_alloc_on_modules(void);
 /* Before exec: the new image starts a new trace; flush ours. */
 void ps_alloc_on_exec(void);
+/* Before pthread_create/pthread_join: the caller's buffer goes to the file now, so its records
+ * do not wait there, behind everything the other threads write, until it is full or ends. */
+void ps_alloc_on_thread_boundary(void);
 
 #endif

@@ -1,5 +1,6 @@
 /* preload.c - libperfsweep-alloc.so's interposition shim: every glibc allocation entry point,
- * dlopen/dlclose (module map), exec (flush), optional mmap/munmap. Finds the real functions with
+ * dlopen/dlclose (module map), exec (flush), pthread_create/pthread_join (flush the caller's
+ * buffer), optional mmap/munmap. Finds the real functions with
  * dlsym(RTLD_NEXT); a static arena serves the allocations dlsym itself makes while bootstrapping.
  *
  * Never: record before a call succeeded (allocations) or after the real free (frees are recorded
@@ -7,6 +8,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,6 +43,8 @@ static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static int (*real_munmap)(void *, size_t);
 static int (*real_execve)(const char *, char *const[], char *const[]);
 static int (*real_execvpe)(const char *, char *const[], char *const[]);
+static int (*real_pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+static int (*real_pthread_join)(pthread_t, void **);
 
 static __thread int t_guard __attribute__((tls_model("initial-exec")));
 static int trace_mmap;
@@ -96,6 +100,8 @@ static void resolve(void)
   real_munmap = dlsym(RTLD_NEXT, "munmap");
   real_execve = dlsym(RTLD_NEXT, "execve");
   real_execvpe = dlsym(RTLD_NEXT, "execvpe");
+  real_pthread_create = dlsym(RTLD_NEXT, "pthread_create");
+  real_pthread_join = dlsym(RTLD_NEXT, "pthread_join");
   t_guard = g;
   if (!real_malloc || !real_free || !real_calloc || !real_realloc) {
     static const char msg[] = "libperfsweep-alloc: cannot find the real malloc/free (dlsym "
@@ -400,6 +406,31 @@ EXPORT int munmap(void *addr, size_t len)
   if (trace_mmap)
     RECORD(ps_alloc_on_free(PS_FN_MUNMAP, addr));
   return real_munmap(addr, len);
+}
+
+/* ---- threads: a thread that starts or waits for others writes out its records first ----
+ * A buffer goes to the file when it is full or its thread ends, so the few records of a main
+ * thread that allocates, starts workers and waits for them would come last in the file although
+ * their seqs come first: a reader that unpacks a packed trace in file order while it merges by
+ * seq (trace-pack-stream.c) would then wait for the whole file before merging anything. */
+
+EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
+                          void *arg)
+{
+  ENSURE(real_pthread_create);
+  if (!real_pthread_create)
+    return EAGAIN;
+  RECORD(ps_alloc_on_thread_boundary());
+  return real_pthread_create(th, attr, fn, arg);
+}
+
+EXPORT int pthread_join(pthread_t th, void **ret)
+{
+  ENSURE(real_pthread_join);
+  if (!real_pthread_join)
+    return ESRCH;
+  RECORD(ps_alloc_on_thread_boundary());
+  return real_pthread_join(th, ret);
 }
 
 /* ---- _exit skips destructors: flush first ---- */

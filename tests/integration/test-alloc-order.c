@@ -2,9 +2,11 @@
  * ground-truth programs under the tracer and read their records merged by seq (`perfsweep analyze
  * --dump`): every thread's seqs increase, and every address alternates allocation, free,
  * allocation... in the merged order, also when 8 threads pass blocks to each other (a free in
- * another thread than the allocation, addresses reused across threads).
+ * another thread than the allocation, addresses reused across threads). And the file order: a
+ * thread that starts others writes out its records first, so chunks come roughly in seq order.
  */
 #include <criterion/criterion.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,4 +143,47 @@ Test(alloc_order, realloc_chains_merge_in_order)
   cr_expect_eq(st.early_free, 0, "no free merged before its allocation");
   cr_expect_eq(st.double_alloc, 0, "no address allocated again before its free (reallocarray's "
                "inner realloc is not recorded twice)");
+}
+
+/* The main thread of `alloc-truth bench` allocates, starts two workers and waits for them. Its
+ * first records (the lowest seqs) used to stay in its buffer until exit, the last chunk of the
+ * file; a reader unpacking a packed trace in file order had to unpack it all before it could
+ * merge the first record. pthread_create and pthread_join now write the caller's buffer out. */
+Test(alloc_order, first_seqs_come_first_in_the_file)
+{
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "mkdir -p %s/t && PERFSWEEP_TRACE_DIR=%s/t PERFSWEEP_ALLOC=exact "
+           "LD_PRELOAD=%s/libperfsweep-alloc.so %s/alloc-truth bench 50000 >/dev/null",
+           tmpdir, tmpdir, LIB, BIN);
+  cr_assert_eq(system(cmd), 0, "'%s' failed", cmd);
+  char pat[512];
+  snprintf(pat, sizeof pat, "%s/t/alloc.*.pst", tmpdir);
+  glob_t g;
+  cr_assert_eq(glob(pat, 0, NULL, &g), 0, "no trace %s", pat);
+  FILE *f = fopen(g.gl_pathv[0], "rb");
+  cr_assert_not_null(f);
+  struct ps_trace_header h;
+  cr_assert_eq(fread(&h, sizeof h, 1, f), 1);
+  cr_assert_eq(fseek(f, h.header_len, SEEK_SET), 0);
+  long n = 0, min_at = -1;
+  uint64_t min_seq = UINT64_MAX;
+  struct ps_trace_chunk c;
+  while (fread(&c.magic, 4, 1, f) == 1) {
+    if (c.magic == 0) /* zero padding between write regions */
+      continue;
+    cr_assert_eq(c.magic, PS_CHUNK_MAGIC, "a chunk header at offset %ld", ftell(f) - 4);
+    cr_assert_eq(fread((char *)&c + 4, sizeof c - 4, 1, f), 1);
+    if (c.first_seq < min_seq) {
+      min_seq = c.first_seq;
+      min_at = n;
+    }
+    n++;
+    cr_assert_eq(fseek(f, c.payload_len, SEEK_CUR), 0);
+  }
+  fclose(f);
+  globfree(&g);
+  cr_assert_gt(n, 10, "2 x 50000 allocations fill many chunks (%ld)", n);
+  cr_expect_eq(min_at, 0, "the chunk of the first seqs is chunk %ld of %ld, not the first", min_at,
+               n);
 }
