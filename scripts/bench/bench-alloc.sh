@@ -13,6 +13,8 @@
 #   its (A/B).
 #   BASE_PS=/path/perfsweep (e.g. an older build's): also runs its `profile --alloc` in the same
 #   rounds and prints this build's end-to-end time over it (A/B).
+#   With perf installed, the recordings' CPU time (task-clock) is measured too, and printed as
+#   ratios beside the wall times.
 #   TMPDIR=/dev/shm: every trace (perfsweep's and heaptrack's) in memory. On this VM the disk
 #   writes of one variant (an exact trace is ~85 MB) slow the runs after it for seconds, even
 #   after `sync`: the untraced program took 0.17 s alone and 0.22-0.34 s after an exact recording
@@ -42,35 +44,54 @@ settle() { sync; }
 elapsed() { echo "$(now) - $1" | bc -l; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 ratio() { echo "scale=3; $1 / $2" | bc -l; }
+have_perf=1
+command -v perf >/dev/null || have_perf=0
+# timed WALL CPU [VAR=VALUE...] CMD...: runs CMD (after settle), appends its wall time to the
+# array named WALL and, with perf, its CPU time (task-clock of all its threads) to the array named
+# CPU. CPU time does not double when the host takes one of the two cores away for a while, which
+# wall time does on this VM (the untraced bench: 0.17 or 0.30-0.35 s from one run to the next).
+timed() {
+  local -n _w=$1 _c=$2
+  shift 2
+  settle
+  if ((have_perf)); then
+    perf stat -x, -o "$work/stat" -e task-clock,duration_time env "$@" >/dev/null 2>&1 || true
+    _w+=("$(awk -F, '/duration_time/ {printf "%.6f", $1 / 1e9}' "$work/stat")")
+    _c+=("$(awk -F, '/task-clock/ {printf "%.6f", $1 / 1000}' "$work/stat")")
+  else
+    local t
+    t=$(now)
+    env "$@" >/dev/null 2>&1 || true
+    _w+=("$(elapsed "$t")")
+    _c+=(0)
+  fi
+}
 
 # bench_workload NAME CMD...: runs every variant RUNS times, alternating, then prints the table.
 bench_workload() {
   local name=$1; shift
   local -a U=() E=() S=() O=() P=() H=() HP=() A=() SZ=() HSZ=() EB=() SB=() PB=()
+  local -a UC=() EC=() SC=() OC=() EBC=() SBC=()
   echo "== $name: $*"
   echo "  load before: $(uptime)"
   for ((r = 1; r <= runs; r++)); do
     rm -rf "$work"/*
     local t
-    settle; t=$(now); "$@" >/dev/null 2>&1; U+=("$(elapsed "$t")")
+    timed U UC "$@"
     mkdir -p "$work/e"
-    settle; t=$(now); PERFSWEEP_TRACE_DIR=$work/e PERFSWEEP_ALLOC=exact LD_PRELOAD=$lib "$@" >/dev/null 2>&1
-    E+=("$(elapsed "$t")")
+    timed E EC PERFSWEEP_TRACE_DIR="$work/e" PERFSWEEP_ALLOC=exact LD_PRELOAD="$lib" "$@"
     if [[ -n ${BASE_LIB:-} ]]; then
       mkdir -p "$work/b"
-      settle; t=$(now); PERFSWEEP_TRACE_DIR=$work/b PERFSWEEP_ALLOC=exact LD_PRELOAD=$BASE_LIB "$@" >/dev/null 2>&1
-      EB+=("$(elapsed "$t")")
+      timed EB EBC PERFSWEEP_TRACE_DIR="$work/b" PERFSWEEP_ALLOC=exact LD_PRELOAD="$BASE_LIB" "$@"
     fi
     mkdir -p "$work/s"
-    settle; t=$(now); PERFSWEEP_TRACE_DIR=$work/s PERFSWEEP_ALLOC=sample LD_PRELOAD=$lib "$@" >/dev/null 2>&1
-    S+=("$(elapsed "$t")")
+    timed S SC PERFSWEEP_TRACE_DIR="$work/s" PERFSWEEP_ALLOC=sample LD_PRELOAD="$lib" "$@"
     if [[ -n ${BASE_LIB:-} ]]; then
       mkdir -p "$work/sb"
-      settle; t=$(now); PERFSWEEP_TRACE_DIR=$work/sb PERFSWEEP_ALLOC=sample LD_PRELOAD=$BASE_LIB "$@" >/dev/null 2>&1
-      SB+=("$(elapsed "$t")")
+      timed SB SBC PERFSWEEP_TRACE_DIR="$work/sb" PERFSWEEP_ALLOC=sample LD_PRELOAD="$BASE_LIB" "$@"
     fi
     # the interposition alone (the library loaded, tracing off): sample mode's floor
-    settle; t=$(now); PERFSWEEP_ALLOC=off LD_PRELOAD=$lib "$@" >/dev/null 2>&1; O+=("$(elapsed "$t")")
+    timed O OC PERFSWEEP_ALLOC=off LD_PRELOAD="$lib" "$@"
     # record + analysis + zstd compression of the trace (what stays on disk, like heaptrack's .zst)
     settle; t=$(now); "$ps" profile --alloc -o "$work/p" -- "$@" >/dev/null 2>&1 || true; P+=("$(elapsed "$t")")
     SZ+=("$(cat "$work"/p/alloc.*.pst.zst | wc -c)")
@@ -94,21 +115,30 @@ bench_workload() {
   echo "  load after:  $(uptime)"
   printf '  medians of %d runs (s): untraced %.3f  exact record %.3f  sample record %.3f  profile (record+analysis) %.3f  analyze %.3f\n' \
     "$runs" "$u" "$e" "$s" "$p" "$a"
+  local o uc ec sc oc
+  o=$(median "${O[@]}")
+  uc=$(median "${UC[@]}"); ec=$(median "${EC[@]}"); sc=$(median "${SC[@]}"); oc=$(median "${OC[@]}")
   printf '  exact recording / untraced        %6.2fx   (target <= 2x)\n' "$(ratio "$e" "$u")"
   printf '  sample recording / untraced       %6.3fx   (target <= 1.05x)\n' "$(ratio "$s" "$u")"
-  local o
-  o=$(median "${O[@]}")
   printf '  tracing off / untraced            %6.3fx   (the interposition alone, %.3f s: sample mode'"'"'s floor)\n' \
     "$(ratio "$o" "$u")" "$o"
+  if ((have_perf)); then
+    printf '  CPU time (task-clock, all threads; s): untraced %.3f  exact %.3f  sample %.3f  tracing off %.3f\n' \
+      "$uc" "$ec" "$sc" "$oc"
+    printf '  CPU over untraced: exact %.2fx  sample %.3fx  tracing off %.3fx\n' \
+      "$(ratio "$ec" "$uc")" "$(ratio "$sc" "$uc")" "$(ratio "$oc" "$uc")"
+  fi
   if [[ -n ${BASE_LIB:-} ]]; then
     local eb
     eb=$(median "${EB[@]}")
     printf '  exact recording, BASE_LIB %.3f s: this build / BASE_LIB %6.3fx, BASE_LIB / untraced %6.2fx\n' \
       "$eb" "$(ratio "$e" "$eb")" "$(ratio "$eb" "$u")"
+    ((have_perf)) && printf '    CPU: this build / BASE_LIB %6.3fx\n' "$(ratio "$ec" "$(median "${EBC[@]}")")"
     local sb
     sb=$(median "${SB[@]}")
     printf '  sample recording, BASE_LIB %.3f s: this build / BASE_LIB %6.3fx, BASE_LIB / untraced %6.3fx\n' \
       "$sb" "$(ratio "$s" "$sb")" "$(ratio "$sb" "$u")"
+    ((have_perf)) && printf '    CPU: this build / BASE_LIB %6.3fx\n' "$(ratio "$sc" "$(median "${SBC[@]}")")"
   fi
   if [[ -n ${BASE_PS:-} ]]; then
     local pb
