@@ -37,8 +37,6 @@ int ps_zsink_push(struct ps_zsink *z, const void *buf, size_t len, ZSTD_EndDirec
 
 /* ---- in a thread ---- */
 
-#define BATCH_BYTES PS_ZSINK_BATCH_BYTES
-#define MAX_QUEUED PS_ZSINK_MAX_QUEUED
 
 struct batch {
   struct batch *next;
@@ -80,7 +78,7 @@ static void *zsink_thread(void *arg)
   struct ps_zsink_async *a = arg;
   /* the lowest priority, for this thread only (Linux: a thread id is a PRIO_PROCESS who): it
    * takes a core only when neither the packer nor the analysis beside it wants one, and the
-   * packer waits for it only when MAX_QUEUED batches are waiting) */
+   * packer waits for it only when PS_ZSINK_MAX_QUEUED batches are waiting) */
   setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
   pthread_mutex_lock(&a->mu);
   for (;;) {
@@ -133,7 +131,7 @@ struct ps_zsink_async *ps_zsink_async_start(struct ps_zsink *z)
 static int hand_over(struct ps_zsink_async *a)
 {
   pthread_mutex_lock(&a->mu);
-  while (a->queued >= MAX_QUEUED && !a->err)
+  while (a->queued >= PS_ZSINK_MAX_QUEUED && !a->err)
     pthread_cond_wait(&a->cv, &a->mu);
   int err = a->err;
   if (!err && a->fill->n) {
@@ -159,7 +157,7 @@ int ps_zsink_async_write(void *ctx, const void *buf, size_t len)
   struct ps_zsink_async *a = ctx;
   struct batch *b = a->fill;
   if (b->len + len > b->cap) {
-    b->cap = b->len + len > BATCH_BYTES ? b->len + len : BATCH_BYTES;
+    b->cap = b->len + len > PS_ZSINK_BATCH_BYTES ? b->len + len : PS_ZSINK_BATCH_BYTES;
     b->p = ps_xrealloc(b->p, b->cap);
   }
   if (b->n == b->ncap) {
@@ -169,7 +167,7 @@ int ps_zsink_async_write(void *ctx, const void *buf, size_t len)
   memcpy(b->p + b->len, buf, len);
   b->len += len;
   b->ends[b->n++] = b->len;
-  return b->len >= BATCH_BYTES ? hand_over(a) : 0;
+  return b->len >= PS_ZSINK_BATCH_BYTES ? hand_over(a) : 0;
 }
 
 static void free_batches(struct batch *b)

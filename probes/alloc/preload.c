@@ -1,7 +1,7 @@
 /* preload.c - libperfsweep-alloc.so's interposition shim: every glibc allocation entry point,
  * dlopen/dlclose (module map), exec (flush), pthread_create/pthread_join (flush the caller's
- * buffer), optional mmap/munmap. Finds the real functions with
- * dlsym(RTLD_NEXT); a static arena serves the allocations dlsym itself makes while bootstrapping.
+ * buffer), optional mmap/munmap. Finds the real functions with dlsym(RTLD_NEXT); a static arena
+ * serves the allocations dlsym itself makes while bootstrapping.
  *
  * Never: record before a call succeeded (allocations) or after the real free (frees are recorded
  * before, the address could be reused), recurse (thread-local guard), do anything when off.
