@@ -69,8 +69,9 @@ static int level_for(size_t raw_len, int level)
              : level;
 }
 
-/* Compresses raw[0..len) into fd: packed (trace-pack.h) when the packer reproduces every byte,
- * else (a packer bug, reported) the raw bytes as they are. 0 or a negative errno. */
+/* Compresses raw[0..len), the trace's file mapped read-only, into fd: packed (trace-pack.h) when
+ * the packer reproduces every byte, else (a packer bug, reported) the raw bytes as they are. 0 or
+ * a negative errno. */
 static int compress_bytes(const uint8_t *raw, size_t len, int fd, int level, const char *path)
 {
   struct ps_zsink z = {ZSTD_createCCtx(), fd, NULL, ZSTD_CStreamOutSize(), path};
@@ -92,12 +93,12 @@ static int compress_bytes(const uint8_t *raw, size_t len, int fd, int level, con
     /* zstd in a thread of its own while the packer goes on (the same bytes) */
     struct ps_zsink_async *a = ps_zsink_async_start(&z);
     if (a) {
-      err = ps_trace_pack(raw, len, 1, ps_zsink_async_write, a);
+      err = ps_trace_pack_mapped(raw, len, ps_zsink_async_write, a);
       int aerr = ps_zsink_async_finish(a, err != 0);
       if (!err)
         err = aerr;
     } else {
-      err = ps_trace_pack(raw, len, 1, zsink_write, &z);
+      err = ps_trace_pack_mapped(raw, len, zsink_write, &z);
     }
   }
   if (err == -EPROTO) {

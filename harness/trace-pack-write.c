@@ -8,8 +8,11 @@
 #include "trace-pack.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "../probes/common/trace-format.h"
 #include "trace-pack-decode.h"
@@ -44,6 +47,8 @@ struct packer {
   struct pk_rd crd[PK_NSTREAMS]; /* verify 1: the check's readers, following the streams */
   struct pk_logged log[PK_LOG_RECS]; /* verify 1: the fields of the records not checked yet */
   unsigned nlog;
+  int drop;       /* ps_trace_pack_mapped: unmap the raw pages behind each block */
+  size_t dropped; /* raw[0..dropped) unmapped so far */
 };
 
 /* ---- the per-record check (verify 1) ----
@@ -167,6 +172,20 @@ static int emit(struct packer *k, const void *buf, size_t len)
   return err;
 }
 
+#define PK_DROP_STEP (8u << 20)
+
+/* ps_trace_pack_mapped: raw[0..block_start) is no longer read (the packer reads the current
+ * block and after it only); unmaps its whole pages once 8 MiB more are done. */
+static void drop_behind(struct packer *k)
+{
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  size_t upto = k->block_start & ~(page - 1);
+  if (upto - k->dropped < PK_DROP_STEP)
+    return;
+  madvise((void *)(uintptr_t)(k->raw + k->dropped), upto - k->dropped, MADV_DONTNEED);
+  k->dropped = upto;
+}
+
 static int flush_block(struct packer *k)
 {
   size_t raw_len = k->pos - k->block_start;
@@ -196,6 +215,8 @@ static int flush_block(struct packer *k)
   k->block_start = k->pos;
   if (k->self_check)
     check_sync(k);
+  if (k->drop)
+    drop_behind(k);
   return err;
 }
 
@@ -490,15 +511,30 @@ static int pack_all(struct packer *k, size_t len)
   return err;
 }
 
+static int pack_run(const uint8_t *raw, size_t len, int verify, unsigned version, int drop,
+                    ps_pack_sink sink, void *ctx);
+
 int ps_trace_pack(const uint8_t *raw, size_t len, int verify, ps_pack_sink sink, void *ctx)
 {
-  return pk_pack_version(raw, len, verify, PS_PACK_VERSION, sink, ctx);
+  return pack_run(raw, len, verify, PS_PACK_VERSION, 0, sink, ctx);
+}
+
+int ps_trace_pack_mapped(const uint8_t *raw, size_t len, ps_pack_sink sink, void *ctx)
+{
+  return pack_run(raw, len, 1, PS_PACK_VERSION, 1, sink, ctx);
 }
 
 int pk_pack_version(const uint8_t *raw, size_t len, int verify, unsigned version,
                     ps_pack_sink sink, void *ctx)
 {
+  return pack_run(raw, len, verify, version, 0, sink, ctx);
+}
+
+static int pack_run(const uint8_t *raw, size_t len, int verify, unsigned version, int drop,
+                    ps_pack_sink sink, void *ctx)
+{
   struct packer *k = ps_xcalloc(1, sizeof *k);
+  k->drop = drop;
   pk_model_init(&k->m);
   k->version = version;
   k->m.gapseq = version >= 5;

@@ -34,6 +34,12 @@ typedef int (*ps_pack_sink)(void *ctx, const void *buf, size_t len);
  * the tables of live blocks and (size, stack) pairs, both capped. */
 int ps_trace_pack(const uint8_t *raw, size_t len, int verify, ps_pack_sink sink, void *ctx);
 
+/* ps_trace_pack(raw, len, 1, sink, ctx) for a raw trace the caller mapped read-only from its file
+ * (raw page-aligned): the pages the packer is done with (packed and checked) are unmapped from
+ * the process as it goes (madvise MADV_DONTNEED, by steps of 8 MiB; read again, they come back
+ * from the file), so the packing of a big trace does not keep all of it resident. */
+int ps_trace_pack_mapped(const uint8_t *raw, size_t len, ps_pack_sink sink, void *ctx);
+
 /* ps_trace_pack writing packed form version (PS_PACK_VERSION_MIN..PS_PACK_VERSION): the tests
  * write the older versions with it to check that they stay readable. */
 int pk_pack_version(const uint8_t *raw, size_t len, int verify, unsigned version,

@@ -1,10 +1,14 @@
 /* test-trace-compress.c - traces compressed with zstd after the run: raw -> .pst.zst -> the
  * reader yields the very same records, the raw file is replaced atomically (or kept with
- * keep_raw, then found once), a truncated .zst is read up to its last whole record with a warning.
+ * keep_raw, then found once), a truncated .zst is read up to its last whole record with a warning,
+ * and the packing of a mapped trace does not keep it all resident.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -319,4 +323,56 @@ Test(trace_compress, missing_raw_is_an_error)
 {
   cr_expect_eq(ps_trace_compress(raw, 1, 0), -ENOENT, "no trace to compress");
   cr_expect_neq(access(zst, F_OK), 0, "no .zst appears");
+}
+
+/* Resident kB of the mapping that starts at addr (/proc/self/smaps), or -1. */
+static long mapping_rss_kb(const void *addr)
+{
+  FILE *f = fopen("/proc/self/smaps", "r");
+  cr_assert_not_null(f);
+  char line[512];
+  int in = 0;
+  long kb = -1;
+  while (fgets(line, sizeof line, f)) {
+    unsigned long lo, hi;
+    if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+      in = lo == (uintptr_t)addr;
+    else if (in && sscanf(line, "Rss: %ld kB", &kb) == 1)
+      break;
+  }
+  fclose(f);
+  return kb;
+}
+
+/* ps_trace_pack_mapped (what ps_trace_compress uses) writes the bytes ps_trace_pack writes, and
+ * leaves the pages it is done with unmapped: a 16.8 MB trace, all resident before, less than half
+ * of it after; read again, the mapping still holds the file's bytes. */
+Test(trace_compress, mapped_packing_drops_the_pages_behind_it)
+{
+  write_trace(raw, 280); /* 280 chunks of ~60 kB: 16.8 MB, two steps of 8 MiB */
+  int fd = open(raw, O_RDONLY);
+  cr_assert_geq(fd, 0);
+  struct stat st;
+  cr_assert_eq(fstat(fd, &st), 0);
+  size_t len = (size_t)st.st_size;
+  const uint8_t *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+  cr_assert_neq(map, MAP_FAILED);
+  struct { uint8_t *p; size_t len, cap; } a = {0}, b = {0};
+  cr_assert_eq(ps_trace_pack(map, len, 1, mem_sink, &a), 0);
+  long before = mapping_rss_kb(map);
+  cr_assert_gt(before * 1024, (long)(len * 9 / 10), "the whole trace resident after a plain "
+               "packing (%ld kB of %zu bytes)", before, len);
+  cr_assert_eq(ps_trace_pack_mapped(map, len, mem_sink, &b), 0);
+  long after = mapping_rss_kb(map);
+  cr_expect_lt(after * 1024, (long)(len / 2), "%ld kB of %zu bytes still resident", after, len);
+  cr_assert_eq(a.len, b.len, "packed sizes %zu vs %zu", a.len, b.len);
+  cr_assert_eq(memcmp(a.p, b.p, a.len), 0, "the packed bytes differ");
+  uint8_t *copy = ps_xmalloc(len);
+  cr_assert_eq(pread(fd, copy, len, 0), (ssize_t)len);
+  cr_assert_eq(memcmp(copy, map, len), 0, "the mapping reads back the file's bytes");
+  free(copy);
+  free(a.p);
+  free(b.p);
+  munmap((void *)(uintptr_t)map, len);
+  close(fd);
 }
