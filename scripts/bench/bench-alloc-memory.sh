@@ -6,7 +6,7 @@
 #   perfsweep analyze of the raw trace, of the packed .pst.zst, and
 #   perfsweep profile --alloc of the same command (record + analysis + compression), with its
 #   peak anonymous memory read from /proc every 0.1 s (%M there also counts the pages of the raw
-#   trace the packer maps: page cache, shared with the file, not the analysis's own memory).
+#   trace that the packer has mapped and not yet dropped: page cache, shared with the file).
 # The folder is TMPDIR's (default /tmp): put it where 1 GB fits.
 # Usage: scripts/bench/bench-alloc-memory.sh [BUILD_DIR] [N_PER_THREAD]  (build, 25000000)
 set -euo pipefail
