@@ -174,8 +174,9 @@ static int emit(struct packer *k, const void *buf, size_t len)
 
 #define PK_DROP_STEP (8u << 20)
 
-/* ps_trace_pack_mapped: raw[0..block_start) is no longer read (the packer reads the current
- * block and after it only); unmaps its whole pages once 8 MiB more are done. */
+/* ps_trace_pack_mapped: raw[0..block_start) is no longer read (the packer and its per-record
+ * check read the current block and after it only; verify 2's thread, which reads behind, is never
+ * used with it); unmaps its whole pages once 8 MiB more are done. */
 static void drop_behind(struct packer *k)
 {
   size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -512,25 +513,6 @@ static int pack_all(struct packer *k, size_t len)
 }
 
 static int pack_run(const uint8_t *raw, size_t len, int verify, unsigned version, int drop,
-                    ps_pack_sink sink, void *ctx);
-
-int ps_trace_pack(const uint8_t *raw, size_t len, int verify, ps_pack_sink sink, void *ctx)
-{
-  return pack_run(raw, len, verify, PS_PACK_VERSION, 0, sink, ctx);
-}
-
-int ps_trace_pack_mapped(const uint8_t *raw, size_t len, ps_pack_sink sink, void *ctx)
-{
-  return pack_run(raw, len, 1, PS_PACK_VERSION, 1, sink, ctx);
-}
-
-int pk_pack_version(const uint8_t *raw, size_t len, int verify, unsigned version,
-                    ps_pack_sink sink, void *ctx)
-{
-  return pack_run(raw, len, verify, version, 0, sink, ctx);
-}
-
-static int pack_run(const uint8_t *raw, size_t len, int verify, unsigned version, int drop,
                     ps_pack_sink sink, void *ctx)
 {
   struct packer *k = ps_xcalloc(1, sizeof *k);
@@ -559,6 +541,22 @@ static int pack_run(const uint8_t *raw, size_t len, int verify, unsigned version
   free(k->out.p);
   free(k);
   return err;
+}
+
+int ps_trace_pack(const uint8_t *raw, size_t len, int verify, ps_pack_sink sink, void *ctx)
+{
+  return pack_run(raw, len, verify, PS_PACK_VERSION, 0, sink, ctx);
+}
+
+int ps_trace_pack_mapped(const uint8_t *raw, size_t len, ps_pack_sink sink, void *ctx)
+{
+  return pack_run(raw, len, 1, PS_PACK_VERSION, 1, sink, ctx);
+}
+
+int pk_pack_version(const uint8_t *raw, size_t len, int verify, unsigned version,
+                    ps_pack_sink sink, void *ctx)
+{
+  return pack_run(raw, len, verify, version, 0, sink, ctx);
 }
 
 int ps_trace_is_packed(const void *buf, size_t len)
