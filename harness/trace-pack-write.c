@@ -135,11 +135,23 @@ static void check_records(struct packer *k)
 }
 
 /* The log entry of the record about to be encoded (check_records runs when the log is full). */
-static inline __attribute__((always_inline)) struct pk_logged *log_entry(struct packer *k)
+/* The next log entry, with the fields every record has; the caller adds its own (size, stack,
+ * ref). */
+static inline __attribute__((always_inline)) struct pk_logged *
+log_entry(struct packer *k, unsigned kind, const struct pk_hot *h, uint64_t seq, uint32_t id,
+          unsigned mode, unsigned flags)
 {
   if (__builtin_expect(k->nlog == PK_LOG_RECS, 0))
     check_records(k);
-  return &k->log[k->nlog++];
+  struct pk_logged *e = &k->log[k->nlog++];
+  e->kind = kind;
+  e->f.seq = seq;
+  e->f.id = id;
+  e->f.type = h->type;
+  e->f.fn = h->fn;
+  e->f.mode = mode;
+  e->f.flags = flags;
+  return e;
 }
 
 /* At a unit boundary (before a chunk header, verbatim bytes, zeros, a block's end): the logged
@@ -303,14 +315,8 @@ static void pack_malloc(struct packer *k, const struct pk_hot *h)
     pk_put_varint(&k->s[PK_IHI], id >> 8);
   }
   if (k->self_check) {
-    struct pk_logged *e = log_entry(k);
-    e->kind = kind;
-    e->f.seq = sv;
-    e->f.id = id;
-    e->f.type = h->type;
-    e->f.fn = h->fn;
-    e->f.mode = mode;
-    e->f.flags = (sraw ? PK_F_SEQ_RAW : 0) | (isnew ? PK_F_NEW : 0);
+    struct pk_logged *e = log_entry(k, kind, h, sv, id, mode,
+                                    (sraw ? PK_F_SEQ_RAW : 0) | (isnew ? PK_F_NEW : 0));
     if (isnew) {
       e->f.size = h->size;
       e->f.stack = h->stack;
@@ -363,14 +369,7 @@ static void pack_free(struct packer *k, const struct pk_hot *h)
       pk_put_varint(&k->s[PK_FRANK], rank - 2);
   }
   if (k->self_check) {
-    struct pk_logged *e = log_entry(k);
-    e->kind = kind;
-    e->f.seq = sv;
-    e->f.id = info;
-    e->f.type = h->type;
-    e->f.fn = h->fn;
-    e->f.mode = mode;
-    e->f.flags = sraw ? PK_F_SEQ_RAW : 0;
+    struct pk_logged *e = log_entry(k, kind, h, sv, info, mode, sraw ? PK_F_SEQ_RAW : 0);
     if (mode == PK_FM_LIT) {
       e->f.ref = pk_lit_encode(h->type, h->ptr - m->last_ptr);
       k->mismatch |= m->last_ptr + pk_lit_decode(h->type, e->f.ref) != h->ptr;
