@@ -62,15 +62,6 @@
      GElf_Word c, char **df),                                                                     \
     (m, u, n, b, f, dl, c, df), -1)
 
-enum { DW_MAP(PS_LAZY_INDEX, PS_LAZY_INDEX) DW_COUNT };
-static const char *const dw_names[] = {DW_MAP(PS_LAZY_NAME, PS_LAZY_NAME)};
-static void *dw_slots[DW_COUNT];
-static struct ps_lazy_lib dw_lib = {
-    "libdw.so.1", dw_names, dw_slots, DW_COUNT,
-    "libdw.so.1 (elfutils) could not be loaded: frames are shown as module+offset; install the "
-    "Debian package libdw1",
-    0};
-
-#define PS_LAZY_SLOTS dw_slots
-#define PS_LAZY_READY() ps_lazy_ready(&dw_lib)
-DW_MAP(PS_LAZY_DEFINE, PS_LAZY_DEFINE_VOID)
+PS_LAZY_LIBRARY(DW_MAP, "libdw.so.1",
+                "libdw.so.1 (elfutils) could not be loaded: frames are shown as module+offset; "
+                "install the Debian package libdw1")

@@ -5,13 +5,7 @@
  *
  * A *-lazy.c lists its functions once: #define X_MAP(X, V) X(ret, name, (params), (args), fallback)
  * (V for the functions returning void; their fallback is unused), then
- *   enum { X_MAP(PS_LAZY_INDEX, PS_LAZY_INDEX) X_COUNT };
- *   static const char *const names[] = {X_MAP(PS_LAZY_NAME, PS_LAZY_NAME)};
- *   static void *slots[X_COUNT];
- *   static struct ps_lazy_lib lib = {"libx.so.1", names, slots, X_COUNT, warning-or-NULL, 0};
- *   #define PS_LAZY_SLOTS slots
- *   #define PS_LAZY_READY() ps_lazy_ready(&lib)
- *   X_MAP(PS_LAZY_DEFINE, PS_LAZY_DEFINE_VOID)
+ *   PS_LAZY_LIBRARY(X_MAP, "libx.so.1", warning-or-NULL)
  * The fallback is what a call returns when the library could not be loaded.
  */
 #ifndef PERFSWEEP_LAZY_LIB_H
@@ -24,15 +18,15 @@
 #define PS_LAZY_DEFINE(ret, name, params, args, fallback)                                         \
   ret name params                                                                                 \
   {                                                                                               \
-    if (!PS_LAZY_READY())                                                                         \
+    if (!ps_lazy_ready(&ps_lazy_lib_))                                                            \
       return (fallback);                                                                          \
-    return ((ret(*) params)PS_LAZY_SLOTS[PS_LAZY_I_##name])args;                                  \
+    return ((ret(*) params)ps_lazy_slots_[PS_LAZY_I_##name])args;                                 \
   }
 #define PS_LAZY_DEFINE_VOID(ret, name, params, args, fallback)                                    \
   void name params                                                                                \
   {                                                                                               \
-    if (PS_LAZY_READY())                                                                          \
-      ((void(*) params)PS_LAZY_SLOTS[PS_LAZY_I_##name]) args;                                     \
+    if (ps_lazy_ready(&ps_lazy_lib_))                                                             \
+      ((void(*) params)ps_lazy_slots_[PS_LAZY_I_##name]) args;                                    \
   }
 
 /* Opens soname (dlopen, RTLD_NOW | RTLD_LOCAL) and sets slots[i] to the address of names[i].
@@ -52,5 +46,15 @@ struct ps_lazy_lib {
 
 /* 1 when lib is loaded (loading it at the first call, once, whatever the threads), else 0. */
 int ps_lazy_ready(struct ps_lazy_lib *lib);
+
+/* Defines, in a *-lazy.c, the library (loaded from soname; missing: warned once when it cannot
+ * be loaded, or NULL) and every function of map under its own name. */
+#define PS_LAZY_LIBRARY(map, soname, missing)                                                     \
+  enum { map(PS_LAZY_INDEX, PS_LAZY_INDEX) PS_LAZY_COUNT_ };                                      \
+  static const char *const ps_lazy_names_[] = {map(PS_LAZY_NAME, PS_LAZY_NAME)};                  \
+  static void *ps_lazy_slots_[PS_LAZY_COUNT_];                                                    \
+  static struct ps_lazy_lib ps_lazy_lib_ = {soname,         ps_lazy_names_, ps_lazy_slots_,       \
+                                            PS_LAZY_COUNT_, missing,        0};                   \
+  map(PS_LAZY_DEFINE, PS_LAZY_DEFINE_VOID)
 
 #endif

@@ -32,12 +32,4 @@ static const char missing_message[] =
     "the PostgreSQL client library libpq.so.5 could not be loaded; install the Debian package "
     "libpq5\n";
 
-enum { PQ_LAZY_MAP(PS_LAZY_INDEX, PS_LAZY_INDEX) PQ_LAZY_COUNT };
-static const char *const pq_names[] = {PQ_LAZY_MAP(PS_LAZY_NAME, PS_LAZY_NAME)};
-static void *pq_slots[PQ_LAZY_COUNT];
-static struct ps_lazy_lib pq_lib = {"libpq.so.5", pq_names, pq_slots,
-                                    PQ_LAZY_COUNT, NULL, 0};
-
-#define PS_LAZY_SLOTS pq_slots
-#define PS_LAZY_READY() ps_lazy_ready(&pq_lib)
-PQ_LAZY_MAP(PS_LAZY_DEFINE, PS_LAZY_DEFINE_VOID)
+PS_LAZY_LIBRARY(PQ_LAZY_MAP, "libpq.so.5", NULL)

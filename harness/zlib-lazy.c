@@ -14,12 +14,4 @@
   X(int, deflate, (z_streamp s, int f), (s, f), Z_STREAM_ERROR)                                   \
   X(int, deflateEnd, (z_streamp s), (s), Z_STREAM_ERROR)
 
-enum { ZLIB_MAP(PS_LAZY_INDEX, PS_LAZY_INDEX) ZLIB_LAZY_COUNT };
-static const char *const zlib_names[] = {ZLIB_MAP(PS_LAZY_NAME, PS_LAZY_NAME)};
-static void *zlib_slots[ZLIB_LAZY_COUNT];
-static struct ps_lazy_lib zlib_lib = {"libz.so.1", zlib_names, zlib_slots,
-                                      ZLIB_LAZY_COUNT, NULL, 0};
-
-#define PS_LAZY_SLOTS zlib_slots
-#define PS_LAZY_READY() ps_lazy_ready(&zlib_lib)
-ZLIB_MAP(PS_LAZY_DEFINE, PS_LAZY_DEFINE_VOID)
+PS_LAZY_LIBRARY(ZLIB_MAP, "libz.so.1", NULL)

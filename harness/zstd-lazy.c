@@ -37,12 +37,4 @@
 static const char zstd_missing[] =
     "libzstd.so.1 could not be loaded; install the Debian package libzstd1";
 
-enum { ZSTD_MAP(PS_LAZY_INDEX, PS_LAZY_INDEX) ZSTD_LAZY_COUNT };
-static const char *const zstd_names[] = {ZSTD_MAP(PS_LAZY_NAME, PS_LAZY_NAME)};
-static void *zstd_slots[ZSTD_LAZY_COUNT];
-static struct ps_lazy_lib zstd_lib = {"libzstd.so.1", zstd_names, zstd_slots,
-                                      ZSTD_LAZY_COUNT, NULL, 0};
-
-#define PS_LAZY_SLOTS zstd_slots
-#define PS_LAZY_READY() ps_lazy_ready(&zstd_lib)
-ZSTD_MAP(PS_LAZY_DEFINE, PS_LAZY_DEFINE_VOID)
+PS_LAZY_LIBRARY(ZSTD_MAP, "libzstd.so.1", NULL)
