@@ -22,8 +22,10 @@ static void setup(void) { ps_test_mkdtemp(dir); }
 
 TestSuite(ci, .init = setup, .timeout = 120);
 
-/* A "checkout" whose workload is a shell busy loop of `loops` iterations. */
-static void checkout(const char *name, int loops)
+/* A "checkout" whose workload sleeps `seconds`: its time is set by the clock, not by the speed
+ * the shared host lends (a busy loop, the workload before, measured twice in one interleaved
+ * sweep was once 58% apart in median, which the same-twice checks below must not see). */
+static void checkout(const char *name, const char *seconds)
 {
   char path[512];
   snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -31,8 +33,8 @@ static void checkout(const char *name, int loops)
   snprintf(path, sizeof(path), "%s/%s/work.sh", dir, name);
   FILE *f = fopen(path, "w");
   cr_assert_not_null(f);
-  fprintf(f, "# work.sh SIZE - a CPU busy loop standing in for the project's workload\n"
-             "i=0; while [ $i -lt %d ]; do i=$((i+1)); done\n", loops);
+  fprintf(f, "# work.sh SIZE - a sleep standing in for the project's workload\n"
+             "sleep %s\n", seconds);
   fclose(f);
 }
 
@@ -50,9 +52,8 @@ static char *slurp(const char *rel)
   return buf;
 }
 
-/* Runs the gate on base/ and NEW; returns its exit code. The threshold is 50%: the verdict must
- * be deterministic on a shared 2-core machine where the same busy loop measured twice has been
- * seen 55% apart in median while others build, and a 5x slowdown (+400%) is far beyond it. */
+/* Runs the gate on base/ and NEW; returns its exit code. The threshold is 50%: far above what two
+ * sequential sweeps of one sleep differ by, far below a 5x slowdown (+400%). */
 static int gate(const char *new_name, const char *out, const char *commit)
 {
   char cmd[4096];
@@ -69,9 +70,9 @@ static int gate(const char *new_name, const char *out, const char *commit)
 
 Test(ci, gate_flags_5x_slower_end_to_end)
 {
-  checkout("base", 15000);
-  checkout("slow", 75000); /* 5x: sequential sweeps drift with the load, keep far from 50% */
-  checkout("same", 15000); /* recorded in the history only: its verdict depends on the load */
+  checkout("base", "0.03");
+  checkout("slow", "0.15"); /* 5x */
+  checkout("same", "0.03"); /* recorded in the history only */
 
   int rc = gate("slow", "report-slow", "slow0001");
   char *txt = slurp("report-slow/report.txt");
@@ -113,9 +114,9 @@ static int gate_ab(const char *new_name, const char *out, const char *commit)
 
 Test(ci, interleaved_gate_flags_3x_and_passes_the_same_twice)
 {
-  checkout("base", 12000);
-  checkout("slow", 36000);
-  checkout("same", 12000);
+  checkout("base", "0.04");
+  checkout("slow", "0.12");
+  checkout("same", "0.04");
   int rc = gate_ab("slow", "ab-slow", "slow0003");
   char *txt = slurp("ab-slow/report.txt");
   cr_assert_eq(rc, 1, "3x slower in an interleaved sweep must fail (exit %d); stderr: %s\n%s", rc,
